@@ -1,0 +1,1 @@
+"""Helpline contact centre: anonymous chat and phone, one queue, a counsellor console."""

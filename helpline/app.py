@@ -1,0 +1,89 @@
+"""Composition root: builds the aiohttp Application from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import WSCloseCode, web
+
+from .bus import Bus, make_bus
+from .bus.base import FLOOR
+from .clock import Clock, SystemClock
+from .config import Settings
+from .domain.routing import FirstComeFirstServed
+from .domain.schedule import AlwaysOpen
+from .services import Context, Services
+from .store import Store
+from .tasks import Periodic
+from .web.errors import error_middleware
+from .web.keys import REGISTRY, SERVICES, SETTINGS
+from .web.registry import Registry
+from .web.routes import setup_routes
+
+MAX_BODY = 64 * 1024
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[REGISTRY] = Registry()
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        store = Store(settings.database_url)
+        the_bus = bus or make_bus(settings.redis_url)
+        await the_bus.start()
+        services = Services(Context(
+            store=store, bus=the_bus, clock=clock or SystemClock(), settings=settings,
+            router=FirstComeFirstServed(), schedule=AlwaysOpen(),
+        ))
+        app[SERVICES] = services
+        loops = background_loops(services, app[REGISTRY])
+        floor_sub = await the_bus.subscribe(FLOOR, lambda _event: [loop.kick() for loop in loops[:2]])
+        for loop in loops:
+            loop.start()
+        yield
+        await floor_sub.close()
+        for loop in loops:
+            await loop.stop()
+        await the_bus.close()
+        await store.close()
+
+    app.cleanup_ctx.append(resources)
+    app.on_shutdown.append(lambda app: close_sockets(app[REGISTRY]))
+    setup_routes(app)
+    return app
+
+
+def background_loops(services: Services, registry: Registry) -> list[Periodic]:
+    """The per-process loops. The first two are woken by every floor change."""
+    settings = services.ctx.settings
+
+    async def notify_queue() -> None:
+        waiting = [conn for conns in registry.visitors.values() for conn in conns]
+        if not waiting:
+            return
+        snapshot = await services.floor.snapshot()
+        for conn in waiting:
+            event = snapshot.queue_event(conn.contact_id)
+            if event is not None:
+                conn.push(event)
+
+    async def heartbeat() -> None:
+        await services.floor.visitors_live(list(registry.visitors))
+        await services.floor.consoles_live(list(registry.consoles))
+
+    return [
+        Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
+        Periodic("queue-positions", notify_queue, 15.0, min_gap=1.0),
+        Periodic("heartbeat", heartbeat, settings.heartbeat_s),
+        Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
+    ]
+
+
+async def close_sockets(registry: Registry) -> None:
+    conns = registry.all()
+    await asyncio.gather(
+        *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server_shutdown") for c in conns),
+        return_exceptions=True,
+    )

@@ -1,0 +1,52 @@
+"""Settings, read from HELPLINE_* environment variables (see README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPLINE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    schedule: Literal["always"] = "always"
+    log_level: str = "info"
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key for caller keys and other HMACs; generated and kept in var/ if empty.",
+    )
+
+    visitor_grace_s: float = Field(120.0, gt=0)
+    counsellor_grace_s: float = Field(60.0, gt=0)
+    hello_timeout_s: float = Field(10.0, gt=0)
+    session_idle_s: float = Field(8 * 3600.0, gt=0)
+    cookie_secure: bool = False
+    default_max_chats: int = Field(3, ge=1, le=20)
+    handle_time_s: float = Field(
+        900.0, gt=0, description="Median length of a conversation before any is measured."
+    )
+    dispatch_interval_s: float = Field(2.0, gt=0)
+    sweep_interval_s: float = Field(5.0, gt=0)
+
+    @property
+    def heartbeat_s(self) -> float:
+        """How often live sockets stamp their contact or counsellor as seen."""
+        return min(10.0, self.visitor_grace_s / 3, self.counsellor_grace_s / 3)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        return Path(self.database_url.split(":///", 1)[1])

@@ -1,0 +1,1 @@
+"""Pure rules of the helpline: no I/O, no framework, no clock reads."""

@@ -1,0 +1,26 @@
+"""Errors that a rule raises; each carries a stable code the clients can act on."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request that breaks a rule. ``code`` names it for clients and catalogs."""
+
+    code: str = "invalid"
+
+    def __init__(self, code: str | None = None, detail: str = "") -> None:
+        if code is not None:
+            self.code = code
+        super().__init__(detail or self.code)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    code = "conflict"

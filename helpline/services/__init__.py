@@ -1,0 +1,6 @@
+"""Use cases: they check rules (domain), change the store in one transaction, and
+publish events on the bus after commit."""
+
+from .context import Context, Services
+
+__all__ = ["Context", "Services"]

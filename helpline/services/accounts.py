@@ -1,0 +1,92 @@
+"""Counsellor accounts, passwords and console sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..domain.counsellor import Role, validate_max_chats
+from ..domain.errors import Conflict, DomainError
+from ..store.records import CounsellorRecord
+from .context import Context
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so a wrong username costs the same time.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class Accounts:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def add_counsellor(
+        self, username: str, password: str, *, display_name: str | None = None,
+        role: Role = Role.COUNSELLOR, max_chats: int | None = None,
+    ) -> int:
+        if not username or len(username) > 64 or not username.isprintable():
+            raise DomainError("invalid_username")
+        if len(password) < 4:
+            raise DomainError("password_too_short")
+        max_chats = validate_max_chats(max_chats or self.ctx.settings.default_max_chats)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        async with self.ctx.store.transaction() as tx:
+            if await tx.counsellors.by_username(username) is not None:
+                raise Conflict("username_taken")
+            return await tx.counsellors.add(
+                username, display_name or username, password_hash, role, max_chats,
+                self.ctx.clock.now(),
+            )
+
+    async def login(self, username: str, password: str) -> tuple[CounsellorRecord, str] | None:
+        """A new session token for the right password, else None."""
+        async with self.ctx.store.reading() as tx:
+            user = await tx.counsellors.by_username(username)
+        good = await asyncio.to_thread(
+            _verify, user.password_hash if user else _DUMMY_HASH, password
+        )
+        if user is None or not good or user.disabled:
+            return None
+        token = new_token()
+        async with self.ctx.store.transaction() as tx:
+            await tx.sessions.create(token_hash(token), user.id, self.ctx.clock.now())
+        return user, token
+
+    async def user_for_session(self, token: str) -> CounsellorRecord | None:
+        now = self.ctx.clock.now()
+        idle = timedelta(seconds=self.ctx.settings.session_idle_s)
+        digest = token_hash(token)
+        async with self.ctx.store.reading() as tx:
+            user = await tx.sessions.counsellor_for(digest, now - idle)
+        if user is not None:
+            async with self.ctx.store.transaction() as tx:
+                await tx.sessions.touch(digest, now)
+        return user
+
+    async def logout(self, token: str) -> None:
+        async with self.ctx.store.transaction() as tx:
+            await tx.sessions.delete(token_hash(token))

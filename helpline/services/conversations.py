@@ -1,0 +1,148 @@
+"""A young person's contact, from its start to its end, and the messages in it."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from ..bus.base import contact_channel
+from ..domain.access import may_act_on_contact
+from ..domain.contact import Channel, EndReason
+from ..domain.errors import DomainError, Forbidden, NotFound
+from ..domain.messages import Sender, check_can_write, validate_client_id, validate_text
+from ..logs import get_logger
+from ..store.records import ContactRecord, MessageRecord
+from . import events
+from .accounts import new_token, token_hash
+from .context import Context
+from .floor import Floor
+
+log = get_logger("conversations")
+
+
+class LineClosed(DomainError):
+    code = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: MessageRecord
+    duplicate: bool  # a resend of a message already stored
+
+
+class Conversations:
+    def __init__(self, ctx: Context, floor: Floor) -> None:
+        self.ctx = ctx
+        self.floor = floor
+
+    async def start(self, channel: Channel, profile: dict[str, Any]) -> tuple[ContactRecord, str]:
+        """Open a contact and put it in the queue. Returns it and the visitor's token."""
+        now = self.ctx.clock.now()
+        if not self.ctx.schedule.state_at(now).accepting_contacts:
+            raise LineClosed()
+        contact_id = uuid.uuid4().hex
+        token = new_token()
+        async with self.ctx.store.transaction() as tx:
+            await tx.contacts.create(contact_id, token_hash(token), channel, profile, now)
+            contact = await tx.contacts.get(contact_id)
+        assert contact is not None
+        log.info("contact_started", contact_id=contact_id, channel=channel.value)
+        await self.floor.changed()
+        return contact, token
+
+    async def get(self, contact_id: str) -> ContactRecord:
+        async with self.ctx.store.reading() as tx:
+            contact = await tx.contacts.get(contact_id)
+        if contact is None:
+            raise NotFound("unknown_contact")
+        return contact
+
+    async def require_own(self, contact_id: str, counsellor_id: int) -> ContactRecord:
+        """The contact, if it is assigned to this counsellor."""
+        contact = await self.get(contact_id)
+        if not may_act_on_contact(counsellor_id, contact.counsellor_id):
+            raise Forbidden("not_your_contact")
+        return contact
+
+    async def authenticate(self, contact_id: str, token: str) -> ContactRecord:
+        """The contact, if ``token`` is its visitor's token."""
+        async with self.ctx.store.reading() as tx:
+            contact = await tx.contacts.get(contact_id)
+        if contact is None or not hmac.compare_digest(contact.token_hash, token_hash(token)):
+            raise Forbidden("bad_token")
+        return contact
+
+    async def post(
+        self, contact_id: str, sender: Sender, client_id: str, text: str, *,
+        counsellor_id: int | None = None,
+    ) -> Posted:
+        """Store a message and publish it. A resend of a stored ``client_id`` is a no-op
+        that returns the original."""
+        validate_client_id(client_id)
+        validate_text(text)
+        for _attempt in range(3):
+            try:
+                posted = await self._store_message(contact_id, sender, client_id, text, counsellor_id)
+                break
+            except IntegrityError:  # the same client_id raced in from another socket
+                continue
+        else:  # pragma: no cover - needs three races in a row
+            raise DomainError("conflict")
+        if not posted.duplicate:
+            await self.ctx.bus.publish(contact_channel(contact_id), events.message(posted.message))
+        return posted
+
+    async def _store_message(
+        self, contact_id: str, sender: Sender, client_id: str, text: str, counsellor_id: int | None
+    ) -> Posted:
+        now = self.ctx.clock.now()
+        async with self.ctx.store.transaction() as tx:
+            existing = await tx.messages.by_client_id(contact_id, client_id)
+            if existing is not None:
+                return Posted(existing, duplicate=True)
+            seq = await tx.contacts.next_seq(contact_id, sender, counsellor_id)
+            if seq is None:
+                contact = await tx.contacts.get(contact_id)
+                if contact is None:
+                    raise NotFound("unknown_contact")
+                check_can_write(sender, contact.state, contact.counsellor_id, counsellor_id)
+                raise DomainError("conflict")  # pragma: no cover - the check above raises
+            message = await tx.messages.add(
+                contact_id, seq, sender, text, now, client_id=client_id, counsellor_id=counsellor_id
+            )
+        return Posted(message, duplicate=False)
+
+    async def history(self, contact_id: str, after_seq: int = 0, limit: int = 1000) -> list[MessageRecord]:
+        async with self.ctx.store.reading() as tx:
+            return await tx.messages.after(contact_id, after_seq, limit)
+
+    async def typing(self, contact_id: str, sender: Sender, *, counsellor_id: int | None = None) -> None:
+        if counsellor_id is not None:
+            await self.require_own(contact_id, counsellor_id)
+        await self.ctx.bus.publish(contact_channel(contact_id), events.typing(contact_id, sender.value))
+
+    async def end(
+        self, contact_id: str, reason: EndReason, *, counsellor_id: int | None = None
+    ) -> ContactRecord | None:
+        """End an open contact. None if it had already ended (ending twice is harmless).
+        With ``counsellor_id``, only that counsellor's own contact."""
+        if counsellor_id is not None:
+            await self.require_own(contact_id, counsellor_id)
+        async with self.ctx.store.transaction() as tx:
+            closed = await tx.contacts.close(
+                contact_id, reason, self.ctx.clock.now(), counsellor_id=counsellor_id
+            )
+        if closed is None:
+            return None
+        log.info("contact_ended", contact_id=contact_id, reason=reason.value)
+        await self.ctx.bus.publish(contact_channel(contact_id), events.ended(contact_id, reason))
+        await self.floor.changed()
+        return closed
+
+    async def visitor_left(self, contact_id: str) -> None:
+        """The visitor's socket closed: the grace period counts from now."""
+        await self.floor.visitors_live([contact_id])

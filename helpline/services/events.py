@@ -1,0 +1,60 @@
+"""The events published on the bus, built in one place. Every socket following a
+contact receives its message events, the sender's own included (clients match
+them to what they sent by ``client_id``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.contact import EndReason
+from ..store.records import ContactRecord, MessageRecord
+
+Event = dict[str, Any]
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def message(m: MessageRecord) -> Event:
+    return {
+        "type": "message", "contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value,
+        "text": m.text, "sent_at": iso(m.sent_at), "client_id": m.client_id,
+    }
+
+
+def typing(contact_id: str, sender: str) -> Event:
+    return {"type": "typing", "contact_id": contact_id, "sender": sender}
+
+
+def ended(contact_id: str, reason: EndReason) -> Event:
+    return {"type": "ended", "contact_id": contact_id, "reason": reason.value}
+
+
+def assigned_to_visitor(contact_id: str, display_name: str) -> Event:
+    return {"type": "assigned", "contact_id": contact_id, "counsellor": {"display_name": display_name}}
+
+
+def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
+    waited_from = c.first_assigned_at or now
+    return {
+        "contact_id": c.id, "channel": c.channel.value, "profile": c.profile,
+        "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
+        "last_seq": c.last_seq,
+    }
+
+
+def assigned_to_counsellor(c: ContactRecord, now: datetime) -> Event:
+    return {"type": "assigned", "contact": contact_summary(c, now)}
+
+
+def requeued(contact_id: str, reason: str) -> Event:
+    return {"type": "requeued", "contact_id": contact_id, "reason": reason}
+
+
+def status(status_value: str) -> Event:
+    return {"type": "status", "status": status_value}
+
+
+FLOOR_CHANGED: Event = {"type": "floor_changed"}

@@ -1,0 +1,52 @@
+"""Plain records the store hands to the services (no session, no lazy loading)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..domain.contact import Channel, ContactState
+from ..domain.counsellor import Role, Status
+from ..domain.messages import Sender
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    id: str
+    token_hash: str
+    channel: Channel
+    profile: dict[str, Any]
+    state: ContactState
+    end_reason: str | None
+    counsellor_id: int | None
+    created_at: datetime
+    enqueued_at: datetime
+    first_assigned_at: datetime | None
+    assigned_at: datetime | None
+    ended_at: datetime | None
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    contact_id: str
+    seq: int
+    sender: Sender
+    client_id: str | None
+    text: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CounsellorRecord:
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+    role: Role
+    max_chats: int
+    status: Status
+    status_since: datetime
+    last_assigned_at: datetime | None
+    disabled: bool

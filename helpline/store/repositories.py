@@ -1,0 +1,365 @@
+"""Queries, one repository per table. The atomic rules live in single statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
+from ..domain.counsellor import CounsellorLoad, Role, Status
+from ..domain.messages import Sender, writable_states
+from ..domain.routing import WaitingContact
+from .records import ContactRecord, CounsellorRecord, MessageRecord
+from .tables import Contact, Counsellor, Message, Session
+
+_OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
+
+
+def _contact(row: Row[Any]) -> ContactRecord:
+    return ContactRecord(
+        id=row.id,
+        token_hash=row.token_hash,
+        channel=Channel(row.channel),
+        profile=dict(row.profile or {}),
+        state=ContactState(row.state),
+        end_reason=row.end_reason,
+        counsellor_id=row.counsellor_id,
+        created_at=row.created_at,
+        enqueued_at=row.enqueued_at,
+        first_assigned_at=row.first_assigned_at,
+        assigned_at=row.assigned_at,
+        ended_at=row.ended_at,
+        last_seq=row.last_seq,
+    )
+
+
+def _message(row: Row[Any]) -> MessageRecord:
+    return MessageRecord(
+        contact_id=row.contact_id,
+        seq=row.seq,
+        sender=Sender(row.sender),
+        client_id=row.client_id,
+        text=row.text,
+        sent_at=row.sent_at,
+    )
+
+
+def _counsellor(row: Row[Any]) -> CounsellorRecord:
+    return CounsellorRecord(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        max_chats=row.max_chats,
+        status=Status(row.status),
+        status_since=row.status_since,
+        last_assigned_at=row.last_assigned_at,
+        disabled=row.disabled,
+    )
+
+
+_CONTACT_COLUMNS = [c for c in Contact.__table__.c]
+
+
+class ContactRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def create(
+        self, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        await self.conn.execute(
+            insert(Contact).values(
+                id=contact_id, token_hash=token_hash, channel=channel.value, profile=profile,
+                state=ContactState.QUEUED.value, created_at=now, enqueued_at=now,
+                visitor_seen_at=now, last_seq=0,
+            )
+        )
+
+    async def get(self, contact_id: str) -> ContactRecord | None:
+        row = (await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.id == contact_id))).first()
+        return _contact(row) if row else None
+
+    async def waiting(self) -> list[WaitingContact]:
+        """Every queued contact, in queue order."""
+        rows = await self.conn.execute(
+            select(Contact.id, Contact.enqueued_at)
+            .where(Contact.state == ContactState.QUEUED.value)
+            .order_by(Contact.enqueued_at, Contact.id)
+        )
+        return [WaitingContact(r.id, r.enqueued_at) for r in rows]
+
+    async def active_for(self, counsellor_id: int) -> list[ContactRecord]:
+        rows = await self.conn.execute(
+            select(*_CONTACT_COLUMNS)
+            .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
+            .order_by(Contact.assigned_at)
+        )
+        return [_contact(r) for r in rows]
+
+    async def count_active_for(self, counsellor_id: int) -> int:
+        return int(
+            (await self.conn.execute(
+                select(func.count()).select_from(Contact).where(
+                    Contact.counsellor_id == counsellor_id,
+                    Contact.state == ContactState.ASSIGNED.value,
+                )
+            )).scalar_one()
+        )
+
+    async def assign(self, contact_id: str, counsellor_id: int, now: datetime) -> bool:
+        """Queued -> assigned, only if still queued. True if this call won."""
+        result = await self.conn.execute(
+            update(Contact)
+            .where(Contact.id == contact_id, Contact.state.in_(states_leading_to(ContactState.ASSIGNED)))
+            .values(
+                state=ContactState.ASSIGNED.value, counsellor_id=counsellor_id, assigned_at=now,
+                first_assigned_at=func.coalesce(Contact.first_assigned_at, now),
+            )
+        )
+        return result.rowcount == 1
+
+    async def close(
+        self, contact_id: str, reason: EndReason, now: datetime, *, counsellor_id: int | None = None
+    ) -> ContactRecord | None:
+        """End an open contact (only the assigned counsellor's, if given). None if it was not open."""
+        target = end_state_for(reason)
+        conditions = [Contact.id == contact_id, Contact.state.in_(states_leading_to(target))]
+        if counsellor_id is not None:
+            conditions.append(Contact.counsellor_id == counsellor_id)
+        row = (await self.conn.execute(
+            update(Contact).where(*conditions)
+            .values(state=target.value, end_reason=reason.value, ended_at=now)
+            .returning(*_CONTACT_COLUMNS)
+        )).first()
+        return _contact(row) if row else None
+
+    async def requeue_all_of(self, counsellor_id: int) -> list[ContactRecord]:
+        """Put a counsellor's active contacts back in the queue, each at its original place."""
+        rows = await self.conn.execute(
+            update(Contact)
+            .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
+            .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None)
+            .returning(*_CONTACT_COLUMNS)
+        )
+        return [_contact(r) for r in rows]
+
+    async def next_seq(self, contact_id: str, sender: Sender, writer_id: int | None) -> int | None:
+        """Take the next seq, if ``sender`` may write now. Locks the contact row till commit."""
+        conditions = [
+            Contact.id == contact_id,
+            Contact.state.in_([s.value for s in writable_states(sender)]),
+        ]
+        if sender is Sender.COUNSELLOR:
+            conditions.append(Contact.counsellor_id == writer_id)
+        row = (await self.conn.execute(
+            update(Contact).where(*conditions)
+            .values(last_seq=Contact.last_seq + 1)
+            .returning(Contact.last_seq)
+        )).first()
+        return row.last_seq if row else None
+
+    async def touch_visitors(self, contact_ids: Sequence[str], now: datetime) -> None:
+        if contact_ids:
+            await self.conn.execute(
+                update(Contact)
+                .where(Contact.id.in_(list(contact_ids)), Contact.state.in_(_OPEN))
+                .values(visitor_seen_at=now)
+            )
+
+    async def gone_visitors(self, seen_before: datetime) -> list[str]:
+        rows = await self.conn.execute(
+            select(Contact.id).where(Contact.state.in_(_OPEN), Contact.visitor_seen_at < seen_before)
+        )
+        return [r.id for r in rows]
+
+    async def handle_times_s(self, since: datetime, limit: int = 200) -> list[float]:
+        """Lengths (assignment to end) of the latest conversations ended since ``since``."""
+        rows = await self.conn.execute(
+            select(Contact.first_assigned_at, Contact.ended_at)
+            .where(
+                Contact.state == ContactState.ENDED.value,
+                Contact.first_assigned_at.is_not(None),
+                Contact.ended_at >= since,
+            )
+            .order_by(Contact.ended_at.desc())
+            .limit(limit)
+        )
+        return [(r.ended_at - r.first_assigned_at).total_seconds() for r in rows]
+
+
+class MessageRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def by_client_id(self, contact_id: str, client_id: str) -> MessageRecord | None:
+        row = (await self.conn.execute(
+            select(Message).where(Message.contact_id == contact_id, Message.client_id == client_id)
+        )).first()
+        return _message(row) if row else None
+
+    async def add(
+        self, contact_id: str, seq: int, sender: Sender, text: str, now: datetime, *,
+        client_id: str | None, counsellor_id: int | None,
+    ) -> MessageRecord:
+        await self.conn.execute(
+            insert(Message).values(
+                contact_id=contact_id, seq=seq, sender=sender.value, text=text, sent_at=now,
+                client_id=client_id, counsellor_id=counsellor_id,
+            )
+        )
+        return MessageRecord(contact_id, seq, sender, client_id, text, now)
+
+    async def after(self, contact_id: str, after_seq: int, limit: int = 1000) -> list[MessageRecord]:
+        rows = await self.conn.execute(
+            select(Message)
+            .where(Message.contact_id == contact_id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+        return [_message(r) for r in rows]
+
+
+class CounsellorRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self, username: str, display_name: str, password_hash: str, role: Role, max_chats: int,
+        now: datetime,
+    ) -> int:
+        result = await self.conn.execute(
+            insert(Counsellor).values(
+                username=username, display_name=display_name, password_hash=password_hash,
+                role=role.value, max_chats=max_chats, status=Status.OFFLINE.value,
+                status_since=now, created_at=now, connected=False, disabled=False,
+            ).returning(Counsellor.id)
+        )
+        return int(result.scalar_one())
+
+    async def set_password(self, counsellor_id: int, password_hash: str) -> None:
+        await self.conn.execute(
+            update(Counsellor).where(Counsellor.id == counsellor_id).values(password_hash=password_hash)
+        )
+
+    async def by_username(self, username: str) -> CounsellorRecord | None:
+        row = (await self.conn.execute(select(Counsellor).where(Counsellor.username == username))).first()
+        return _counsellor(row) if row else None
+
+    async def get(self, counsellor_id: int) -> CounsellorRecord | None:
+        row = (await self.conn.execute(select(Counsellor).where(Counsellor.id == counsellor_id))).first()
+        return _counsellor(row) if row else None
+
+    async def set_status(self, counsellor_id: int, status: Status, now: datetime) -> bool:
+        """Change status; True if it changed."""
+        result = await self.conn.execute(
+            update(Counsellor)
+            .where(Counsellor.id == counsellor_id, Counsellor.status != status.value)
+            .values(status=status.value, status_since=now)
+        )
+        return result.rowcount == 1
+
+    def _eligible(self, live_after: datetime) -> Any:
+        return and_(
+            Counsellor.status == Status.AVAILABLE.value,
+            Counsellor.connected.is_(True),
+            Counsellor.seen_at >= live_after,
+            Counsellor.disabled.is_(False),
+        )
+
+    async def loads(self, live_after: datetime) -> list[CounsellorLoad]:
+        """Counsellors who can take contacts now (available, console live), with their load."""
+        active = (
+            select(Contact.counsellor_id, func.count().label("n"))
+            .where(Contact.state == ContactState.ASSIGNED.value)
+            .group_by(Contact.counsellor_id)
+            .subquery()
+        )
+        rows = await self.conn.execute(
+            select(Counsellor.id, Counsellor.max_chats, Counsellor.last_assigned_at,
+                   func.coalesce(active.c.n, 0).label("active"))
+            .outerjoin(active, active.c.counsellor_id == Counsellor.id)
+            .where(self._eligible(live_after))
+        )
+        return [CounsellorLoad(r.id, r.max_chats, int(r.active), r.last_assigned_at) for r in rows]
+
+    async def lock_if_eligible(self, counsellor_id: int, live_after: datetime) -> int | None:
+        """Lock the counsellor's row for this transaction; their max_chats if they can take work."""
+        row = (await self.conn.execute(
+            select(Counsellor.max_chats)
+            .where(Counsellor.id == counsellor_id, self._eligible(live_after))
+            .with_for_update()
+        )).first()
+        return int(row.max_chats) if row else None
+
+    async def mark_assigned(self, counsellor_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(Counsellor).where(Counsellor.id == counsellor_id).values(last_assigned_at=now)
+        )
+
+    async def touch(self, counsellor_ids: Sequence[int], now: datetime) -> None:
+        if counsellor_ids:
+            await self.conn.execute(
+                update(Counsellor)
+                .where(Counsellor.id.in_(list(counsellor_ids)))
+                .values(connected=True, seen_at=now)
+            )
+
+    async def mark_disconnected(self, counsellor_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(Counsellor).where(Counsellor.id == counsellor_id).values(connected=False, seen_at=now)
+        )
+
+    async def gone(self, seen_before: datetime) -> list[int]:
+        """Counsellors whose console has been gone past the grace period and who still
+        hold contacts or a non-offline status."""
+        holding = select(Contact.id).where(
+            Contact.counsellor_id == Counsellor.id, Contact.state == ContactState.ASSIGNED.value
+        ).exists()
+        rows = await self.conn.execute(
+            select(Counsellor.id).where(
+                or_(Counsellor.seen_at.is_(None), Counsellor.seen_at < seen_before),
+                or_(Counsellor.status != Status.OFFLINE.value, holding),
+            )
+        )
+        return [r.id for r in rows]
+
+    async def count_eligible(self, live_after: datetime) -> int:
+        return int((await self.conn.execute(
+            select(func.count()).select_from(Counsellor).where(self._eligible(live_after))
+        )).scalar_one())
+
+
+class SessionRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def create(self, session_hash: str, counsellor_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            insert(Session).values(id=session_hash, counsellor_id=counsellor_id, created_at=now,
+                                   last_seen_at=now)
+        )
+
+    async def counsellor_for(self, session_hash: str, seen_after: datetime) -> CounsellorRecord | None:
+        row = (await self.conn.execute(
+            select(Counsellor, Session.last_seen_at)
+            .join(Session, Session.counsellor_id == Counsellor.id)
+            .where(Session.id == session_hash, Session.last_seen_at >= seen_after,
+                   Counsellor.disabled.is_(False))
+        )).first()
+        return _counsellor(row) if row else None
+
+    async def touch(self, session_hash: str, now: datetime) -> None:
+        await self.conn.execute(update(Session).where(Session.id == session_hash).values(last_seen_at=now))
+
+    async def delete(self, session_hash: str) -> None:
+        await self.conn.execute(delete(Session).where(Session.id == session_hash))
+
+    async def purge(self, seen_before: datetime) -> None:
+        await self.conn.execute(delete(Session).where(Session.last_seen_at < seen_before))

@@ -1,0 +1,127 @@
+"""Tables. Times are stored as naive UTC and read back as aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite when a raw SQL expression produced the value
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class Counsellor(Base):
+    __tablename__ = "counsellors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    max_chats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="offline")
+    status_since: Mapped[datetime]
+    last_assigned_at: Mapped[datetime | None]
+    # Stamped by the live console socket(s); a console that dropped stops stamping.
+    connected: Mapped[bool] = mapped_column(default=False)
+    seen_at: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+
+    # SHA-256 of the cookie value: a leaked table opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("counsellors.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # SHA-256 of the visitor's token; the token itself is only ever in the visitor's hands.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    created_at: Mapped[datetime]
+    # Place in the queue; kept when a contact is put back so it keeps its place.
+    enqueued_at: Mapped[datetime]
+    first_assigned_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Stamped while a visitor socket is live; the grace period counts from here.
+    visitor_seen_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_contacts_state_enqueued_at", "state", "enqueued_at"),
+        Index("ix_contacts_counsellor_id_state", "counsellor_id", "state"),
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(16))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("contact_id", "seq", name="uq_messages_contact_id_seq"),
+        UniqueConstraint("contact_id", "client_id", name="uq_messages_contact_id_client_id"),
+    )

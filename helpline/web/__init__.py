@@ -1,0 +1,1 @@
+"""HTTP and WebSocket endpoints: parse, validate, call a use case, answer. Thin."""

@@ -1,0 +1,40 @@
+"""Console sessions: an HttpOnly, SameSite=Strict cookie naming a server-side session."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..domain.counsellor import Role
+from ..store.records import CounsellorRecord
+from .errors import ApiError
+from .keys import SERVICES, SETTINGS
+
+COOKIE = "helpline_session"
+
+
+async def current_user(request: web.Request) -> CounsellorRecord | None:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 256:
+        return None
+    return await request.app[SERVICES].accounts.user_for_session(token)
+
+
+async def require_user(request: web.Request, *roles: Role) -> CounsellorRecord:
+    user = await current_user(request)
+    if user is None:
+        raise ApiError(401, "unauthenticated")
+    if roles and user.role not in roles:
+        raise ApiError(403, "forbidden")
+    return user
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    settings = request.app[SETTINGS]
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="Strict", secure=settings.cookie_secure, path="/",
+        max_age=int(settings.session_idle_s),
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(COOKIE, path="/")

@@ -1,0 +1,198 @@
+"""One client WebSocket: frames in, events out, and gap-free message delivery.
+
+Everything sent to the client goes through ``outbox`` and one writer task, so
+sends never interleave. For each followed contact the connection keeps a
+cursor, the last ``seq`` it delivered: a message at or below the cursor is
+dropped (duplicate), a message past ``cursor + 1`` makes it read what it
+missed from the database first. Events from the bus may therefore come late
+or out of order, and the client still sees every message once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pydantic import TypeAdapter, ValidationError
+
+from ..bus import Subscription
+from ..bus.base import contact_channel
+from ..domain.errors import DomainError
+from ..i18n import translate
+from ..logs import get_logger
+from ..services import Services
+from ..services.events import Event, message
+from .errors import validation_details
+
+log = get_logger("ws")
+OUTBOX_LIMIT = 5000
+HISTORY_PAGE = 500
+MAX_FRAME_BYTES = 64 * 1024
+CLOSE_BAD_TOKEN = 4401
+CLOSE_SLOW = 4408
+
+
+def new_socket() -> web.WebSocketResponse:
+    return web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_FRAME_BYTES)
+
+
+class Connection:
+    frames: TypeAdapter[Any]
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services, lang: str) -> None:
+        self.id = uuid.uuid4().hex
+        self.ws = ws
+        self.services = services
+        self.lang = lang
+        self.outbox: asyncio.Queue[Event] = asyncio.Queue(OUTBOX_LIMIT)
+        self.cursors: dict[str, int] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    # --- receiving ---------------------------------------------------------------------
+
+    async def frames_in(self) -> AsyncIterator[Any]:
+        """Valid frames, one by one. A bad frame gets an ``error`` event and is skipped;
+        the connection stays open."""
+        async for msg in self.ws:
+            if msg.type != WSMsgType.TEXT:
+                if msg.type == WSMsgType.BINARY:
+                    await self.error("invalid_frame")
+                continue
+            frame = await self.parse(msg.data)
+            if frame is not None:
+                yield frame
+
+    async def parse(self, data: str) -> Any | None:
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            await self.error("invalid_json")
+            return None
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            await self.error("invalid_frame")
+            return None
+        try:
+            return self.frames.validate_python(raw)
+        except ValidationError as e:
+            if any(err["type"] == "union_tag_invalid" for err in e.errors()):
+                await self.error("unknown_type", frame_type=raw["type"][:40])
+            else:
+                await self.error("invalid_frame", details=validation_details(e))
+            return None
+
+    async def wait_hello(self) -> Any | None:
+        """The first valid ``hello`` frame; anything before it gets ``hello_required``.
+        None if the client leaves or says nothing in time."""
+        timeout = self.services.ctx.settings.hello_timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                async for frame in self.frames_in():
+                    if frame.type == "hello":
+                        return frame
+                    await self.error("hello_required")
+        except TimeoutError:
+            await self.ws.close(code=4408, message=b"hello_timeout")
+        return None
+
+    # --- sending -----------------------------------------------------------------------
+
+    def push(self, event: Event) -> None:
+        """Queue an event for this client (bus handler: never blocks)."""
+        try:
+            self.outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("slow_consumer", connection=self.id)
+            asyncio.get_running_loop().create_task(
+                self.ws.close(code=CLOSE_SLOW, message=b"slow_consumer")
+            )
+
+    async def error(self, code: str, **extra: Any) -> None:
+        await self.outbox.put({
+            "type": "error", "code": code, "message": translate(f"error.{code}", self.lang), **extra
+        })
+
+    async def domain_error(self, error: DomainError, **extra: Any) -> None:
+        await self.error(error.code, **extra)
+
+    def start_writer(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                event = await self.outbox.get()
+                await self.deliver(event)
+        except (ConnectionResetError, RuntimeError):  # the socket closed under us
+            pass
+        except Exception:
+            log.exception("ws_writer_failed", connection=self.id)
+            await self.ws.close(code=1011)
+
+    async def send(self, event: Event) -> None:
+        await self.ws.send_json(event)
+
+    async def deliver(self, event: Event) -> None:
+        kind = event["type"]
+        if kind == "message":
+            await self.deliver_message(event)
+        elif kind == "_sync":
+            await self.sync(event["contact_id"])
+        else:
+            await self.forward(event)
+
+    async def forward(self, event: Event) -> None:
+        """Send any other event; subclasses filter and reshape."""
+        await self.send(event)
+
+    async def deliver_message(self, event: Event) -> None:
+        contact_id = event["contact_id"]
+        cursor = self.cursors.get(contact_id)
+        if cursor is None or event["seq"] <= cursor:
+            return
+        if event["seq"] > cursor + 1:
+            await self.sync(contact_id)
+            return
+        await self.send(event)
+        self.cursors[contact_id] = event["seq"]
+
+    async def sync(self, contact_id: str) -> None:
+        """Send every stored message after the cursor, in order."""
+        while (cursor := self.cursors.get(contact_id)) is not None:
+            page = await self.services.conversations.history(contact_id, cursor, HISTORY_PAGE)
+            for m in page:
+                await self.send(message(m))
+                self.cursors[contact_id] = m.seq
+            if len(page) < HISTORY_PAGE:
+                return
+
+    # --- following contacts ------------------------------------------------------------
+
+    async def follow(self, contact_id: str, after_seq: int) -> None:
+        """Receive this contact's events, starting after ``after_seq``. Subscribes first
+        and has the writer read the backlog second, so nothing falls in between."""
+        if contact_id not in self.subscriptions:
+            self.subscriptions[contact_id] = await self.services.ctx.bus.subscribe(
+                contact_channel(contact_id), self.push
+            )
+        self.cursors[contact_id] = after_seq
+        self.push({"type": "_sync", "contact_id": contact_id})
+
+    async def unfollow(self, contact_id: str) -> None:
+        self.cursors.pop(contact_id, None)
+        sub = self.subscriptions.pop(contact_id, None)
+        if sub:
+            await sub.close()
+
+    async def close(self) -> None:
+        for contact_id in list(self.subscriptions):
+            await self.unfollow(contact_id)
+        if self._writer:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer

@@ -1,0 +1,87 @@
+"""Every error a client can cause becomes ``{"error": {"code", "message"}}`` with the
+right status. Nothing a client sends yields a 500 or a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
+from ..i18n import negotiate, translate
+from ..logs import get_logger
+
+log = get_logger("web")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.extra = status, code, extra
+
+
+def request_lang(request: web.Request) -> str:
+    return negotiate(request.query.get("lang") or request.headers.get("Accept-Language"))
+
+
+def error_body(code: str, lang: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": translate(f"error.{code}", lang), **extra}}
+
+
+def error_response(status: int, code: str, lang: str, **extra: Any) -> web.Response:
+    return web.json_response(error_body(code, lang, **extra), status=status)
+
+
+def domain_status(error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Forbidden):
+        return 403
+    if isinstance(error, Conflict):
+        return 409
+    return 422
+
+
+def validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"]}
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+
+
+_HTTP_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "payload_too_large"}
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    lang = request_lang(request)
+    try:
+        return await handler(request)
+    except ApiError as e:
+        return error_response(e.status, e.code, lang, **e.extra)
+    except DomainError as e:
+        return error_response(domain_status(e), e.code, lang)
+    except ValidationError as e:
+        return error_response(422, "invalid_request", lang, details=validation_details(e))
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        return error_response(e.status, _HTTP_CODES.get(e.status, "invalid_request"), lang)
+    except Exception:
+        log.exception("unhandled_error", route=request.match_info.route.resource.canonical
+                      if request.match_info.route.resource else None)
+        return error_response(500, "internal", lang)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON, or a 400 ``invalid_json``."""
+    try:
+        return json.loads(await request.read() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json") from None

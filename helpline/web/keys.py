@@ -1,0 +1,16 @@
+"""Typed application state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..services import Services
+    from .registry import Registry
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+REGISTRY: web.AppKey[Registry] = web.AppKey("registry")

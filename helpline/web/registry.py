@@ -1,0 +1,49 @@
+"""The live sockets of this process: for heartbeats, queue updates and shutdown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .console import ConsoleConnection
+    from .visitor import VisitorConnection
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.visitors: defaultdict[str, set[VisitorConnection]] = defaultdict(set)
+        self.consoles: defaultdict[int, set[ConsoleConnection]] = defaultdict(set)
+
+    def add_visitor(self, conn: VisitorConnection) -> None:
+        self.visitors[conn.contact_id].add(conn)
+
+    def remove_visitor(self, conn: VisitorConnection) -> bool:
+        """True if it was the contact's last socket here."""
+        conns = self.visitors.get(conn.contact_id)
+        if conns is None:
+            return True
+        conns.discard(conn)
+        if not conns:
+            del self.visitors[conn.contact_id]
+            return True
+        return False
+
+    def add_console(self, conn: ConsoleConnection) -> None:
+        self.consoles[conn.user.id].add(conn)
+
+    def remove_console(self, conn: ConsoleConnection) -> bool:
+        """True if it was the counsellor's last console here."""
+        conns = self.consoles.get(conn.user.id)
+        if conns is None:
+            return True
+        conns.discard(conn)
+        if not conns:
+            del self.consoles[conn.user.id]
+            return True
+        return False
+
+    def all(self) -> list[VisitorConnection | ConsoleConnection]:
+        return [c for cs in self.visitors.values() for c in cs] + [
+            c for cs in self.consoles.values() for c in cs
+        ]

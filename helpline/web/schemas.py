@@ -1,0 +1,151 @@
+"""Every request body and WebSocket frame, as pydantic models. /api/v1/openapi.json
+is generated from them, so the docs cannot drift from what the server accepts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ..domain.counsellor import Status
+from ..domain.messages import MAX_TEXT_LENGTH
+from ..domain.profile import AgeBand, Topic, VisitorRole
+
+# Text is checked by the domain (empty, too long) so the client gets a precise code;
+# this bound only stops absurd payloads early.
+Text = Annotated[str, Field(max_length=4 * MAX_TEXT_LENGTH)]
+ClientId = Annotated[str, Field(min_length=1, max_length=64)]
+ContactId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Profile(Strict):
+    role: VisitorRole | None = None
+    age_band: AgeBand | None = None
+    topic: Topic | None = None
+
+
+class ContactCreate(Strict):
+    channel: Literal["chat"] = "chat"
+    profile: Profile = Profile()
+
+
+class ContactCreated(BaseModel):
+    contact_id: str
+    token: str = Field(description="Keep it secret: it is the only key to this conversation.")
+    state: str
+    websocket_url: str
+
+
+class Login(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    max_chats: int
+
+
+class Status_(BaseModel):
+    open: bool
+    accepting_contacts: bool
+    queue_length: int
+    counsellors_available: int
+    estimated_wait_s: int | None
+
+
+class MessageOut(BaseModel):
+    seq: int
+    sender: Literal["visitor", "counsellor", "system"]
+    text: str
+    sent_at: str
+
+
+class Transcript(BaseModel):
+    contact_id: str
+    state: str
+    messages: list[MessageOut]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class Error(BaseModel):
+    error: ErrorBody
+
+
+# --- WebSocket frames a visitor sends ---------------------------------------------------
+
+
+class VisitorHello(Strict):
+    type: Literal["hello"]
+    token: Annotated[str, Field(min_length=1, max_length=256)]
+    after_seq: Annotated[int, Field(ge=0)] = 0
+
+
+class VisitorMessage(Strict):
+    type: Literal["message"]
+    client_id: ClientId
+    text: Text
+
+
+class VisitorTyping(Strict):
+    type: Literal["typing"]
+
+
+class VisitorEnd(Strict):
+    type: Literal["end"]
+
+
+VisitorFrame = Annotated[
+    VisitorHello | VisitorMessage | VisitorTyping | VisitorEnd, Field(discriminator="type")
+]
+
+# --- WebSocket frames a counsellor's console sends --------------------------------------
+
+
+class ConsoleHello(Strict):
+    type: Literal["hello"]
+    after: dict[ContactId, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="Last seq seen per contact; missed messages follow."
+    )
+
+
+class ConsoleStatus(Strict):
+    type: Literal["status"]
+    status: Status
+
+
+class ConsoleMessage(Strict):
+    type: Literal["message"]
+    contact_id: ContactId
+    client_id: ClientId
+    text: Text
+
+
+class ConsoleTyping(Strict):
+    type: Literal["typing"]
+    contact_id: ContactId
+
+
+class ConsoleEnd(Strict):
+    type: Literal["end"]
+    contact_id: ContactId
+
+
+ConsoleFrame = Annotated[
+    ConsoleHello | ConsoleStatus | ConsoleMessage | ConsoleTyping | ConsoleEnd,
+    Field(discriminator="type"),
+]
+
+visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
+console_frames: TypeAdapter[Any] = TypeAdapter(ConsoleFrame)

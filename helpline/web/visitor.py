@@ -1,0 +1,117 @@
+"""The visitor's WebSocket: /api/v1/contacts/{contact_id}/ws."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiohttp import web
+
+from ..domain.contact import ContactState, EndReason
+from ..domain.errors import DomainError
+from ..domain.messages import Sender
+from ..services import Services
+from ..services import events as ev
+from ..services.events import Event
+from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
+from .errors import request_lang
+from .keys import REGISTRY, SERVICES
+from .schemas import VisitorEnd, VisitorMessage, VisitorTyping, visitor_frames
+
+
+class VisitorConnection(Connection):
+    frames = visitor_frames
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services, lang: str, contact_id: str):
+        super().__init__(ws, services, lang)
+        self.contact_id = contact_id
+        self.state = ContactState.QUEUED
+        self.last_queue: tuple[int, int | None] | None = None
+
+    async def forward(self, event: Event) -> None:
+        kind = event["type"]
+        if kind == "typing":
+            if event["sender"] != Sender.VISITOR.value:
+                await self.send({"type": "typing", "sender": event["sender"]})
+            return
+        if kind == "queue":
+            # Only while waiting: a position computed just before an assignment is stale.
+            figures = (event["position"], event["estimated_wait_s"])
+            if self.state is ContactState.QUEUED and figures != self.last_queue:
+                self.last_queue = figures
+                await self.send(event)
+            return
+        if kind == "assigned":
+            self.state = ContactState.ASSIGNED
+        elif kind == "requeued":
+            self.state, self.last_queue = ContactState.QUEUED, None
+        elif kind == "ended":
+            self.state = ContactState.ENDED
+        await self.send(event)
+
+    async def current_state(self) -> None:
+        """After hello: tell the visitor where their contact stands now."""
+        contact = await self.services.conversations.get(self.contact_id)
+        if contact.state is ContactState.QUEUED:
+            snapshot = await self.services.floor.snapshot()
+            event = snapshot.queue_event(self.contact_id)
+            if event:
+                self.push(event)
+        elif contact.state is ContactState.ASSIGNED and contact.counsellor_id is not None:
+            async with self.services.ctx.store.reading() as tx:
+                counsellor = await tx.counsellors.get(contact.counsellor_id)
+            name = counsellor.display_name if counsellor else ""
+            self.push(ev.assigned_to_visitor(contact.id, name))
+        else:
+            self.push(ev.ended(contact.id, EndReason(contact.end_reason or EndReason.VISITOR)))
+
+    async def handle(self, frame: object) -> None:
+        conversations = self.services.conversations
+        try:
+            if isinstance(frame, VisitorMessage):
+                posted = await conversations.post(
+                    self.contact_id, Sender.VISITOR, frame.client_id, frame.text
+                )
+                await self.outbox.put(
+                    {"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq}
+                )
+            elif isinstance(frame, VisitorTyping):
+                await conversations.typing(self.contact_id, Sender.VISITOR)
+            elif isinstance(frame, VisitorEnd):
+                await conversations.end(self.contact_id, EndReason.VISITOR)
+            # a second hello changes nothing: the connection is already following
+        except DomainError as e:
+            await self.domain_error(e, client_id=getattr(frame, "client_id", None))
+
+
+async def visitor_socket(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    registry = request.app[REGISTRY]
+    contact_id = request.match_info["contact_id"]
+    ws = new_socket()
+    await ws.prepare(request)
+    conn = VisitorConnection(ws, services, request_lang(request), contact_id)
+    conn.start_writer()
+    try:
+        hello = await conn.wait_hello()
+        if hello is None:
+            return ws
+        try:
+            contact = await services.conversations.authenticate(contact_id, hello.token)
+        except DomainError:
+            await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
+            return ws
+        conn.state = contact.state
+        await conn.follow(contact_id, hello.after_seq)
+        await conn.current_state()
+        registry.add_visitor(conn)
+        await services.floor.visitors_live([contact_id])
+        try:
+            async for frame in conn.frames_in():
+                await conn.handle(frame)
+        finally:
+            if registry.remove_visitor(conn):
+                with contextlib.suppress(Exception):
+                    await services.conversations.visitor_left(contact_id)
+    finally:
+        await conn.close()
+    return ws

@@ -1,0 +1,192 @@
+"""Test clients that talk to the server as outsiders do: HTTP and WebSocket over
+loopback sockets. Waiting is always for an event, with a timeout, never a sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from helpline.app import build_app
+from helpline.config import Settings
+from helpline.web.keys import SERVICES
+
+TIMEOUT = 10.0
+_ids = itertools.count(1)
+
+FAST = {
+    "dispatch_interval_s": 0.5,
+    "sweep_interval_s": 0.2,
+    "hello_timeout_s": 5.0,
+}
+
+
+@dataclass
+class Server:
+    http: TestServer
+    app: web.Application
+
+    @property
+    def url(self) -> str:
+        return str(self.http.make_url("")).rstrip("/")
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+    @property
+    def services(self) -> Any:
+        return self.app[SERVICES]
+
+    async def stop(self) -> None:
+        await self.http.close()
+
+    async def add_counsellor(self, username: str, password: str = "secret-pass", **kw: Any) -> int:
+        return int(await self.services.accounts.add_counsellor(username, password, **kw))
+
+
+async def start_server(**overrides: Any) -> Server:
+    settings = Settings(**{**FAST, **overrides})
+    app = build_app(settings)
+    http = TestServer(app, host="127.0.0.1", port=0)
+    await http.start_server()
+    return Server(http, app)
+
+
+class Client:
+    """Shared event handling for a WebSocket client."""
+
+    def __init__(self) -> None:
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.events: list[dict[str, Any]] = []
+        self._unread: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self.close_code: int | None = None
+
+    async def _open(self, url: str, hello: dict[str, Any]) -> None:
+        self.ws = await self.http.ws_connect(url)
+        self._reader = asyncio.create_task(self._read(self.ws))
+        await self.send_json(hello)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                event = json.loads(msg.data)
+                self.events.append(event)
+                await self._unread.put(event)
+        self.close_code = ws.close_code
+        await self._unread.put({"type": "_closed", "code": ws.close_code})
+
+    async def send_json(self, frame: Any) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def expect(self, kind: str, timeout: float = TIMEOUT, **match: Any) -> dict[str, Any]:
+        """The next event of this type (and these field values); others are skipped."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self._unread.get()
+                if event["type"] == "_closed" and kind != "_closed":
+                    raise AssertionError(f"socket closed ({event['code']}) while waiting for {kind} {match}")
+                if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
+                    return event
+
+    async def closed(self, timeout: float = TIMEOUT) -> int | None:
+        await self.expect("_closed", timeout)
+        return self.close_code
+
+    async def drop(self) -> None:
+        """Close the socket as a lost network would, without an ``end``."""
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            await self._reader
+        self.ws = None
+
+    async def close(self) -> None:
+        await self.drop()
+        await self.http.close()
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == "message"]
+
+
+class Visitor(Client):
+    def __init__(self, server: Server) -> None:
+        super().__init__()
+        self.server = server
+        self.contact_id = ""
+        self.token = ""
+
+    async def start(self, **body: Any) -> dict[str, Any]:
+        async with self.http.post(f"{self.server.url}/api/v1/contacts", json={"channel": "chat", **body}) as r:
+            assert r.status == 201, await r.text()
+            created: dict[str, Any] = await r.json()
+        self.contact_id, self.token = created["contact_id"], created["token"]
+        return created
+
+    async def connect(self, after_seq: int | None = None, token: str | None = None) -> None:
+        hello: dict[str, Any] = {"type": "hello", "token": token or self.token}
+        if after_seq is not None:
+            hello["after_seq"] = after_seq
+        await self._open(f"{self.server.ws_url}/api/v1/contacts/{self.contact_id}/ws", hello)
+
+    async def say(self, text: str, client_id: str | None = None) -> dict[str, Any]:
+        """Send a message and return its ack."""
+        client_id = client_id or f"v{next(_ids)}"
+        await self.send_json({"type": "message", "client_id": client_id, "text": text})
+        return await self.expect("ack", client_id=client_id)
+
+
+class Counsellor(Client):
+    def __init__(self, server: Server, username: str, password: str = "secret-pass") -> None:
+        super().__init__()
+        self.server, self.username, self.password = server, username, password
+
+    async def login(self) -> dict[str, Any]:
+        async with self.http.post(f"{self.server.url}/api/v1/auth/login",
+                                  json={"username": self.username, "password": self.password}) as r:
+            assert r.status == 200, await r.text()
+            me: dict[str, Any] = await r.json()
+        return me
+
+    async def connect(self, after: dict[str, int] | None = None, status: str | None = "available") -> None:
+        await self._open(f"{self.server.ws_url}/api/v1/console/ws", {"type": "hello", "after": after or {}})
+        await self.expect("session")
+        if status:
+            await self.send_json({"type": "status", "status": status})
+            await self.expect("status", status=status)
+
+    async def say(self, contact_id: str, text: str, client_id: str | None = None) -> dict[str, Any]:
+        client_id = client_id or f"c{next(_ids)}"
+        await self.send_json({"type": "message", "contact_id": contact_id, "client_id": client_id, "text": text})
+        return await self.expect("ack", client_id=client_id)
+
+
+@dataclass
+class Clients:
+    """Closes every client a test opened."""
+
+    server: Server
+    opened: list[Client] = field(default_factory=list)
+
+    def visitor(self) -> Visitor:
+        v = Visitor(self.server)
+        self.opened.append(v)
+        return v
+
+    def counsellor(self, username: str, password: str = "secret-pass") -> Counsellor:
+        c = Counsellor(self.server, username, password)
+        self.opened.append(c)
+        return c
+
+    async def close(self) -> None:
+        for c in self.opened:
+            await c.close()
