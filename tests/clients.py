@@ -66,7 +66,8 @@ class Client:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.events: list[dict[str, Any]] = []
-        self._unread: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._unread: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self.close_code: int | None = None
 
@@ -80,35 +81,42 @@ class Client:
             if msg.type == aiohttp.WSMsgType.TEXT:
                 event = json.loads(msg.data)
                 self.events.append(event)
-                await self._unread.put(event)
+                self._unread.append(event)
+                self._arrived.set()
         self.close_code = ws.close_code
-        await self._unread.put({"type": "_closed", "code": ws.close_code})
+        self._unread.append({"type": "_closed", "code": ws.close_code})
+        self._arrived.set()
 
     async def send_json(self, frame: Any) -> None:
         assert self.ws is not None
         await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
 
     async def expect(self, kind: str, timeout: float = TIMEOUT, **match: Any) -> dict[str, Any]:
-        """The next event of this type (and these field values); others are skipped."""
+        """The first unread event of this type (and these field values). Other events stay
+        unread for later calls."""
         async with asyncio.timeout(timeout):
             while True:
-                event = await self._unread.get()
-                if event["type"] == "_closed" and kind != "_closed":
-                    raise AssertionError(f"socket closed ({event['code']}) while waiting for {kind} {match}")
-                if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
-                    return event
+                for i, event in enumerate(self._unread):
+                    if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
+                        del self._unread[i]
+                        return event
+                if any(e["type"] == "_closed" for e in self._unread):
+                    raise AssertionError(f"socket closed ({self.close_code}) while waiting for {kind} {match}")
+                self._arrived.clear()
+                await self._arrived.wait()
 
     async def closed(self, timeout: float = TIMEOUT) -> int | None:
         await self.expect("_closed", timeout)
         return self.close_code
 
     async def drop(self) -> None:
-        """Close the socket as a lost network would, without an ``end``."""
+        """Close the socket as a lost network would, without an ``end``. Unread events go."""
         if self.ws is not None:
             await self.ws.close()
         if self._reader is not None:
             await self._reader
         self.ws = None
+        self._unread.clear()
 
     async def close(self) -> None:
         await self.drop()

@@ -1,0 +1,97 @@
+"""First come, first served; the estimated wait; who may read a transcript."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpline.domain.access import may_act_on_contact, may_read_transcript
+from helpline.domain.counsellor import CounsellorLoad, Role
+from helpline.domain.routing import FirstComeFirstServed, WaitingContact
+from helpline.domain.waiting import estimate_wait_s
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def waiting(n: int) -> list[WaitingContact]:
+    return [WaitingContact(f"c{i}", T0 + timedelta(seconds=i)) for i in range(n)]
+
+
+def test_the_oldest_contact_is_served_first() -> None:
+    contacts = list(reversed(waiting(3)))
+    plan = FirstComeFirstServed().plan(contacts, [CounsellorLoad(1, 1, 0, None)])
+    assert [(a.contact_id, a.counsellor_id) for a in plan] == [("c0", 1)]
+
+
+def test_the_least_loaded_counsellor_gets_the_next_contact() -> None:
+    counsellors = [CounsellorLoad(1, 3, 2, None), CounsellorLoad(2, 3, 0, None)]
+    plan = FirstComeFirstServed().plan(waiting(1), counsellors)
+    assert plan[0].counsellor_id == 2
+
+
+def test_among_equals_the_longest_idle_counsellor_goes_first() -> None:
+    counsellors = [CounsellorLoad(1, 3, 0, T0), CounsellorLoad(2, 3, 0, T0 - timedelta(hours=1))]
+    assert FirstComeFirstServed().plan(waiting(1), counsellors)[0].counsellor_id == 2
+
+
+def test_contacts_are_spread_before_anyone_gets_a_second_one() -> None:
+    counsellors = [CounsellorLoad(1, 3, 0, None), CounsellorLoad(2, 3, 0, None)]
+    plan = FirstComeFirstServed().plan(waiting(4), counsellors)
+    assert sorted(a.counsellor_id for a in plan) == [1, 1, 2, 2]
+    assert plan[0].counsellor_id != plan[1].counsellor_id
+
+
+@given(
+    n_contacts=st.integers(0, 30),
+    capacities=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 5)), max_size=6),
+)
+def test_a_plan_never_assigns_twice_nor_exceeds_capacity(
+    n_contacts: int, capacities: list[tuple[int, int]]
+) -> None:
+    counsellors = [CounsellorLoad(i, cap, min(active, cap), None) for i, (cap, active) in enumerate(capacities)]
+    plan = FirstComeFirstServed().plan(waiting(n_contacts), counsellors)
+    assert len({a.contact_id for a in plan}) == len(plan)
+    for c in counsellors:
+        assert sum(a.counsellor_id == c.id for a in plan) <= c.spare
+    assert len(plan) == min(n_contacts, sum(c.spare for c in counsellors))
+    assert [a.contact_id for a in plan] == [f"c{i}" for i in range(len(plan))]
+
+
+def test_no_wait_when_a_counsellor_has_room() -> None:
+    assert estimate_wait_s(1, [CounsellorLoad(1, 3, 2, None)], 600) == 0
+
+
+def test_the_wait_grows_with_the_number_ahead() -> None:
+    full = [CounsellorLoad(1, 2, 2, None), CounsellorLoad(2, 2, 2, None)]
+    assert estimate_wait_s(1, full, 600) == 150
+    assert estimate_wait_s(4, full, 600) == 600
+
+
+def test_there_is_no_estimate_when_nobody_can_serve() -> None:
+    assert estimate_wait_s(1, [], 600) is None
+
+
+@given(st.integers(1, 500), st.integers(1, 500), st.lists(st.integers(1, 5), min_size=1, max_size=10))
+def test_the_estimate_never_shrinks_further_back_in_the_queue(a: int, b: int, caps: list[int]) -> None:
+    counsellors = [CounsellorLoad(i, cap, cap, None) for i, cap in enumerate(caps)]
+    low, high = sorted((a, b))
+    assert estimate_wait_s(low, counsellors, 300) <= estimate_wait_s(high, counsellors, 300)  # type: ignore[operator]
+
+
+def test_a_counsellor_reads_only_their_own_transcripts() -> None:
+    assert may_read_transcript(Role.COUNSELLOR, 1, 1)
+    assert not may_read_transcript(Role.COUNSELLOR, 1, 2)
+    assert not may_read_transcript(Role.COUNSELLOR, 1, None)
+
+
+def test_supervisors_and_admins_read_any_transcript() -> None:
+    assert may_read_transcript(Role.SUPERVISOR, 1, 2)
+    assert may_read_transcript(Role.ADMIN, 1, None)
+
+
+def test_only_the_assigned_counsellor_acts_on_a_contact() -> None:
+    assert may_act_on_contact(1, 1)
+    assert not may_act_on_contact(1, 2)
+    assert not may_act_on_contact(1, None)
