@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
@@ -20,10 +20,6 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     schedule: Literal["always"] = "always"
     log_level: str = "info"
-    secret_key: SecretStr = Field(
-        default=SecretStr(""),
-        description="Key for caller keys and other HMACs; generated and kept in var/ if empty.",
-    )
 
     visitor_grace_s: float = Field(120.0, gt=0)
     counsellor_grace_s: float = Field(60.0, gt=0)

@@ -101,7 +101,9 @@ class Client:
                         del self._unread[i]
                         return event
                 if any(e["type"] == "_closed" for e in self._unread):
-                    raise AssertionError(f"socket closed ({self.close_code}) while waiting for {kind} {match}")
+                    raise AssertionError(
+                        f"socket closed ({self.close_code}) while waiting for {kind} {match}"
+                    )
                 self._arrived.clear()
                 await self._arrived.wait()
 
@@ -134,7 +136,9 @@ class Visitor(Client):
         self.token = ""
 
     async def start(self, **body: Any) -> dict[str, Any]:
-        async with self.http.post(f"{self.server.url}/api/v1/contacts", json={"channel": "chat", **body}) as r:
+        async with self.http.post(
+            f"{self.server.url}/api/v1/contacts", json={"channel": "chat", **body}
+        ) as r:
             assert r.status == 201, await r.text()
             created: dict[str, Any] = await r.json()
         self.contact_id, self.token = created["contact_id"], created["token"]
@@ -159,8 +163,10 @@ class Counsellor(Client):
         self.server, self.username, self.password = server, username, password
 
     async def login(self) -> dict[str, Any]:
-        async with self.http.post(f"{self.server.url}/api/v1/auth/login",
-                                  json={"username": self.username, "password": self.password}) as r:
+        async with self.http.post(
+            f"{self.server.url}/api/v1/auth/login",
+            json={"username": self.username, "password": self.password},
+        ) as r:
             assert r.status == 200, await r.text()
             me: dict[str, Any] = await r.json()
         return me
@@ -174,7 +180,9 @@ class Counsellor(Client):
 
     async def say(self, contact_id: str, text: str, client_id: str | None = None) -> dict[str, Any]:
         client_id = client_id or f"c{next(_ids)}"
-        await self.send_json({"type": "message", "contact_id": contact_id, "client_id": client_id, "text": text})
+        await self.send_json(
+            {"type": "message", "contact_id": contact_id, "client_id": client_id, "text": text}
+        )
         return await self.expect("ack", client_id=client_id)
 
 

@@ -52,7 +52,9 @@ class Accounts:
             raise DomainError("invalid_username")
         if len(password) < 4:
             raise DomainError("password_too_short")
-        max_chats = validate_max_chats(max_chats or self.ctx.settings.default_max_chats)
+        max_chats = validate_max_chats(
+            self.ctx.settings.default_max_chats if max_chats is None else max_chats
+        )
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self.ctx.store.transaction() as tx:
             if await tx.counsellors.by_username(username) is not None:

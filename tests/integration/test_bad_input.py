@@ -12,9 +12,10 @@ from tests.clients import Clients, Server
 
 
 async def _post(server: Server, path: str, data: bytes | str, **headers: str) -> tuple[int, dict]:
-    async with aiohttp.ClientSession() as http, http.post(
-        server.url + path, data=data, headers={"Content-Type": "application/json", **headers}
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(server.url + path, data=data, headers={"Content-Type": "application/json", **headers}) as r,
+    ):
         return r.status, await r.json()
 
 
@@ -50,9 +51,9 @@ async def test_an_oversize_body_is_refused(server: Server) -> None:
 
 
 async def test_errors_speak_english_when_asked(server: Server) -> None:
-    status, got = await _post(server, "/api/v1/contacts", "{", **{"Accept-Language": "en"})
+    _, got = await _post(server, "/api/v1/contacts", "{", **{"Accept-Language": "en"})
     assert got["error"]["message"] == "The message received is not valid JSON."
-    status, got = await _post(server, "/api/v1/contacts", "{")
+    _, got = await _post(server, "/api/v1/contacts", "{")
     assert got["error"]["message"] == "Le message reçu n'est pas du JSON valide."
 
 
@@ -130,7 +131,9 @@ async def test_a_token_opens_only_its_own_contact(clients: Clients) -> None:
     assert await first.closed() == 4401
 
 
-async def test_a_counsellor_cannot_write_to_or_end_someone_elses_contact(server: Server, clients: Clients) -> None:
+async def test_a_counsellor_cannot_write_to_or_end_someone_elses_contact(
+    server: Server, clients: Clients
+) -> None:
     await server.add_counsellor("alice")
     await server.add_counsellor("bob")
     visitor = clients.visitor()

@@ -22,7 +22,9 @@ async def _talking(server: Server, clients: Clients):  # type: ignore[no-untyped
     return visitor, alice
 
 
-async def test_a_resend_with_the_same_client_id_returns_the_original_seq(server: Server, clients: Clients) -> None:
+async def test_a_resend_with_the_same_client_id_returns_the_original_seq(
+    server: Server, clients: Clients
+) -> None:
     visitor, alice = await _talking(server, clients)
     first = await visitor.say("j'ai peur", client_id="m-1")
     again = await visitor.say("j'ai peur", client_id="m-1")
@@ -93,7 +95,10 @@ async def test_every_tab_of_the_visitor_sees_the_whole_conversation(server: Serv
     await visitor.say("depuis l'onglet 1")
     await alice.say(visitor.contact_id, "réponse")
     got = [await other_tab.expect("message") for _ in range(2)]
-    assert [(m["sender"], m["text"]) for m in got] == [("visitor", "depuis l'onglet 1"), ("counsellor", "réponse")]
+    assert [(m["sender"], m["text"]) for m in got] == [
+        ("visitor", "depuis l'onglet 1"),
+        ("counsellor", "réponse"),
+    ]
 
 
 async def test_a_reconnecting_console_resyncs_from_its_last_seq(server: Server, clients: Clients) -> None:

@@ -50,7 +50,9 @@ def test_contacts_are_spread_before_anyone_gets_a_second_one() -> None:
 def test_a_plan_never_assigns_twice_nor_exceeds_capacity(
     n_contacts: int, capacities: list[tuple[int, int]]
 ) -> None:
-    counsellors = [CounsellorLoad(i, cap, min(active, cap), None) for i, (cap, active) in enumerate(capacities)]
+    counsellors = [
+        CounsellorLoad(i, cap, min(active, cap), None) for i, (cap, active) in enumerate(capacities)
+    ]
     plan = FirstComeFirstServed().plan(waiting(n_contacts), counsellors)
     assert len({a.contact_id for a in plan}) == len(plan)
     for c in counsellors:

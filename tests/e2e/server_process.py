@@ -1,0 +1,182 @@
+"""`helpline serve` as a child process on a loopback port, with its own SQLite database
+and captured output in a given directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import IO
+
+import aiohttp
+
+READY_TIMEOUT = 20.0  # a cold start upgrades the database first
+STOP_TIMEOUT = 10.0
+CLI_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def helpline_command() -> list[str]:
+    """The `helpline` script installed next to this interpreter, else `python -m helpline.cli`."""
+    script = Path(sys.executable).parent / "helpline"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "helpline.cli"]
+
+
+class ServerProcess:
+    """`helpline serve` in a child process. Exposes ``url`` and ``ws_url`` like the
+    in-process ``tests.clients.Server``, so the test clients work against it unchanged.
+
+    Every start writes its stdout and stderr to new files in ``directory``; the port and
+    the database stay the same across restarts."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.db_path = directory / "e2e.db"
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.log_files: list[Path] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+    def env(self) -> dict[str, str]:
+        # Only our settings: a HELPLINE_* variable from the developer's shell (a Redis URL,
+        # another database) must not leak into the server under test.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
+        env.update(
+            {
+                "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+                "HELPLINE_LOG_LEVEL": "info",
+                "PYTHONUNBUFFERED": "1",  # nothing held in a buffer when the process is killed
+            }
+        )
+        return env
+
+    def _open_logs(self) -> tuple[IO[bytes], IO[bytes]]:
+        self.starts += 1
+        out = self.directory / f"serve-{self.starts}.stdout.log"
+        err = self.directory / f"serve-{self.starts}.stderr.log"
+        self.log_files += [out, err]
+        return out.open("wb"), err.open("wb")
+
+    def output(self) -> bytes:
+        """Everything every run of the server has written so far."""
+        return b"".join(path.read_bytes() for path in self.log_files if path.exists())
+
+    def stderr_tail(self, limit: int = 4000) -> str:
+        if not self.log_files:
+            return ""
+        return self.log_files[-1].read_bytes()[-limit:].decode(errors="replace")
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def start(self) -> None:
+        assert not self.running, "the server is already running"
+        out, err = self._open_logs()
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *helpline_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=self.env(),
+                cwd=self.directory,
+            )
+        finally:  # the child holds its own copies
+            out.close()
+            err.close()
+        await self.wait_ready()
+
+    async def wait_ready(self) -> None:
+        """Poll /healthz until the server answers 200. The short pause between attempts is
+        only for the port to open; the process exiting fails at once."""
+        assert self.proc is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        last_error = "no attempt"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as http:
+            while loop.time() < deadline:
+                if self.proc.returncode is not None:
+                    raise AssertionError(
+                        f"the server exited with {self.proc.returncode} before it was ready; "
+                        f"stderr:\n{self.stderr_tail()}"
+                    )
+                try:
+                    async with http.get(f"{self.url}/healthz") as r:
+                        if r.status == 200 and (await r.json()).get("status") == "ok":
+                            return
+                        last_error = f"HTTP {r.status}: {await r.text()}"
+                except (aiohttp.ClientError, TimeoutError) as e:
+                    last_error = repr(e)
+                await asyncio.sleep(0.05)
+        raise AssertionError(
+            f"the server was not ready within {READY_TIMEOUT}s (last: {last_error}); "
+            f"stderr:\n{self.stderr_tail()}"
+        )
+
+    async def kill(self) -> None:
+        """SIGKILL: a crash, with no shutdown code run at all."""
+        assert self.proc is not None and self.running, "no server to kill"
+        self.proc.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+
+    async def stop(self) -> None:
+        """Stop gracefully (SIGTERM), or kill if it does not stop in time. Idempotent."""
+        if not self.running:
+            return
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+    async def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        """Run `helpline <args>` against the same database; (exit code, stdout, stderr)."""
+        proc = await asyncio.create_subprocess_exec(
+            *helpline_command(),
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.env(),
+            cwd=self.directory,
+        )
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), CLI_TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError(f"`helpline {' '.join(args)}` did not finish in {CLI_TIMEOUT}s") from None
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+    async def add_counsellor(self, username: str, password: str) -> None:
+        code, out, err = await self.cli(
+            "counsellor", "add", username, "--password-stdin", stdin=password + "\n"
+        )
+        assert code == 0, f"`helpline counsellor add {username}` exited with {code}: {out}{err}"

@@ -1,0 +1,87 @@
+"""Counsellor sessions, the public status, health and the API description."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from helpline.domain.counsellor import Role
+from tests.clients import Clients, Server
+
+
+async def test_login_sets_an_httponly_strict_session_cookie(server: Server) -> None:
+    await server.add_counsellor("alice", display_name="Alice", role=Role.SUPERVISOR)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.url}/api/v1/auth/login", json={"username": "alice", "password": "secret-pass"}
+        ) as r,
+    ):
+        assert r.status == 200
+        assert (await r.json())["display_name"] == "Alice"
+        cookie = r.headers["Set-Cookie"]
+    assert "helpline_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+
+
+async def test_a_wrong_password_or_unknown_user_gets_401(server: Server) -> None:
+    await server.add_counsellor("alice")
+    async with aiohttp.ClientSession() as http:
+        for body in ({"username": "alice", "password": "nope"}, {"username": "ghost", "password": "x"}):
+            async with http.post(f"{server.url}/api/v1/auth/login", json=body) as r:
+                assert r.status == 401
+                assert (await r.json())["error"]["code"] == "invalid_credentials"
+                assert "Set-Cookie" not in r.headers
+        async with http.post(f"{server.url}/api/v1/auth/login", json={"username": "alice"}) as r:
+            assert r.status == 422
+
+
+async def test_logout_ends_the_session_on_the_server(server: Server, clients: Clients) -> None:
+    await server.add_counsellor("alice")
+    alice = clients.counsellor("alice")
+    await alice.login()
+    token = next(c.value for c in alice.http.cookie_jar if c.key == "helpline_session")
+    async with alice.http.post(f"{server.url}/api/v1/auth/logout") as r:
+        assert r.status == 200
+    # The old cookie, replayed, no longer opens anything.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{server.url}/api/v1/auth/me", headers={"Cookie": f"helpline_session={token}"}) as r,
+    ):
+        assert r.status == 401
+
+
+async def test_the_status_shows_the_queue_and_an_estimate(server: Server, clients: Clients) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/api/v1/status") as r:
+            empty = await r.json()
+        assert empty["open"] is True
+        assert empty["queue_length"] == 0
+        assert empty["estimated_wait_s"] is None  # nobody to serve: no made-up figure
+        visitor = clients.visitor()
+        await visitor.start()
+        async with http.get(f"{server.url}/api/v1/status") as r:
+            assert (await r.json())["queue_length"] == 1
+
+
+async def test_health_answers_when_the_database_does(server: Server) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as r:
+        assert r.status == 200
+        assert (await r.json())["database"] is True
+
+
+async def test_the_openapi_document_describes_every_route(server: Server) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/api/v1/openapi.json") as r:
+        doc = await r.json()
+    assert doc["openapi"].startswith("3.1")
+    for path in (
+        "/api/v1/contacts",
+        "/api/v1/contacts/{contact_id}/ws",
+        "/api/v1/console/ws",
+        "/api/v1/auth/login",
+        "/api/v1/status",
+        "/healthz",
+    ):
+        assert path in doc["paths"]
+    assert "ContactCreate" in doc["components"]["schemas"]
+    assert "VisitorMessage" in doc["components"]["schemas"]

@@ -1,0 +1,78 @@
+"""The command line a newcomer or an operator uses, and one schema history for both
+databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from helpline.store.tables import Base
+
+HELPLINE = [sys.executable, "-m", "helpline.cli"]
+
+
+def run(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HELPLINE_DATABASE_URL": url}
+    return subprocess.run(HELPLINE + args, input=stdin, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_db_upgrade_creates_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'h.db'}"
+    result = run(["db", "upgrade"], url)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "new" / "h.db").exists()
+
+
+def test_counsellor_add_reads_the_password_from_stdin_and_refuses_duplicates(database_url: str) -> None:
+    ok = run(
+        [
+            "counsellor",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--display-name",
+            "Alice",
+            "--role",
+            "supervisor",
+            "--max-chats",
+            "4",
+        ],
+        database_url,
+        "motdepasse\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "alice" in ok.stdout
+    assert "motdepasse" not in ok.stdout + ok.stderr
+    again = run(["counsellor", "add", "alice", "--password-stdin"], database_url, "autre\n")
+    assert again.returncode == 1
+    assert "username_taken" in again.stderr
+
+
+def test_counsellor_add_without_password_stdin_explains_itself(database_url: str) -> None:
+    result = run(["counsellor", "add", "bob"], database_url)
+    assert result.returncode == 2
+    assert "--password-stdin" in result.stderr
+
+
+def test_counsellor_add_refuses_a_silly_capacity(database_url: str) -> None:
+    result = run(["counsellor", "add", "bob", "--password-stdin", "--max-chats", "0"], database_url, "pw12\n")
+    assert result.returncode == 2
+    assert "max_chats" in result.stderr
+
+
+async def test_the_migrations_build_exactly_the_tables_the_code_uses(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []
