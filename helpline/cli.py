@@ -113,6 +113,10 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
     settings = Settings()
+    if settings.is_sqlite:  # the embedded database upgrades itself, as `serve` does
+        from .store.migrate import upgrade
+
+        upgrade(settings.database_url)
 
     async def add() -> int:
         services, close = await _services(settings)

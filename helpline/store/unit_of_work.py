@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .repositories import ContactRepo, CounsellorRepo, MessageRepo, SessionRepo
+from .repositories import ContactRepo, CounsellorRepo, MessageRepo, ScheduleRepo, SessionRepo
 
 
 class Tx:
@@ -26,11 +26,13 @@ class Tx:
         self.messages = MessageRepo(conn)
         self.counsellors = CounsellorRepo(conn)
         self.sessions = SessionRepo(conn)
+        self.schedule = ScheduleRepo(conn)
 
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=8, max_overflow=8)
+        # hide_parameters: a failed statement's values (message text) never reach a log.
+        engine = create_async_engine(url, pool_size=8, max_overflow=8, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -42,7 +44,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 class Store:

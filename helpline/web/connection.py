@@ -53,6 +53,7 @@ class Connection:
         self.cursors: dict[str, int] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[bool] | None = None
 
     # --- receiving ---------------------------------------------------------------------
 
@@ -104,11 +105,14 @@ class Connection:
 
     def push(self, event: Event) -> None:
         """Queue an event for this client (bus handler: never blocks)."""
+        if self._closing is not None:
+            return
         try:
             self.outbox.put_nowait(event)
         except asyncio.QueueFull:
+            # It reconnects and resyncs from its last seq; nothing is lost.
             log.warning("slow_consumer", connection=self.id)
-            asyncio.get_running_loop().create_task(
+            self._closing = asyncio.get_running_loop().create_task(
                 self.ws.close(code=CLOSE_SLOW, message=b"slow_consumer")
             )
 
@@ -117,8 +121,22 @@ class Connection:
             "type": "error", "code": code, "message": translate(f"error.{code}", self.lang), **extra
         })
 
-    async def domain_error(self, error: DomainError, **extra: Any) -> None:
-        await self.error(error.code, **extra)
+    async def handle_frames(self) -> None:
+        """Read frames until the client leaves. A refused frame gets an ``error`` event
+        naming it; an unexpected failure is logged and answered ``internal``; the
+        connection stays open either way."""
+        async for frame in self.frames_in():
+            refs = {k: getattr(frame, k) for k in ("contact_id", "client_id") if hasattr(frame, k)}
+            try:
+                await self.handle(frame)
+            except DomainError as e:
+                await self.error(e.code, **refs)
+            except Exception:
+                log.exception("frame_failed", connection=self.id, frame_type=frame.type)
+                await self.error("internal", **refs)
+
+    async def handle(self, frame: Any) -> None:
+        raise NotImplementedError
 
     def start_writer(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")

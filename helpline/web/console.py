@@ -8,7 +8,6 @@ from aiohttp import web
 
 from ..bus.base import counsellor_channel
 from ..domain.contact import EndReason
-from ..domain.errors import DomainError
 from ..domain.messages import Sender
 from ..services import Services
 from ..services import events as ev
@@ -83,25 +82,20 @@ class ConsoleConnection(Connection):
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
         me = self.user.id
-        try:
-            if isinstance(frame, ConsoleMessage):
-                posted = await conversations.post(
-                    frame.contact_id, Sender.COUNSELLOR, frame.client_id, frame.text, counsellor_id=me
-                )
-                await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
-                                       "client_id": frame.client_id, "seq": posted.message.seq})
-            elif isinstance(frame, ConsoleTyping):
-                await conversations.typing(frame.contact_id, Sender.COUNSELLOR, counsellor_id=me)
-            elif isinstance(frame, ConsoleEnd):
-                await conversations.end(frame.contact_id, EndReason.COUNSELLOR, counsellor_id=me)
-            elif isinstance(frame, ConsoleStatus):
-                await self.services.floor.set_status(me, frame.status)
-            elif isinstance(frame, ConsoleHello):
-                await self.resync(frame)
-        except DomainError as e:
-            await self.domain_error(
-                e, contact_id=getattr(frame, "contact_id", None), client_id=getattr(frame, "client_id", None)
+        if isinstance(frame, ConsoleMessage):
+            posted = await conversations.post(
+                frame.contact_id, Sender.COUNSELLOR, frame.client_id, frame.text, counsellor_id=me
             )
+            await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
+                                   "client_id": frame.client_id, "seq": posted.message.seq})
+        elif isinstance(frame, ConsoleTyping):
+            await conversations.typing(frame.contact_id, Sender.COUNSELLOR, counsellor_id=me)
+        elif isinstance(frame, ConsoleEnd):
+            await conversations.end(frame.contact_id, EndReason.COUNSELLOR, counsellor_id=me)
+        elif isinstance(frame, ConsoleStatus):
+            await self.services.floor.set_status(me, frame.status)
+        elif isinstance(frame, ConsoleHello):
+            await self.resync(frame)
 
 
 async def console_socket(request: web.Request) -> web.StreamResponse:
@@ -122,8 +116,7 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
         await conn.resync(hello)
         await services.floor.changed()
         try:
-            async for frame in conn.frames_in():
-                await conn.handle(frame)
+            await conn.handle_frames()
         finally:
             if registry.remove_console(conn):
                 with contextlib.suppress(Exception):

@@ -66,21 +66,14 @@ class VisitorConnection(Connection):
 
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
-        try:
-            if isinstance(frame, VisitorMessage):
-                posted = await conversations.post(
-                    self.contact_id, Sender.VISITOR, frame.client_id, frame.text
-                )
-                await self.outbox.put(
-                    {"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq}
-                )
-            elif isinstance(frame, VisitorTyping):
-                await conversations.typing(self.contact_id, Sender.VISITOR)
-            elif isinstance(frame, VisitorEnd):
-                await conversations.end(self.contact_id, EndReason.VISITOR)
-            # a second hello changes nothing: the connection is already following
-        except DomainError as e:
-            await self.domain_error(e, client_id=getattr(frame, "client_id", None))
+        if isinstance(frame, VisitorMessage):
+            posted = await conversations.post(self.contact_id, Sender.VISITOR, frame.client_id, frame.text)
+            await self.outbox.put({"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq})
+        elif isinstance(frame, VisitorTyping):
+            await conversations.typing(self.contact_id, Sender.VISITOR)
+        elif isinstance(frame, VisitorEnd):
+            await conversations.end(self.contact_id, EndReason.VISITOR)
+        # a second hello changes nothing: the connection is already following
 
 
 async def visitor_socket(request: web.Request) -> web.StreamResponse:
@@ -106,8 +99,7 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         registry.add_visitor(conn)
         await services.floor.visitors_live([contact_id])
         try:
-            async for frame in conn.frames_in():
-                await conn.handle(frame)
+            await conn.handle_frames()
         finally:
             if registry.remove_visitor(conn):
                 with contextlib.suppress(Exception):

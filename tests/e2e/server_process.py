@@ -4,6 +4,7 @@ and captured output in a given directory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -75,9 +76,18 @@ class ServerProcess:
         self.log_files += [out, err]
         return out.open("wb"), err.open("wb")
 
-    def output(self) -> bytes:
-        """Everything every run of the server has written so far."""
-        return b"".join(path.read_bytes() for path in self.log_files if path.exists())
+    def output(self, streams: tuple[str, ...] = ("stdout", "stderr")) -> bytes:
+        """Everything every run of the server has written so far on these streams."""
+        return b"".join(
+            path.read_bytes()
+            for path in self.log_files
+            if path.exists() and path.name.split(".")[-2] in streams
+        )
+
+    def database_bytes(self) -> bytes:
+        """The raw bytes of the database and of its -wal and -shm files, if any."""
+        files = [self.db_path, *(self.db_path.with_name(self.db_path.name + s) for s in ("-wal", "-shm"))]
+        return b"".join(path.read_bytes() for path in files if path.exists())
 
     def stderr_tail(self, limit: int = 4000) -> str:
         if not self.log_files:
@@ -99,6 +109,7 @@ class ServerProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--always-open",  # a crash test, not an opening-hours one: never closed
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -148,11 +159,13 @@ class ServerProcess:
         if not self.running:
             return
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited just now
+            self.proc.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
         except TimeoutError:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
             await self.proc.wait()
 
     async def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
