@@ -13,8 +13,9 @@ from ..domain.contact import Channel, ContactState, EndReason, end_state_for, st
 from ..domain.counsellor import CounsellorLoad, Role, Status
 from ..domain.messages import Sender, writable_states
 from ..domain.routing import WaitingContact
+from ..domain.schedule import Interval, Override, OverrideKind
 from .records import ContactRecord, CounsellorRecord, MessageRecord
-from .tables import Contact, Counsellor, Message, Session
+from .tables import Contact, Counsellor, Message, ScheduleOverride, Session
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
 
@@ -363,3 +364,36 @@ class SessionRepo:
 
     async def purge(self, seen_before: datetime) -> None:
         await self.conn.execute(delete(Session).where(Session.last_seen_at < seen_before))
+
+
+class ScheduleRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def overrides(self) -> list[Override]:
+        rows = await self.conn.execute(
+            select(ScheduleOverride).order_by(ScheduleOverride.first_day, ScheduleOverride.id)
+        )
+        return [
+            Override(
+                OverrideKind(r.kind), r.first_day, r.last_day,
+                Interval(r.start_minute, r.end_minute) if r.start_minute is not None else None,
+                r.reason, r.id,
+            )
+            for r in rows
+        ]
+
+    async def add(self, o: Override, by: int | None, now: datetime) -> int:
+        result = await self.conn.execute(
+            insert(ScheduleOverride).values(
+                kind=o.kind.value, first_day=o.first, last_day=o.last,
+                start_minute=o.window.start if o.window else None,
+                end_minute=o.window.end if o.window else None,
+                reason=o.reason, created_by=by, created_at=now,
+            ).returning(ScheduleOverride.id)
+        )
+        return int(result.scalar_one())
+
+    async def remove(self, override_id: int) -> bool:
+        result = await self.conn.execute(delete(ScheduleOverride).where(ScheduleOverride.id == override_id))
+        return result.rowcount == 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -125,3 +126,20 @@ class Message(Base):
         UniqueConstraint("contact_id", "seq", name="uq_messages_contact_id_seq"),
         UniqueConstraint("contact_id", "client_id", name="uq_messages_contact_id_client_id"),
     )
+
+
+class ScheduleOverride(Base):
+    """An exceptional closure or opening (see helpline.domain.schedule.Override)."""
+
+    __tablename__ = "schedule_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    # Minutes since local midnight; both None for a whole day.
+    start_minute: Mapped[int | None] = mapped_column(Integer)
+    end_minute: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

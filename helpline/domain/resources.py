@@ -1,0 +1,26 @@
+"""Where to get help now, shown whenever the line is closed (and in the widget's footer).
+Labels live in the catalogs under ``resources.<key>``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    number: str
+    scheme: str  # "tel" or "sms"
+    key: str
+
+    @property
+    def href(self) -> str:
+        return f"{self.scheme}:{self.number}"
+
+
+EMERGENCY = (
+    Resource("17", "tel", "police"),
+    Resource("112", "tel", "emergency"),
+    Resource("119", "tel", "child_in_danger"),
+    Resource("3114", "tel", "suicide_prevention"),
+    Resource("114", "sms", "deaf_sms"),
+)
