@@ -12,8 +12,8 @@ from .bus.base import FLOOR
 from .clock import Clock, SystemClock
 from .config import Settings
 from .domain.routing import FirstComeFirstServed
-from .domain.schedule import AlwaysOpen
 from .services import Context, Services
+from .services.schedule import load_config
 from .store import Store
 from .tasks import Periodic
 from .web.errors import error_middleware
@@ -25,6 +25,7 @@ MAX_BODY = 64 * 1024
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
+    schedule = load_config(settings.schedule, settings.schedule_file)  # a bad file fails here
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REGISTRY] = Registry()
@@ -35,7 +36,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         await the_bus.start()
         services = Services(Context(
             store=store, bus=the_bus, clock=clock or SystemClock(), settings=settings,
-            router=FirstComeFirstServed(), schedule=AlwaysOpen(),
+            router=FirstComeFirstServed(), schedule=schedule,
         ))
         app[SERVICES] = services
         loops = background_loops(services, app[REGISTRY])

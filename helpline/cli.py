@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -14,19 +16,24 @@ from .config import Settings
 from .domain.counsellor import Role
 from .domain.errors import DomainError
 
+if TYPE_CHECKING:
+    from .services import Services
+
 DEMO_USERS = (
     ("demo", "demo", "Demo", Role.COUNSELLOR),
     ("superviseur", "demo", "Superviseur·e démo", Role.SUPERVISOR),
 )
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+def _settings(args: argparse.Namespace, *, always_open: bool = False) -> Settings:
+    overrides: dict[str, object] = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host
     if getattr(args, "port", None):
         overrides["port"] = args.port
-    return Settings(**overrides)
+    if always_open or getattr(args, "always_open", False):
+        overrides["schedule"] = "always"
+    return Settings(**overrides)  # type: ignore[arg-type]
 
 
 def _serve(settings: Settings, banner: str = "") -> None:
@@ -59,7 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Upgrade the embedded database, make sure the demo accounts exist, serve."""
     from .store.migrate import upgrade
 
-    settings = _settings(args)
+    settings = _settings(args, always_open=True)
     if settings.is_sqlite:
         upgrade(settings.database_url)
     created = asyncio.run(_ensure_demo_users(settings))
@@ -84,17 +91,22 @@ async def _ensure_demo_users(settings: Settings) -> bool:
     return created
 
 
-async def _services(settings: Settings):  # type: ignore[no-untyped-def]
+async def _services(settings: Settings) -> tuple[Services, Callable[[], Awaitable[None]]]:
+    """The use cases on their own, for one-off commands (no server, in-process bus)."""
     from .bus import MemoryBus
     from .clock import SystemClock
     from .domain.routing import FirstComeFirstServed
-    from .domain.schedule import AlwaysOpen
     from .services import Context, Services
+    from .services.schedule import load_config
     from .store import Store
 
+    if settings.is_sqlite:  # the embedded database upgrades itself, as `serve` does
+        from .store.migrate import upgrade
+
+        await asyncio.to_thread(upgrade, settings.database_url)
     store = Store(settings.database_url)
-    services = Services(Context(store, MemoryBus(), SystemClock(), settings,
-                                FirstComeFirstServed(), AlwaysOpen()))
+    services = Services(Context(store, MemoryBus(), SystemClock(), settings, FirstComeFirstServed(),
+                                load_config(settings.schedule, settings.schedule_file)))
     return services, store.close
 
 
@@ -113,10 +125,6 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
     settings = Settings()
-    if settings.is_sqlite:  # the embedded database upgrades itself, as `serve` does
-        from .store.migrate import upgrade
-
-        upgrade(settings.database_url)
 
     async def add() -> int:
         services, close = await _services(settings)
@@ -140,6 +148,125 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+    async def run() -> int:
+        services, close = await _services(settings)
+        try:
+            return await work(services)
+        finally:
+            await close()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as e:
+        print(f"error: {e.code}", file=sys.stderr)
+        return 1
+
+
+def _fmt_day(view: dict[str, Any]) -> str:
+    hours = ", ".join(f"{h['from']}-{h['to']}" for h in view["hours"]) or "fermé / closed"
+    notes = ([view["holiday"]["fr"]] if view["holiday"] else []) + view["exceptions"]
+    line = f"{view['date']} {view['weekday'][:3]}  {hours}"
+    return line + (f"  ({'; '.join(notes)})" if notes else "")
+
+
+def cmd_schedule_show(args: argparse.Namespace) -> int:
+    async def show(services: Services) -> int:
+        view = await services.schedules.public_view(services.ctx.clock.now(), days=args.days)
+        state = "OUVERT / OPEN" if view["open"] else "FERMÉ / CLOSED"
+        change = view["closes_at"] if view["open"] else view["opens_at"]
+        print(f"{state} now ({view['timezone']}); next change: {change or '-'}")
+        for day in view["days"]:
+            print("  " + _fmt_day(day))
+        return 0
+
+    return _with_services(Settings(), show)
+
+
+def cmd_schedule_check(args: argparse.Namespace) -> int:
+    async def check(services: Services) -> int:
+        at = args.at if args.at.tzinfo else args.at.replace(tzinfo=services.schedules.zone)
+        e = await services.schedules.explain(at)
+        print(f"{e['at']} ({e['weekday']}): {'OPEN' if e['open'] else 'CLOSED'}"
+              + ("" if e["accepting_contacts"] or not e["open"] else " (last-entry cutoff: no new contacts)"))
+        print(f"  hours that day: {', '.join(e['hours']) or 'none'}")
+        if e["holiday"]:
+            print(f"  public holiday: {e['holiday']}")
+        for reason in e["exceptions"]:
+            print(f"  exception: {reason}")
+        change = f"closes at {e['closes_at']}" if e["open"] else f"opens at {e['opens_at']}"
+        print(f"  why: {e['why']}; {change}")
+        return 0
+
+    return _with_services(Settings(), check)
+
+
+def _days(text: str) -> tuple[date, date]:
+    first, _, last = text.partition("..")
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError("dates look like 2026-12-24 or 2026-12-24..2026-12-31") from None
+
+
+def cmd_schedule_change(args: argparse.Namespace) -> int:
+    from .services.schedule import validate_override
+
+    first, last = args.days
+    override = validate_override(args.kind, first, last, args.start, args.end, args.reason)
+
+    async def add(services: Services) -> int:
+        new_id = await services.schedules.add_override(override, None)
+        print(f"exception {new_id} added: {override.kind.value} {first}..{last} "
+              f"{override.window or 'all day'} ({override.reason})")
+        return 0
+
+    return _with_services(Settings(), add)
+
+
+def cmd_schedule_list(args: argparse.Namespace) -> int:
+    async def listing(services: Services) -> int:
+        for o in await services.schedules.list_overrides():
+            print(f"{o.id:>4}  {o.kind.value:<5} {o.first}..{o.last}  {o.window or 'all day'}  {o.reason}")
+        return 0
+
+    return _with_services(Settings(), listing)
+
+
+def cmd_schedule_remove(args: argparse.Namespace) -> int:
+    async def remove(services: Services) -> int:
+        if not await services.schedules.remove_override(args.id):
+            print(f"error: no exception {args.id}", file=sys.stderr)
+            return 1
+        print(f"exception {args.id} removed")
+        return 0
+
+    return _with_services(Settings(), remove)
+
+
+def _schedule_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = sub.add_parser("schedule", help="opening hours and exceptional closures")
+    cmds = s.add_subparsers(dest="s_command", required=True)
+    show = cmds.add_parser("show", help="the coming days' hours")
+    show.add_argument("--days", type=int, default=14)
+    show.set_defaults(fn=cmd_schedule_show)
+    check = cmds.add_parser("check", help="open or closed at a given time, and why")
+    check.add_argument("--at", type=datetime.fromisoformat, required=True,
+                       help="e.g. 2026-12-25T10:00 (local time of the schedule) or with an offset")
+    check.set_defaults(fn=cmd_schedule_check)
+    for kind, text in (("close", "close exceptionally"), ("open", "open exceptionally")):
+        c = cmds.add_parser(kind, help=f"{text} on a day or days (FIRST[..LAST])")
+        c.add_argument("days", type=_days, metavar="FIRST[..LAST]")
+        c.add_argument("--from", dest="start", help="HH:MM (with --to: only these hours)")
+        c.add_argument("--to", dest="end", help="HH:MM")
+        c.add_argument("--reason", required=True)
+        c.set_defaults(fn=cmd_schedule_change, kind=kind)
+    cmds.add_parser("list", help="the exceptions").set_defaults(fn=cmd_schedule_list)
+    rm = cmds.add_parser("remove", help="remove an exception")
+    rm.add_argument("id", type=int)
+    rm.set_defaults(fn=cmd_schedule_remove)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="helpline", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -150,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--host")
         s.add_argument("--port", type=int)
         s.add_argument("--always-open", action="store_true",
-                       help="serve 24/7 (the only schedule until opening hours exist)")
+                       help="serve 24/7 whatever the opening hours (demos, tests)")
         s.set_defaults(fn=fn)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -167,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.COUNSELLOR.value)
     add.add_argument("--max-chats", type=int)
     add.set_defaults(fn=cmd_counsellor_add)
+    _schedule_parser(sub)
     return p
 
 

@@ -18,7 +18,10 @@ class Settings(BaseSettings):
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
-    schedule: Literal["always"] = "always"
+    schedule: Literal["hours", "always"] = Field(
+        "hours", description="hours: the opening hours (schedule file or Mon-Sat 9-20); always: 24/7."
+    )
+    schedule_file: Path | None = None
     log_level: str = "info"
 
     visitor_grace_s: float = Field(120.0, gt=0)

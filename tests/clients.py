@@ -21,6 +21,7 @@ TIMEOUT = 10.0
 _ids = itertools.count(1)
 
 FAST = {
+    "schedule": "always",  # tests that need opening hours ask for them
     "dispatch_interval_s": 0.5,
     "sweep_interval_s": 0.2,
     "hello_timeout_s": 5.0,
@@ -51,9 +52,9 @@ class Server:
         return int(await self.services.accounts.add_counsellor(username, password, **kw))
 
 
-async def start_server(**overrides: Any) -> Server:
+async def start_server(clock: Any = None, **overrides: Any) -> Server:
     settings = Settings(**{**FAST, **overrides})
-    app = build_app(settings)
+    app = build_app(settings, clock=clock)
     http = TestServer(app, host="127.0.0.1", port=0)
     await http.start_server()
     return Server(http, app)

@@ -8,8 +8,8 @@ from ..bus import Bus
 from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import Router
-from ..domain.schedule import Schedule
 from ..store import Store
+from .schedule import ScheduleConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +19,7 @@ class Context:
     clock: Clock
     settings: Settings
     router: Router
-    schedule: Schedule
+    schedule: ScheduleConfig
 
 
 class Services:
@@ -27,8 +27,10 @@ class Services:
         from .accounts import Accounts
         from .conversations import Conversations
         from .floor import Floor
+        from .schedule import Schedules
 
         self.ctx = ctx
         self.accounts = Accounts(ctx)
-        self.floor = Floor(ctx)
-        self.conversations = Conversations(ctx, self.floor)
+        self.schedules = Schedules(ctx, ctx.schedule)
+        self.floor = Floor(ctx, self.schedules)
+        self.conversations = Conversations(ctx, self.floor, self.schedules)

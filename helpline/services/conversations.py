@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +21,17 @@ from . import events
 from .accounts import new_token, token_hash
 from .context import Context
 from .floor import Floor
+from .schedule import Schedules
 
 log = get_logger("conversations")
 
 
 class LineClosed(DomainError):
     code = "closed"
+
+    def __init__(self, opens_at: datetime | None) -> None:
+        super().__init__()
+        self.opens_at = opens_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +41,17 @@ class Posted:
 
 
 class Conversations:
-    def __init__(self, ctx: Context, floor: Floor) -> None:
+    def __init__(self, ctx: Context, floor: Floor, schedules: Schedules) -> None:
         self.ctx = ctx
         self.floor = floor
+        self.schedules = schedules
 
     async def start(self, channel: Channel, profile: dict[str, Any]) -> tuple[ContactRecord, str]:
         """Open a contact and put it in the queue. Returns it and the visitor's token."""
         now = self.ctx.clock.now()
-        if not self.ctx.schedule.state_at(now).accepting_contacts:
-            raise LineClosed()
+        state = await self.schedules.state_at(now)
+        if not state.accepting_contacts:
+            raise LineClosed(await self.schedules.next_opening(now))
         contact_id = uuid.uuid4().hex
         token = new_token()
         async with self.ctx.store.transaction() as tx:

@@ -16,6 +16,7 @@ from ..logs import get_logger
 from ..store import Tx
 from . import events
 from .context import Context
+from .schedule import Schedules
 
 log = get_logger("floor")
 HANDLE_TIME_WINDOW = timedelta(days=7)
@@ -51,8 +52,9 @@ class QueueSnapshot:
 
 
 class Floor:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
+        self.schedules = schedules
 
     def _live_after(self, now: datetime) -> datetime:
         """A console that has not stamped for three heartbeats is not live."""
@@ -177,13 +179,12 @@ class Floor:
             await self.changed()
 
     async def status(self) -> dict[str, object]:
-        """The public status: open or not, how many wait, and the wait a newcomer would face."""
-        now = self.ctx.clock.now()
-        state = self.ctx.schedule.state_at(now)
+        """The public status: the schedule's view (open or not, hours, emergency numbers),
+        how many wait, and the wait a newcomer would face."""
+        view = await self.schedules.public_view(self.ctx.clock.now())
         snap = await self.snapshot()
         return {
-            "open": state.open,
-            "accepting_contacts": state.accepting_contacts,
+            **view,
             "queue_length": len(snap.order),
             "counsellors_available": len(snap.counsellors),
             "estimated_wait_s": snap.estimate(len(snap.order) + 1),

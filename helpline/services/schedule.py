@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -29,7 +30,9 @@ from ..domain.schedule import (
     WeeklyHours,
 )
 from ..i18n import LANGUAGES, translate
-from .context import Context
+
+if TYPE_CHECKING:
+    from .context import Context
 
 CACHE_S = 5.0  # other processes see an exception change within this time
 
@@ -128,6 +131,10 @@ class Schedules:
         self._cached: tuple[float, Schedule] | None = None
 
     @property
+    def zone(self) -> ZoneInfo:
+        return self.config.rules.zone if self.config.rules else AlwaysOpen.zone
+
+    @property
     def calendar(self) -> PublicHolidays | None:
         if self.config.rules is None:
             return None
@@ -149,6 +156,14 @@ class Schedules:
 
     async def state_at(self, at: datetime) -> OpenState:
         return (await self.current()).state_at(at)
+
+    async def next_opening(self, at: datetime) -> datetime | None:
+        """When new contacts are next accepted: the next opening, or, in the last
+        minutes before closing, the opening after this one."""
+        state = await self.state_at(at)
+        if state.open and state.closes_at is not None:
+            state = await self.state_at(state.closes_at)
+        return state.opens_at
 
     async def add_override(self, override: Override, by: int | None) -> int:
         async with self.ctx.store.transaction() as tx:

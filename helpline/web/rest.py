@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from ..domain.access import may_read_transcript
 from ..domain.contact import Channel
-from ..domain.errors import DomainError
+from ..domain.counsellor import Role
+from ..domain.schedule import Override
+from ..services.conversations import LineClosed
 from ..services.events import iso
+from ..services.schedule import emergency_resources, validate_override
 from .auth import COOKIE, clear_session_cookie, require_user, set_session_cookie
 from .errors import ApiError, error_body, read_json, request_lang
 from .keys import SERVICES
 from .openapi import openapi_document
-from .schemas import ContactCreate, ContactCreated, Login, Me, MessageOut, Transcript
+from .schemas import (
+    ContactCreate,
+    ContactCreated,
+    Login,
+    Me,
+    MessageOut,
+    ScheduleExceptionIn,
+    ScheduleExceptionOut,
+    Transcript,
+)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -34,10 +48,11 @@ async def create_contact(request: web.Request) -> web.Response:
         contact, token = await services.conversations.start(
             Channel(body.channel), body.profile.model_dump(mode="json", exclude_none=True)
         )
-    except DomainError as e:
-        if e.code == "closed":
-            return web.json_response(error_body("closed", request_lang(request)), status=503)
-        raise
+    except LineClosed as closed:
+        opens_at = closed.opens_at and closed.opens_at.astimezone(services.schedules.zone).isoformat()
+        lang = request_lang(request)
+        refused = error_body("closed", lang, opens_at=opens_at, emergency=emergency_resources())
+        return web.json_response(refused, status=503)
     created = ContactCreated(
         contact_id=contact.id, token=token, state=contact.state.value,
         websocket_url=f"/api/v1/contacts/{contact.id}/ws",
@@ -48,7 +63,8 @@ async def create_contact(request: web.Request) -> web.Response:
 def _after_seq(request: web.Request) -> int:
     raw = request.query.get("after_seq", "0")
     if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(422, "invalid_request", details=[{"field": "after_seq", "problem": "int_parsing"}])
+        problem = [{"field": "after_seq", "problem": "int_parsing"}]
+        raise ApiError(422, "invalid_request", details=problem)
     return int(raw)
 
 
@@ -98,3 +114,35 @@ def _me(user: object) -> Me:
 
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
+
+
+def _exception_out(o: Override) -> dict[str, object]:
+    return ScheduleExceptionOut(
+        id=o.id or 0, kind=o.kind.value, first=o.first, last=o.last,
+        start=str(o.window).split("-")[0] if o.window else None,
+        end=str(o.window).split("-")[1] if o.window else None, reason=o.reason,
+    ).model_dump(mode="json")
+
+
+async def list_schedule_exceptions(request: web.Request) -> web.Response:
+    await require_user(request, Role.ADMIN)
+    overrides = await request.app[SERVICES].schedules.list_overrides()
+    return web.json_response({"exceptions": [_exception_out(o) for o in overrides]})
+
+
+async def add_schedule_exception(request: web.Request) -> web.Response:
+    user = await require_user(request, Role.ADMIN)
+    body = ScheduleExceptionIn.model_validate(await read_json(request))
+    override = validate_override(body.kind, body.first, body.last, body.start, body.end, body.reason)
+    schedules = request.app[SERVICES].schedules
+    new_id = await schedules.add_override(override, user.id)
+    return web.json_response(_exception_out(replace(override, id=new_id)), status=201)
+
+
+async def remove_schedule_exception(request: web.Request) -> web.Response:
+    await require_user(request, Role.ADMIN)
+    raw = request.match_info["exception_id"]
+    schedules = request.app[SERVICES].schedules
+    if not raw.isdigit() or len(raw) > 12 or not await schedules.remove_override(int(raw)):
+        raise ApiError(404, "not_found")
+    return web.Response(status=204)

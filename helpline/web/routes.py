@@ -56,6 +56,14 @@ ROUTES: list[Route] = [
           errors=(401,), auth=True,
           websocket_frames=(schemas.ConsoleHello, schemas.ConsoleStatus, schemas.ConsoleMessage,
                             schemas.ConsoleTyping, schemas.ConsoleEnd)),
+    Route("GET", "/api/v1/admin/schedule/exceptions", rest.list_schedule_exceptions,
+          "Exceptional closures and openings (admin).", "admin", errors=(401, 403), auth=True),
+    Route("POST", "/api/v1/admin/schedule/exceptions", rest.add_schedule_exception,
+          "Add an exceptional closure or opening (admin).", "admin", body=schemas.ScheduleExceptionIn,
+          response=schemas.ScheduleExceptionOut, status=201, errors=(400, 401, 403, 422), auth=True),
+    Route("DELETE", "/api/v1/admin/schedule/exceptions/{exception_id}", rest.remove_schedule_exception,
+          "Remove an exceptional closure or opening (admin).", "admin", status=204,
+          errors=(401, 403, 404), auth=True),
     Route("GET", "/api/v1/openapi.json", rest.openapi, "This document.", "operations"),
 ]
 

@@ -3,6 +3,7 @@ is generated from them, so the docs cannot drift from what the server accepts.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -59,6 +60,28 @@ class Status_(BaseModel):
     queue_length: int
     counsellors_available: int
     estimated_wait_s: int | None
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$", examples=["16:00"])]
+
+
+class ScheduleExceptionIn(Strict):
+    kind: Literal["close", "open"]
+    first: date
+    last: date | None = Field(None, description="Last day (inclusive); the first day if omitted.")
+    start: HHMM | None = Field(None, description="With end: only these hours; else the whole day.")
+    end: HHMM | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ScheduleExceptionOut(BaseModel):
+    id: int
+    kind: str
+    first: date
+    last: date
+    start: str | None
+    end: str | None
+    reason: str
 
 
 class MessageOut(BaseModel):
