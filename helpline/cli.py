@@ -15,6 +15,7 @@ from . import logs
 from .config import Settings
 from .domain.counsellor import Role
 from .domain.errors import DomainError
+from .i18n import translate
 
 if TYPE_CHECKING:
     from .services import Services
@@ -124,28 +125,20 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
         print("error: give the password on standard input with --password-stdin", file=sys.stderr)
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
-    settings = Settings()
 
-    async def add() -> int:
-        services, close = await _services(settings)
-        try:
-            return await services.accounts.add_counsellor(
-                args.username, password, display_name=args.display_name, role=Role(args.role),
-                max_chats=args.max_chats,
-            )
-        finally:
-            await close()
+    async def add(services: Services) -> int:
+        counsellor_id = await services.accounts.add_counsellor(
+            args.username, password, display_name=args.display_name, role=Role(args.role),
+            max_chats=args.max_chats,
+        )
+        print(f"{args.role} {args.username!r} added (id {counsellor_id})")
+        return 0
 
     try:
-        counsellor_id = asyncio.run(add())
-    except DomainError as e:
-        print(f"error: {e.code}", file=sys.stderr)
-        return 1
+        return _with_services(Settings(), add)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"{args.role} {args.username!r} added (id {counsellor_id})")
-    return 0
 
 
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
@@ -156,11 +149,7 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]
         finally:
             await close()
 
-    try:
-        return asyncio.run(run())
-    except DomainError as e:
-        print(f"error: {e.code}", file=sys.stderr)
-        return 1
+    return asyncio.run(run())
 
 
 def _fmt_day(view: dict[str, Any]) -> str:
@@ -300,7 +289,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except DomainError as e:
+        print(f"error: {e.code}: {translate(f'error.{e.code}', 'en')}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -76,3 +76,44 @@ async def test_the_migrations_build_exactly_the_tables_the_code_uses(database_ur
     finally:
         await engine.dispose()
     assert diff == []
+
+
+def test_schedule_check_says_why_the_line_is_closed(sqlite_url: str) -> None:
+    christmas = run(["schedule", "check", "--at", "2026-12-25T10:00"], sqlite_url)
+    assert christmas.returncode == 0, christmas.stderr
+    assert "CLOSED" in christmas.stdout
+    assert "public holiday: Noël" in christmas.stdout
+    assert "opens at 2026-12-26T09:00:00+01:00" in christmas.stdout
+    monday = run(["schedule", "check", "--at", "2026-11-30T10:00"], sqlite_url)
+    assert "OPEN" in monday.stdout
+    assert "closes at 2026-11-30T20:00:00+01:00" in monday.stdout
+
+
+def test_schedule_close_list_show_and_remove(sqlite_url: str) -> None:
+    added = run(
+        ["schedule", "close", "2026-12-24", "--from", "16:00", "--to", "20:00", "--reason", "Veille de Noël"],
+        sqlite_url,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "exception 1 added" in added.stdout
+    listed = run(["schedule", "list"], sqlite_url)
+    assert "2026-12-24..2026-12-24  16:00-20:00  Veille de Noël" in listed.stdout
+    eve = run(["schedule", "check", "--at", "2026-12-24T16:30"], sqlite_url)
+    assert "CLOSED" in eve.stdout
+    assert "exception: Veille de Noël" in eve.stdout
+    shown = run(["schedule", "show", "--days", "3"], sqlite_url)
+    assert shown.returncode == 0
+    assert len(shown.stdout.strip().splitlines()) == 4
+    assert run(["schedule", "remove", "1"], sqlite_url).returncode == 0
+    assert run(["schedule", "remove", "1"], sqlite_url).returncode == 1
+
+
+def test_schedule_refuses_nonsense(sqlite_url: str) -> None:
+    bad_hours = run(
+        ["schedule", "open", "2026-11-29", "--from", "18:00", "--to", "10:00", "--reason", "x"], sqlite_url
+    )
+    assert bad_hours.returncode == 1
+    assert "invalid_hours" in bad_hours.stderr
+    bad_date = run(["schedule", "close", "2026-13-01", "--reason", "x"], sqlite_url)
+    assert bad_date.returncode == 2
+    assert "dates look like" in bad_date.stderr
