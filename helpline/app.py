@@ -47,6 +47,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         await floor_sub.close()
         for loop in loops:
             await loop.stop()
+        await services.conversations.writer.close()
         await the_bus.close()
         await store.close()
 

@@ -16,6 +16,9 @@ from ..store.records import CounsellorRecord
 from .context import Context
 
 _hasher = PasswordHasher()
+# Each check takes ~64 MiB and a core for a moment: a burst of logins (or of
+# guesses) waits its turn instead of exhausting memory.
+_checks = asyncio.Semaphore(2)
 # Verified when the username is unknown, so a wrong username costs the same time.
 _DUMMY_HASH = _hasher.hash("not a password")
 
@@ -55,7 +58,8 @@ class Accounts:
         max_chats = validate_max_chats(
             self.ctx.settings.default_max_chats if max_chats is None else max_chats
         )
-        password_hash = await asyncio.to_thread(hash_password, password)
+        async with _checks:
+            password_hash = await asyncio.to_thread(hash_password, password)
         async with self.ctx.store.transaction() as tx:
             if await tx.counsellors.by_username(username) is not None:
                 raise Conflict("username_taken")
@@ -68,9 +72,8 @@ class Accounts:
         """A new session token for the right password, else None."""
         async with self.ctx.store.reading() as tx:
             user = await tx.counsellors.by_username(username)
-        good = await asyncio.to_thread(
-            _verify, user.password_hash if user else _DUMMY_HASH, password
-        )
+        async with _checks:
+            good = await asyncio.to_thread(_verify, user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not good or user.disabled:
             return None
         token = new_token()

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from ..bus.base import contact_channel
 from ..domain.access import may_act_on_contact
 from ..domain.contact import Channel, EndReason
 from ..domain.errors import DomainError, Forbidden, NotFound
-from ..domain.messages import Sender, check_can_write, validate_client_id, validate_text
+from ..domain.messages import Sender, validate_client_id, validate_text
 from ..logs import get_logger
 from ..store.records import ContactRecord, MessageRecord
 from . import events
@@ -22,6 +19,7 @@ from .accounts import new_token, token_hash
 from .context import Context
 from .floor import Floor
 from .schedule import Schedules
+from .writer import Draft, MessageWriter, Posted
 
 log = get_logger("conversations")
 
@@ -34,17 +32,12 @@ class LineClosed(DomainError):
         self.opens_at = opens_at
 
 
-@dataclass(frozen=True, slots=True)
-class Posted:
-    message: MessageRecord
-    duplicate: bool  # a resend of a message already stored
-
-
 class Conversations:
     def __init__(self, ctx: Context, floor: Floor, schedules: Schedules) -> None:
         self.ctx = ctx
         self.floor = floor
         self.schedules = schedules
+        self.writer = MessageWriter(ctx, self._publish)
 
     async def start(self, channel: Channel, profile: dict[str, Any]) -> tuple[ContactRecord, str]:
         """Open a contact and put it in the queue. Returns it and the visitor's token."""
@@ -88,41 +81,14 @@ class Conversations:
         self, contact_id: str, sender: Sender, client_id: str, text: str, *,
         counsellor_id: int | None = None,
     ) -> Posted:
-        """Store a message and publish it. A resend of a stored ``client_id`` is a no-op
+        """Store a message, then publish it. A resend of a stored ``client_id`` is a no-op
         that returns the original."""
         validate_client_id(client_id)
         validate_text(text)
-        for _attempt in range(3):
-            try:
-                posted = await self._store_message(contact_id, sender, client_id, text, counsellor_id)
-                break
-            except IntegrityError:  # the same client_id raced in from another socket
-                continue
-        else:  # pragma: no cover - needs three races in a row
-            raise DomainError("conflict")
-        if not posted.duplicate:
-            await self.ctx.bus.publish(contact_channel(contact_id), events.message(posted.message))
-        return posted
+        return await self.writer.write(Draft(contact_id, sender, client_id, text, counsellor_id))
 
-    async def _store_message(
-        self, contact_id: str, sender: Sender, client_id: str, text: str, counsellor_id: int | None
-    ) -> Posted:
-        now = self.ctx.clock.now()
-        async with self.ctx.store.transaction() as tx:
-            existing = await tx.messages.by_client_id(contact_id, client_id)
-            if existing is not None:
-                return Posted(existing, duplicate=True)
-            seq = await tx.contacts.next_seq(contact_id, sender, counsellor_id)
-            if seq is None:
-                contact = await tx.contacts.get(contact_id)
-                if contact is None:
-                    raise NotFound("unknown_contact")
-                check_can_write(sender, contact.state, contact.counsellor_id, counsellor_id)
-                raise DomainError("conflict")  # pragma: no cover - the check above raises
-            message = await tx.messages.add(
-                contact_id, seq, sender, text, now, client_id=client_id, counsellor_id=counsellor_id
-            )
-        return Posted(message, duplicate=False)
+    async def _publish(self, message: MessageRecord) -> None:
+        await self.ctx.bus.publish(contact_channel(message.contact_id), events.message(message))
 
     async def history(self, contact_id: str, after_seq: int = 0, limit: int = 1000) -> list[MessageRecord]:
         async with self.ctx.store.reading() as tx:

@@ -4,7 +4,7 @@ when someone goes away."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..bus.base import FLOOR, contact_channel, counsellor_channel
@@ -30,15 +30,13 @@ class QueueSnapshot:
     order: list[str]
     counsellors: list[CounsellorLoad]
     handle_time_s: float
+    positions: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "positions", {cid: i + 1 for i, cid in enumerate(self.order)})
 
     def position(self, contact_id: str) -> int | None:
-        try:
-            return self.order.index(contact_id) + 1
-        except ValueError:
-            return None
-
-    def positions(self) -> dict[str, int]:
-        return {cid: i + 1 for i, cid in enumerate(self.order)}
+        return self.positions.get(contact_id)
 
     def estimate(self, position: int) -> int | None:
         return estimate_wait_s(position, self.counsellors, self.handle_time_s)
@@ -109,8 +107,9 @@ class Floor:
         now = self.ctx.clock.now()
         live_after = self._live_after(now)
         async with self.ctx.store.reading() as tx:
-            waiting = await tx.contacts.waiting()
-            loads = await tx.counsellors.loads(live_after) if waiting else []
+            loads = await tx.counsellors.loads(live_after)
+            # Nobody with room: no need to read the queue (it may be long).
+            waiting = await tx.contacts.waiting() if any(c.spare for c in loads) else []
         made: list[Assignment] = []
         for plan in self.ctx.router.plan(waiting, loads):
             if await self._assign(plan, live_after):

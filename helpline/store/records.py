@@ -29,6 +29,15 @@ class ContactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteTarget:
+    """What decides whether a message may be added to a contact, and its next seq."""
+
+    state: ContactState
+    counsellor_id: int | None
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     contact_id: str
     seq: int

@@ -6,18 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
-from ..domain.messages import Sender, writable_states
+from ..domain.messages import Sender
 from ..domain.routing import WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
-from .records import ContactRecord, CounsellorRecord, MessageRecord
+from .records import ContactRecord, CounsellorRecord, MessageRecord, WriteTarget
 from .tables import Contact, Counsellor, Message, ScheduleOverride, Session
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
+# The message path uses the tables directly: no ORM statement machinery per message.
+CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 
 def _contact(row: Row[Any]) -> ContactRecord:
@@ -151,20 +154,24 @@ class ContactRepo:
         )
         return [_contact(r) for r in rows]
 
-    async def next_seq(self, contact_id: str, sender: Sender, writer_id: int | None) -> int | None:
-        """Take the next seq, if ``sender`` may write now. Locks the contact row till commit."""
-        conditions = [
-            Contact.id == contact_id,
-            Contact.state.in_([s.value for s in writable_states(sender)]),
-        ]
-        if sender is Sender.COUNSELLOR:
-            conditions.append(Contact.counsellor_id == writer_id)
-        row = (await self.conn.execute(
-            update(Contact).where(*conditions)
-            .values(last_seq=Contact.last_seq + 1)
-            .returning(Contact.last_seq)
-        )).first()
-        return row.last_seq if row else None
+    async def lock_for_writing(self, contact_ids: Sequence[str]) -> dict[str, WriteTarget]:
+        """State, counsellor and last seq of these contacts, their rows locked till commit
+        (in id order, so two writers never deadlock)."""
+        c = CONTACTS.c
+        rows = await self.conn.execute(
+            select(c.id, c.state, c.counsellor_id, c.last_seq)
+            .where(c.id.in_(sorted(set(contact_ids))))
+            .order_by(c.id)
+            .with_for_update()
+        )
+        return {r.id: WriteTarget(ContactState(r.state), r.counsellor_id, r.last_seq) for r in rows}
+
+    async def set_last_seqs(self, last_seqs: dict[str, int]) -> None:
+        if last_seqs:
+            statement = (
+                update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
+            )
+            await self.conn.execute(statement, [{"b_id": c, "b_seq": s} for c, s in last_seqs.items()])
 
     async def touch_visitors(self, contact_ids: Sequence[str], now: datetime) -> None:
         if contact_ids:
@@ -199,23 +206,28 @@ class MessageRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def by_client_id(self, contact_id: str, client_id: str) -> MessageRecord | None:
-        row = (await self.conn.execute(
-            select(Message).where(Message.contact_id == contact_id, Message.client_id == client_id)
-        )).first()
-        return _message(row) if row else None
-
-    async def add(
-        self, contact_id: str, seq: int, sender: Sender, text: str, now: datetime, *,
-        client_id: str | None, counsellor_id: int | None,
-    ) -> MessageRecord:
-        await self.conn.execute(
-            insert(Message).values(
-                contact_id=contact_id, seq=seq, sender=sender.value, text=text, sent_at=now,
-                client_id=client_id, counsellor_id=counsellor_id,
+    async def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MessageRecord]:
+        """The stored messages among these (contact_id, client_id) pairs."""
+        if not keys:
+            return {}
+        m = MESSAGES.c
+        rows = await self.conn.execute(
+            select(m.contact_id, m.seq, m.sender, m.client_id, m.text, m.sent_at).where(
+                m.contact_id.in_({k[0] for k in keys}), m.client_id.in_({k[1] for k in keys})
             )
         )
-        return MessageRecord(contact_id, seq, sender, client_id, text, now)
+        wanted = set(keys)
+        found = (_message(r) for r in rows)
+        return {(f.contact_id, f.client_id): f for f in found if (f.contact_id, f.client_id) in wanted}  # type: ignore[misc]
+
+    async def add_many(self, messages: Sequence[tuple[MessageRecord, int | None]]) -> None:
+        """Insert (message, counsellor who wrote it) pairs in one statement."""
+        if messages:
+            await self.conn.execute(insert(MESSAGES), [
+                {"contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value, "text": m.text,
+                 "sent_at": m.sent_at, "client_id": m.client_id, "counsellor_id": counsellor_id}
+                for m, counsellor_id in messages
+            ])
 
     async def after(self, contact_id: str, after_seq: int, limit: int = 1000) -> list[MessageRecord]:
         rows = await self.conn.execute(
