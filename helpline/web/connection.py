@@ -126,14 +126,13 @@ class Connection:
         naming it; an unexpected failure is logged and answered ``internal``; the
         connection stays open either way."""
         async for frame in self.frames_in():
-            refs = {k: getattr(frame, k) for k in ("contact_id", "client_id") if hasattr(frame, k)}
             try:
                 await self.handle(frame)
             except DomainError as e:
-                await self.error(e.code, **refs)
+                await self.error(e.code, **_refs(frame))
             except Exception:
                 log.exception("frame_failed", connection=self.id, frame_type=frame.type)
-                await self.error("internal", **refs)
+                await self.error("internal", **_refs(frame))
 
     async def handle(self, frame: Any) -> None:
         raise NotImplementedError
@@ -214,3 +213,8 @@ class Connection:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
+
+
+def _refs(frame: Any) -> dict[str, Any]:
+    """What names the frame an error answers (its contact and client ids)."""
+    return {k: getattr(frame, k) for k in ("contact_id", "client_id") if hasattr(frame, k)}
