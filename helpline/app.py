@@ -11,8 +11,7 @@ from .bus import Bus, make_bus
 from .bus.base import FLOOR
 from .clock import Clock, SystemClock
 from .config import Settings
-from .domain.routing import FirstComeFirstServed
-from .services import Context, Services
+from .services import Services
 from .services.schedule import load_config
 from .store import Store
 from .tasks import Periodic
@@ -25,7 +24,7 @@ MAX_BODY = 64 * 1024
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
-    schedule = load_config(settings.schedule, settings.schedule_file)  # a bad file fails here
+    load_config(settings.schedule, settings.schedule_file)  # a bad schedule file fails here, not later
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REGISTRY] = Registry()
@@ -34,10 +33,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         store = Store(settings.database_url)
         the_bus = bus or make_bus(settings.redis_url)
         await the_bus.start()
-        services = Services(Context(
-            store=store, bus=the_bus, clock=clock or SystemClock(), settings=settings,
-            router=FirstComeFirstServed(), schedule=schedule,
-        ))
+        services = Services.build(settings, store, the_bus, clock or SystemClock())
         app[SERVICES] = services
         loops = background_loops(services, app[REGISTRY])
         floor_sub = await the_bus.subscribe(FLOOR, lambda _event: [loop.kick() for loop in loops[:2]])
@@ -61,15 +57,26 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
     """The per-process loops. The first two are woken by every floor change."""
     settings = services.ctx.settings
 
-    async def notify_queue() -> None:
-        waiting = [conn for conns in registry.visitors.values() for conn in conns]
-        if not waiting:
-            return
-        snapshot = await services.floor.snapshot()
-        for conn in waiting:
-            event = snapshot.queue_event(conn.contact_id)
-            if event is not None:
-                conn.push(event)
+    async def notify_floor() -> None:
+        """Queue positions to waiting visitors, the waiting list to consoles, the
+        overview to supervisors: at most once a second, after changes."""
+        visitors = [conn for conns in registry.visitors.values() for conn in conns]
+        consoles = [conn for conns in registry.consoles.values() for conn in conns]
+        if visitors:
+            snapshot = await services.floor.snapshot()
+            for conn in visitors:
+                event = snapshot.queue_event(conn.contact_id)
+                if event is not None:
+                    conn.push(event)
+        if consoles:
+            waiting = {"type": "queue", "contacts": await services.floor.queue_list()}
+            for console in consoles:
+                console.push(waiting)
+        supervisors = [c for c in consoles if c.user.role.supervises]
+        if supervisors:
+            overview = {"type": "overview", **await services.floor.overview()}
+            for console in supervisors:
+                console.push(overview)
 
     async def heartbeat() -> None:
         await services.floor.visitors_live(list(registry.visitors))
@@ -77,7 +84,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
 
     return [
         Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
-        Periodic("queue-positions", notify_queue, 15.0, min_gap=1.0),
+        Periodic("floor-updates", notify_floor, 15.0, min_gap=1.0),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
     ]

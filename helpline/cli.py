@@ -96,9 +96,7 @@ async def _services(settings: Settings) -> tuple[Services, Callable[[], Awaitabl
     """The use cases on their own, for one-off commands (no server, in-process bus)."""
     from .bus import MemoryBus
     from .clock import SystemClock
-    from .domain.routing import FirstComeFirstServed
-    from .services import Context, Services
-    from .services.schedule import load_config
+    from .services import Services
     from .store import Store
 
     if settings.is_sqlite:  # the embedded database upgrades itself, as `serve` does
@@ -106,8 +104,7 @@ async def _services(settings: Settings) -> tuple[Services, Callable[[], Awaitabl
 
         await asyncio.to_thread(upgrade, settings.database_url)
     store = Store(settings.database_url)
-    services = Services(Context(store, MemoryBus(), SystemClock(), settings, FirstComeFirstServed(),
-                                load_config(settings.schedule, settings.schedule_file)))
+    services = Services.build(settings, store, MemoryBus(), SystemClock())
     return services, store.close
 
 
@@ -129,7 +126,8 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
     async def add(services: Services) -> int:
         counsellor_id = await services.accounts.add_counsellor(
             args.username, password, display_name=args.display_name, role=Role(args.role),
-            max_chats=args.max_chats,
+            max_chats=args.max_chats, max_voice=args.max_voice,
+            skills=args.skills.split(",") if args.skills else None,
         )
         print(f"{args.role} {args.username!r} added (id {counsellor_id})")
         return 0
@@ -282,6 +280,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.COUNSELLOR.value)
     add.add_argument("--max-chats", type=int)
+    add.add_argument("--max-voice", type=int, default=1, help="0 or 1 call at a time (default 1)")
+    add.add_argument("--skills", help="comma-separated, e.g. general,legal (default: every skill)")
     add.set_defaults(fn=cmd_counsellor_add)
     _schedule_parser(sub)
     return p

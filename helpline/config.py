@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
 
@@ -33,13 +34,48 @@ class Settings(BaseSettings):
     handle_time_s: float = Field(
         900.0, gt=0, description="Median length of a conversation before any is measured."
     )
+    routing_fallback_s: float = Field(
+        180.0, ge=0, description="A specialist contact waiting this long may go to a general counsellor."
+    )
+    triage_file: Path | None = None
+    skills: str = Field(
+        "general,psychological,legal,technical",
+        description="Comma-separated skills; 'general' is the one every fallback goes to.",
+    )
     dispatch_interval_s: float = Field(2.0, gt=0)
     sweep_interval_s: float = Field(5.0, gt=0)
+    widget_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Sites allowed to embed the chat widget (comma-separated origins)."
+    )
+    quick_exit_url: str = Field("https://meteofrance.com/", description="Where the quick exit goes.")
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        """``https://a.example, https://b.example`` (or ``*``): lower-cased, no trailing slash."""
+        items = value.split(",") if isinstance(value, str) else value
+        origins = [str(o).strip().lower().rstrip("/") for o in items if str(o).strip()]
+        for o in origins:
+            parts = urlsplit(o)
+            if o != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+                raise ValueError(f"not an origin (scheme://host[:port]): {o!r}")
+        return origins
+
+    @field_validator("quick_exit_url")
+    @classmethod
+    def _exit_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError("the quick exit URL must be an http(s) address")
+        return value
 
     @property
     def heartbeat_s(self) -> float:
         """How often live sockets stamp their contact or counsellor as seen."""
         return min(10.0, self.visitor_grace_s / 3, self.counsellor_grace_s / 3)
+
+    @property
+    def skill_list(self) -> list[str]:
+        return [s.strip() for s in self.skills.split(",") if s.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,12 +1,15 @@
-"""Counsellors: roles, availability, capacity."""
+"""Counsellors: roles, availability, skills and capacity per channel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from .contact import Channel
+
 DEFAULT_MAX_CHATS = 3
+DEFAULT_MAX_VOICE = 1
 
 
 class Role(StrEnum):
@@ -31,12 +34,31 @@ class CounsellorLoad:
 
     id: int
     max_chats: int
-    active: int
+    active_chats: int
     last_assigned_at: datetime | None
+    skills: frozenset[str] = frozenset({"general"})
+    max_voice: int = DEFAULT_MAX_VOICE
+    active_voice: int = 0
 
     @property
-    def spare(self) -> int:
-        return max(0, self.max_chats - self.active)
+    def active(self) -> int:
+        return self.active_chats + self.active_voice
+
+    def capacity(self, channel: Channel) -> int:
+        return self.max_voice if channel is Channel.VOICE else self.max_chats
+
+    def spare(self, channel: Channel) -> int:
+        """Room for one more contact on ``channel``. Someone on a call takes no chats."""
+        if channel is Channel.VOICE:
+            return max(0, self.max_voice - self.active_voice)
+        if self.active_voice:
+            return 0
+        return max(0, self.max_chats - self.active_chats)
+
+    def with_one_more(self, channel: Channel) -> CounsellorLoad:
+        if channel is Channel.VOICE:
+            return replace(self, active_voice=self.active_voice + 1)
+        return replace(self, active_chats=self.active_chats + 1)
 
 
 def validate_max_chats(value: int) -> int:

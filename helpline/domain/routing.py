@@ -1,5 +1,13 @@
 """Routing: which waiting contact goes to which counsellor.
 
+Order: by priority (urgent, high, normal), then by original enqueue time (a
+requeued or transferred contact keeps its place). Choice: among counsellors
+who are available, have the contact's skill and spare capacity on its
+channel, the one with the fewest active contacts, then the one idle longest.
+A contact asking for a specialist skill that has waited past the fallback
+time may also be served by a ``general`` counsellor. A contact transferred to
+a named counsellor waits for that counsellor only.
+
 The router only plans. The store carries each planned assignment out as one
 conditional update, so a plan made on stale data can lose a race but can
 never assign a contact twice or put a counsellor over capacity.
@@ -9,16 +17,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Protocol
 
+from .contact import Channel
 from .counsellor import CounsellorLoad
+
+GENERAL = "general"
+DEFAULT_SKILLS = (GENERAL, "psychological", "legal", "technical")
+DEFAULT_FALLBACK = timedelta(seconds=180)
+
+
+class Priority(IntEnum):
+    """Lower is served first."""
+
+    URGENT = 0
+    HIGH = 1
+    NORMAL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> Priority:
+        return cls[label.upper()]
 
 
 @dataclass(frozen=True, slots=True)
 class WaitingContact:
     id: str
     enqueued_at: datetime
+    channel: Channel = Channel.CHAT
+    skill: str = GENERAL
+    priority: Priority = Priority.NORMAL
+    target_counsellor_id: int | None = None  # a transfer to a named counsellor
+
+    @property
+    def order_key(self) -> tuple[int, datetime, str]:
+        return (self.priority, self.enqueued_at, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,39 +65,54 @@ class Assignment:
     counsellor_id: int
 
 
+def queue_order(waiting: Sequence[WaitingContact]) -> list[WaitingContact]:
+    """Priority first, then the original enqueue time; ties by id so every process agrees."""
+    return sorted(waiting, key=lambda c: c.order_key)
+
+
+def can_serve(
+    counsellor: CounsellorLoad, contact: WaitingContact, now: datetime, fallback: timedelta
+) -> bool:
+    """Whether this counsellor may take this contact (capacity aside)."""
+    if contact.target_counsellor_id is not None:
+        return counsellor.id == contact.target_counsellor_id
+    if contact.skill in counsellor.skills:
+        return True
+    waited_past_fallback = now - contact.enqueued_at >= fallback
+    return contact.skill != GENERAL and waited_past_fallback and GENERAL in counsellor.skills
+
+
 class Router(Protocol):
     def plan(
-        self, waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad]
+        self, waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad], now: datetime
     ) -> list[Assignment]: ...
 
 
-def queue_order(waiting: Sequence[WaitingContact]) -> list[WaitingContact]:
-    """Oldest first; ties broken by id so every process agrees."""
-    return sorted(waiting, key=lambda c: (c.enqueued_at, c.id))
+class SkillsRouter:
+    """Priorities, skills, per-channel capacity, fewest active then longest idle."""
 
-
-class FirstComeFirstServed:
-    """The oldest waiting contact goes to the least loaded counsellor.
-
-    Among counsellors with spare capacity: fewest active contacts first, then
-    the one whose last assignment is oldest (never assigned counts as oldest).
-    """
+    def __init__(self, fallback: timedelta = DEFAULT_FALLBACK) -> None:
+        self.fallback = fallback
 
     def plan(
-        self, waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad]
+        self, waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad], now: datetime
     ) -> list[Assignment]:
-        active = {c.id: c.active for c in counsellors}
-        capacity = {c.id: c.max_chats for c in counsellors}
-        last = {c.id: _idle_key(c.last_assigned_at) for c in counsellors}
+        loads = {c.id: c for c in counsellors}
+        idle = {c.id: _idle_key(c.last_assigned_at) for c in counsellors}
         plan: list[Assignment] = []
         for contact in queue_order(waiting):
-            free = [cid for cid in active if active[cid] < capacity[cid]]
-            if not free:
-                break
-            chosen = min(free, key=lambda cid: (active[cid], last[cid], cid))
-            plan.append(Assignment(contact.id, chosen))
-            active[chosen] += 1
-            last[chosen] = float("inf")  # just assigned: the least idle of all
+            if not any(c.spare(contact.channel) for c in loads.values()):
+                continue  # nobody has room on this channel
+            eligible = [
+                c for c in loads.values()
+                if c.spare(contact.channel) and can_serve(c, contact, now, self.fallback)
+            ]
+            if not eligible:
+                continue  # this one waits; a later one with another skill may not
+            chosen = min(eligible, key=lambda c: (c.active, idle[c.id], c.id))
+            plan.append(Assignment(contact.id, chosen.id))
+            loads[chosen.id] = chosen.with_one_more(contact.channel)
+            idle[chosen.id] = float("inf")  # just assigned: the least idle of all
         return plan
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..domain.counsellor import Role, validate_max_chats
+from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats
 from ..domain.errors import Conflict, DomainError
 from ..store.records import CounsellorRecord
 from .context import Context
@@ -50,6 +51,7 @@ class Accounts:
     async def add_counsellor(
         self, username: str, password: str, *, display_name: str | None = None,
         role: Role = Role.COUNSELLOR, max_chats: int | None = None,
+        skills: Sequence[str] | None = None, max_voice: int = DEFAULT_MAX_VOICE,
     ) -> int:
         if not username or len(username) > 64 or not username.isprintable():
             raise DomainError("invalid_username")
@@ -58,6 +60,12 @@ class Accounts:
         max_chats = validate_max_chats(
             self.ctx.settings.default_max_chats if max_chats is None else max_chats
         )
+        if not 0 <= max_voice <= 1:
+            raise DomainError("invalid_capacity")
+        known = self.ctx.settings.skill_list
+        skills = list(known if skills is None else skills)  # by default, every skill
+        if not skills or set(skills) - set(known):
+            raise DomainError("unknown_skill")
         async with _checks:
             password_hash = await asyncio.to_thread(hash_password, password)
         async with self.ctx.store.transaction() as tx:
@@ -65,7 +73,7 @@ class Accounts:
                 raise Conflict("username_taken")
             return await tx.counsellors.add(
                 username, display_name or username, password_hash, role, max_chats,
-                self.ctx.clock.now(),
+                self.ctx.clock.now(), skills=skills, max_voice=max_voice,
             )
 
     async def login(self, username: str, password: str) -> tuple[CounsellorRecord, str] | None:

@@ -8,6 +8,7 @@ from ..bus import Bus
 from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import Router
+from ..domain.triage import TriageRules
 from ..store import Store
 from .schedule import ScheduleConfig
 
@@ -20,9 +21,26 @@ class Context:
     settings: Settings
     router: Router
     schedule: ScheduleConfig
+    triage: TriageRules
 
 
 class Services:
+    @classmethod
+    def build(cls, settings: Settings, store: Store, bus: Bus, clock: Clock) -> Services:
+        """The use cases as the settings configure them. Bad rule files fail here."""
+        from datetime import timedelta
+
+        from ..domain.routing import SkillsRouter
+        from .schedule import load_config
+        from .triage import load_triage
+
+        return cls(Context(
+            store=store, bus=bus, clock=clock, settings=settings,
+            router=SkillsRouter(timedelta(seconds=settings.routing_fallback_s)),
+            schedule=load_config(settings.schedule, settings.schedule_file),
+            triage=load_triage(settings.triage_file),
+        ))
+
     def __init__(self, ctx: Context) -> None:
         from .accounts import Accounts
         from .conversations import Conversations

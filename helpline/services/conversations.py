@@ -10,10 +10,11 @@ from typing import Any
 from ..bus.base import contact_channel
 from ..domain.access import may_act_on_contact
 from ..domain.contact import Channel, EndReason
-from ..domain.errors import DomainError, Forbidden, NotFound
+from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.messages import Sender, validate_client_id, validate_text
+from ..domain.routing import GENERAL, Priority
 from ..logs import get_logger
-from ..store.records import ContactRecord, MessageRecord
+from ..store.records import ContactRecord, CounsellorRecord, MessageRecord
 from . import events
 from .accounts import new_token, token_hash
 from .context import Context
@@ -47,8 +48,13 @@ class Conversations:
             raise LineClosed(await self.schedules.next_opening(now))
         contact_id = uuid.uuid4().hex
         token = new_token()
+        topic = profile.get("topic")
+        skill = self.ctx.triage.skill(topic)
+        if skill not in self.ctx.settings.skill_list:
+            skill = GENERAL
         async with self.ctx.store.transaction() as tx:
-            await tx.contacts.create(contact_id, token_hash(token), channel, profile, now)
+            await tx.contacts.create(contact_id, token_hash(token), channel, profile, now, skill=skill,
+                                     priority=self.ctx.triage.priority(topic))
             contact = await tx.contacts.get(contact_id)
         assert contact is not None
         log.info("contact_started", contact_id=contact_id, channel=channel.value)
@@ -85,7 +91,55 @@ class Conversations:
         that returns the original."""
         validate_client_id(client_id)
         validate_text(text)
-        return await self.writer.write(Draft(contact_id, sender, client_id, text, counsellor_id))
+        posted = await self.writer.write(Draft(contact_id, sender, client_id, text, counsellor_id))
+        if sender is Sender.VISITOR and not posted.duplicate:
+            level = self.ctx.triage.priority(None, text)
+            if level < Priority.NORMAL:
+                await self._change_priority(contact_id, level, raise_only=True)
+        return posted
+
+    async def set_priority(self, contact_id: str, level: Priority, by: CounsellorRecord) -> None:
+        """A counsellor changes their contact's priority; a supervisor any contact's."""
+        contact = await self.get(contact_id)
+        if not (by.role.supervises or may_act_on_contact(by.id, contact.counsellor_id)):
+            raise Forbidden("not_your_contact")
+        if not contact.state.is_open:
+            raise Conflict("contact_closed")
+        await self._change_priority(contact_id, level, raise_only=False)
+
+    async def _change_priority(self, contact_id: str, level: Priority, *, raise_only: bool) -> None:
+        async with self.ctx.store.transaction() as tx:
+            change = tx.contacts.raise_priority if raise_only else tx.contacts.set_priority
+            changed = await change(contact_id, level)
+        if changed:
+            log.info("contact_priority", contact_id=contact_id, priority=level.label, triage=raise_only)
+            await self.ctx.bus.publish(contact_channel(contact_id), events.priority(contact_id, level.label))
+            await self.floor.changed()
+
+    async def transfer(
+        self, contact_id: str, by: int, *, skill: str | None = None, counsellor_id: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Cold transfer: the contact goes back to the queue at its original place, for
+        another skill or a named counsellor, with a note for whoever takes it next."""
+        await self.require_own(contact_id, by)
+        if (skill is None) == (counsellor_id is None):
+            raise DomainError("invalid_transfer")
+        if skill is not None and skill not in self.ctx.settings.skill_list:
+            raise DomainError("unknown_skill")
+        if counsellor_id is not None:
+            async with self.ctx.store.reading() as tx:
+                target = await tx.counsellors.get(counsellor_id)
+            if target is None or target.disabled or target.id == by:
+                raise NotFound("unknown_counsellor")
+        async with self.ctx.store.transaction() as tx:
+            moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id, note=note)
+        if moved is None:
+            raise Conflict("contact_not_assigned")
+        log.info("contact_transferred", contact_id=contact_id, from_counsellor=by,
+                 to_counsellor=counsellor_id, skill=skill)
+        await self.ctx.bus.publish(contact_channel(contact_id), events.requeued(contact_id, "transferred"))
+        await self.floor.changed()
 
     async def _publish(self, message: MessageRecord) -> None:
         await self.ctx.bus.publish(contact_channel(message.contact_id), events.message(message))

@@ -40,6 +40,7 @@ def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
     waited_from = c.first_assigned_at or now
     return {
         "contact_id": c.id, "channel": c.channel.value, "profile": c.profile,
+        "skill": c.skill, "priority": c.priority.label, "note": c.handover_note,
         "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
         "last_seq": c.last_seq,
     }
@@ -50,7 +51,13 @@ def assigned_to_counsellor(c: ContactRecord, now: datetime) -> Event:
 
 
 def requeued(contact_id: str, reason: str) -> Event:
+    """Back in the queue. ``reason``: counsellor_disconnected or transferred (the visitor
+    is never told to whom)."""
     return {"type": "requeued", "contact_id": contact_id, "reason": reason}
+
+
+def priority(contact_id: str, label: str) -> Event:
+    return {"type": "priority", "contact_id": contact_id, "priority": label}
 
 
 def status(status_value: str) -> Event:

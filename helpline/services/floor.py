@@ -4,14 +4,14 @@ when someone goes away."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from ..bus.base import FLOOR, contact_channel, counsellor_channel
-from ..domain.contact import EndReason
-from ..domain.counsellor import CounsellorLoad, Status
-from ..domain.routing import Assignment
-from ..domain.waiting import estimate_wait_s
+from ..domain.contact import Channel, ContactState, EndReason
+from ..domain.counsellor import Status
+from ..domain.routing import GENERAL, Assignment, Priority, WaitingContact, can_serve
+from ..domain.waiting import Standing, standings
 from ..logs import get_logger
 from ..store import Tx
 from . import events
@@ -23,30 +23,28 @@ HANDLE_TIME_WINDOW = timedelta(days=7)
 MIN_HANDLE_SAMPLES = 5
 
 
+NEWCOMER = "~newcomer"  # a contact that would arrive now (chat, general), for the public estimate
+SERVICE_LEVEL_S = 60
+
+
 @dataclass(frozen=True, slots=True)
 class QueueSnapshot:
-    """Where every waiting contact stands, and the estimate at each place."""
+    """Where every waiting contact stands, and what a newcomer would face."""
 
-    order: list[str]
-    counsellors: list[CounsellorLoad]
-    handle_time_s: float
-    positions: dict[str, int] = field(init=False)
+    standings: dict[str, Standing]
+    newcomer: Standing
+    counsellors_available: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "positions", {cid: i + 1 for i, cid in enumerate(self.order)})
-
-    def position(self, contact_id: str) -> int | None:
-        return self.positions.get(contact_id)
-
-    def estimate(self, position: int) -> int | None:
-        return estimate_wait_s(position, self.counsellors, self.handle_time_s)
+    @property
+    def length(self) -> int:
+        return len(self.standings)
 
     def queue_event(self, contact_id: str) -> events.Event | None:
-        position = self.position(contact_id)
-        if position is None:
+        standing = self.standings.get(contact_id)
+        if standing is None:
             return None
-        return {"type": "queue", "contact_id": contact_id, "position": position,
-                "estimated_wait_s": self.estimate(position)}
+        return {"type": "queue", "contact_id": contact_id, "position": standing.position,
+                "estimated_wait_s": standing.estimated_wait_s}
 
 
 class Floor:
@@ -94,13 +92,19 @@ class Floor:
             return self.ctx.settings.handle_time_s
         return statistics.median(samples)
 
+    @property
+    def fallback(self) -> timedelta:
+        return timedelta(seconds=self.ctx.settings.routing_fallback_s)
+
     async def snapshot(self) -> QueueSnapshot:
         now = self.ctx.clock.now()
         async with self.ctx.store.reading() as tx:
             waiting = await tx.contacts.waiting()
             loads = await tx.counsellors.loads(self._live_after(now))
             handle = await self.handle_time_s(tx, now)
-        return QueueSnapshot([w.id for w in waiting], loads, handle)
+        newcomer = WaitingContact(NEWCOMER, now, Channel.CHAT, GENERAL, Priority.NORMAL)
+        stood = standings([*waiting, newcomer], loads, handle)
+        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads))
 
     async def dispatch(self) -> list[Assignment]:
         """Assign as many waiting contacts as the counsellors can take now."""
@@ -109,9 +113,10 @@ class Floor:
         async with self.ctx.store.reading() as tx:
             loads = await tx.counsellors.loads(live_after)
             # Nobody with room: no need to read the queue (it may be long).
-            waiting = await tx.contacts.waiting() if any(c.spare for c in loads) else []
+            has_room = any(c.spare(Channel.CHAT) or c.spare(Channel.VOICE) for c in loads)
+            waiting = await tx.contacts.waiting() if has_room else []
         made: list[Assignment] = []
-        for plan in self.ctx.router.plan(waiting, loads):
+        for plan in self.ctx.router.plan(waiting, loads, now):
             if await self._assign(plan, live_after):
                 made.append(plan)
         if made:
@@ -119,12 +124,17 @@ class Floor:
         return made
 
     async def _assign(self, plan: Assignment, live_after: datetime) -> bool:
+        """Carry one planned assignment out, re-checking everything under row locks:
+        the plan may be stale, and another process may be dispatching too."""
         now = self.ctx.clock.now()
         async with self.ctx.store.transaction() as tx:
-            max_chats = await tx.counsellors.lock_if_eligible(plan.counsellor_id, live_after)
-            if max_chats is None:
+            load = await tx.counsellors.lock_load(plan.counsellor_id, live_after)
+            if load is None:
                 return False
-            if await tx.contacts.count_active_for(plan.counsellor_id) >= max_chats:
+            waiting = await tx.contacts.lock_waiting(plan.contact_id)
+            if waiting is None or not load.spare(waiting.channel):
+                return False
+            if not can_serve(load, waiting, now, self.fallback):
                 return False
             if not await tx.contacts.assign(plan.contact_id, plan.counsellor_id, now):
                 return False
@@ -140,6 +150,46 @@ class Floor:
             counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now)
         )
         return True
+
+    async def queue_list(self) -> list[dict[str, object]]:
+        """The anonymous waiting list every console shows."""
+        now = self.ctx.clock.now()
+        async with self.ctx.store.reading() as tx:
+            entries = await tx.contacts.queue_entries()
+        return [
+            {"contact_id": e.contact_id, "channel": e.channel.value, "skill": e.skill,
+             "priority": e.priority.label, "topic": e.topic,
+             "waited_s": max(0, round((now - e.created_at).total_seconds()))}
+            for e in entries
+        ]
+
+    async def overview(self) -> dict[str, object]:
+        """The supervisor's floor: queue per skill, every counsellor, today's figures."""
+        now = self.ctx.clock.now()
+        midnight = datetime.combine(now.astimezone(self.schedules.zone).date(), time(0),
+                                    tzinfo=self.schedules.zone)
+        async with self.ctx.store.reading() as tx:
+            entries = await tx.contacts.queue_entries()
+            staff = await tx.counsellors.floor(now)
+            today = await tx.contacts.outcomes_since(midnight)
+        skills: dict[str, dict[str, int]] = {}
+        for e in entries:
+            row = skills.setdefault(e.skill, {"waiting": 0, "longest_wait_s": 0})
+            row["waiting"] += 1
+            row["longest_wait_s"] = max(row["longest_wait_s"], round((now - e.created_at).total_seconds()))
+        answered = [waited for state, waited in today if waited is not None]
+        abandoned = sum(1 for state, waited in today if waited is None and state is ContactState.ABANDONED)
+        within = sum(1 for waited in answered if waited <= SERVICE_LEVEL_S)
+        offered = len(answered) + abandoned
+        return {
+            "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
+            "counsellors": staff,
+            "today": {
+                "contacts": len(today), "answered": len(answered), "abandoned": abandoned,
+                "service_level": round(within / offered, 3) if offered else None,
+                "service_level_threshold_s": SERVICE_LEVEL_S,
+            },
+        }
 
     # --- people who went away -----------------------------------------------------------
 
@@ -184,7 +234,7 @@ class Floor:
         snap = await self.snapshot()
         return {
             **view,
-            "queue_length": len(snap.order),
-            "counsellors_available": len(snap.counsellors),
-            "estimated_wait_s": snap.estimate(len(snap.order) + 1),
+            "queue_length": snap.length,
+            "counsellors_available": snap.counsellors_available,
+            "estimated_wait_s": snap.newcomer.estimated_wait_s,
         }

@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.contact import Channel, ContactState
 from ..domain.counsellor import Role, Status
 from ..domain.messages import Sender
+from ..domain.routing import Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,10 @@ class ContactRecord:
     token_hash: str
     channel: Channel
     profile: dict[str, Any]
+    skill: str
+    priority: Priority
+    target_counsellor_id: int | None
+    handover_note: str | None
     state: ContactState
     end_reason: str | None
     counsellor_id: int | None
@@ -26,6 +31,18 @@ class ContactRecord:
     assigned_at: datetime | None
     ended_at: datetime | None
     last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A waiting contact as the console's queue panel shows it: nothing identifying."""
+
+    contact_id: str
+    channel: Channel
+    skill: str
+    priority: Priority
+    topic: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,8 @@ class CounsellorRecord:
     password_hash: str
     role: Role
     max_chats: int
+    max_voice: int
+    skills: frozenset[str]
     status: Status
     status_since: datetime
     last_assigned_at: datetime | None

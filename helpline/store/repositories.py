@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Table, and_, bindparam, delete, func, insert, or_, select, update
@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
 from ..domain.messages import Sender
-from ..domain.routing import WaitingContact
+from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
-from .records import ContactRecord, CounsellorRecord, MessageRecord, WriteTarget
-from .tables import Contact, Counsellor, Message, ScheduleOverride, Session
+from .records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
+from .tables import Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
 # The message path uses the tables directly: no ORM statement machinery per message.
@@ -29,6 +29,10 @@ def _contact(row: Row[Any]) -> ContactRecord:
         token_hash=row.token_hash,
         channel=Channel(row.channel),
         profile=dict(row.profile or {}),
+        skill=row.skill,
+        priority=Priority(row.priority),
+        target_counsellor_id=row.target_counsellor_id,
+        handover_note=row.handover_note,
         state=ContactState(row.state),
         end_reason=row.end_reason,
         counsellor_id=row.counsellor_id,
@@ -38,6 +42,13 @@ def _contact(row: Row[Any]) -> ContactRecord:
         assigned_at=row.assigned_at,
         ended_at=row.ended_at,
         last_seq=row.last_seq,
+    )
+
+
+def _waiting(row: Row[Any]) -> WaitingContact:
+    return WaitingContact(
+        row.id, row.enqueued_at, Channel(row.channel), row.skill, Priority(row.priority),
+        row.target_counsellor_id,
     )
 
 
@@ -60,6 +71,8 @@ def _counsellor(row: Row[Any]) -> CounsellorRecord:
         password_hash=row.password_hash,
         role=Role(row.role),
         max_chats=row.max_chats,
+        max_voice=row.max_voice,
+        skills=frozenset(row.skills or ()),
         status=Status(row.status),
         status_since=row.status_since,
         last_assigned_at=row.last_assigned_at,
@@ -76,11 +89,12 @@ class ContactRepo:
 
     async def create(
         self, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any],
-        now: datetime,
+        now: datetime, *, skill: str = GENERAL, priority: Priority = Priority.NORMAL,
     ) -> None:
         await self.conn.execute(
             insert(Contact).values(
                 id=contact_id, token_hash=token_hash, channel=channel.value, profile=profile,
+                skill=skill, priority=int(priority),
                 state=ContactState.QUEUED.value, created_at=now, enqueued_at=now,
                 visitor_seen_at=now, last_seq=0,
             )
@@ -92,12 +106,37 @@ class ContactRepo:
 
     async def waiting(self) -> list[WaitingContact]:
         """Every queued contact, in queue order."""
+        c = CONTACTS.c
         rows = await self.conn.execute(
-            select(Contact.id, Contact.enqueued_at)
-            .where(Contact.state == ContactState.QUEUED.value)
-            .order_by(Contact.enqueued_at, Contact.id)
+            select(c.id, c.enqueued_at, c.channel, c.skill, c.priority, c.target_counsellor_id)
+            .where(c.state == ContactState.QUEUED.value)
+            .order_by(c.priority, c.enqueued_at, c.id)
         )
-        return [WaitingContact(r.id, r.enqueued_at) for r in rows]
+        return [_waiting(r) for r in rows]
+
+    async def lock_waiting(self, contact_id: str) -> WaitingContact | None:
+        """The contact if it is queued, its row locked till commit."""
+        c = CONTACTS.c
+        row = (await self.conn.execute(
+            select(c.id, c.enqueued_at, c.channel, c.skill, c.priority, c.target_counsellor_id)
+            .where(c.id == contact_id, c.state == ContactState.QUEUED.value)
+            .with_for_update()
+        )).first()
+        return _waiting(row) if row else None
+
+    async def queue_entries(self) -> list[QueueEntry]:
+        """The waiting list for the console: anonymous, in queue order."""
+        c = CONTACTS.c
+        rows = await self.conn.execute(
+            select(c.id, c.channel, c.skill, c.priority, c.created_at, c.profile)
+            .where(c.state == ContactState.QUEUED.value)
+            .order_by(c.priority, c.enqueued_at, c.id)
+        )
+        return [
+            QueueEntry(r.id, Channel(r.channel), r.skill, Priority(r.priority),
+                       (r.profile or {}).get("topic"), r.created_at)
+            for r in rows
+        ]
 
     async def active_for(self, counsellor_id: int) -> list[ContactRecord]:
         rows = await self.conn.execute(
@@ -107,15 +146,53 @@ class ContactRepo:
         )
         return [_contact(r) for r in rows]
 
-    async def count_active_for(self, counsellor_id: int) -> int:
-        return int(
-            (await self.conn.execute(
-                select(func.count()).select_from(Contact).where(
-                    Contact.counsellor_id == counsellor_id,
-                    Contact.state == ContactState.ASSIGNED.value,
-                )
-            )).scalar_one()
+    async def active_counts(self, counsellor_id: int) -> dict[Channel, int]:
+        """How many contacts this counsellor holds, per channel."""
+        c = CONTACTS.c
+        rows = await self.conn.execute(
+            select(c.channel, func.count().label("n"))
+            .where(c.counsellor_id == counsellor_id, c.state == ContactState.ASSIGNED.value)
+            .group_by(c.channel)
         )
+        counts = dict.fromkeys(Channel, 0)
+        counts.update({Channel(r.channel): int(r.n) for r in rows})
+        return counts
+
+    async def raise_priority(self, contact_id: str, priority: Priority) -> bool:
+        """Raise (never lower) an open contact's priority. True if it changed."""
+        result = await self.conn.execute(
+            update(Contact)
+            .where(Contact.id == contact_id, Contact.state.in_(_OPEN), Contact.priority > int(priority))
+            .values(priority=int(priority))
+        )
+        return result.rowcount == 1
+
+    async def set_priority(self, contact_id: str, priority: Priority) -> bool:
+        result = await self.conn.execute(
+            update(Contact).where(Contact.id == contact_id, Contact.state.in_(_OPEN))
+            .values(priority=int(priority))
+        )
+        return result.rowcount == 1
+
+    async def transfer(
+        self, contact_id: str, from_counsellor: int, *, skill: str | None, target: int | None,
+        note: str | None,
+    ) -> ContactRecord | None:
+        """Back to the queue, at its original place, for another skill or a named
+        counsellor. Only from the counsellor who holds it."""
+        values: dict[str, Any] = {"state": ContactState.QUEUED.value, "counsellor_id": None,
+                                  "assigned_at": None, "target_counsellor_id": target,
+                                  "handover_note": note}
+        if skill is not None:
+            values["skill"] = skill
+        row = (await self.conn.execute(
+            update(Contact)
+            .where(Contact.id == contact_id, Contact.state == ContactState.ASSIGNED.value,
+                   Contact.counsellor_id == from_counsellor)
+            .values(**values)
+            .returning(*_CONTACT_COLUMNS)
+        )).first()
+        return _contact(row) if row else None
 
     async def assign(self, contact_id: str, counsellor_id: int, now: datetime) -> bool:
         """Queued -> assigned, only if still queued. True if this call won."""
@@ -149,7 +226,8 @@ class ContactRepo:
         rows = await self.conn.execute(
             update(Contact)
             .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
-            .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None)
+            .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None,
+                    target_counsellor_id=None)
             .returning(*_CONTACT_COLUMNS)
         )
         return [_contact(r) for r in rows]
@@ -186,6 +264,19 @@ class ContactRepo:
             select(Contact.id).where(Contact.state.in_(_OPEN), Contact.visitor_seen_at < seen_before)
         )
         return [r.id for r in rows]
+
+    async def outcomes_since(self, since: datetime) -> list[tuple[ContactState, float | None]]:
+        """For each contact started since ``since``: its state and how long it waited
+        before a first counsellor took it (None: nobody has yet)."""
+        c = CONTACTS.c
+        rows = await self.conn.execute(
+            select(c.state, c.created_at, c.first_assigned_at).where(c.created_at >= since)
+        )
+        return [
+            (ContactState(r.state),
+             (r.first_assigned_at - r.created_at).total_seconds() if r.first_assigned_at else None)
+            for r in rows
+        ]
 
     async def handle_times_s(self, since: datetime, limit: int = 200) -> list[float]:
         """Lengths (assignment to end) of the latest conversations ended since ``since``."""
@@ -245,12 +336,13 @@ class CounsellorRepo:
 
     async def add(
         self, username: str, display_name: str, password_hash: str, role: Role, max_chats: int,
-        now: datetime,
+        now: datetime, *, skills: Sequence[str], max_voice: int = 1,
     ) -> int:
         result = await self.conn.execute(
             insert(Counsellor).values(
                 username=username, display_name=display_name, password_hash=password_hash,
-                role=role.value, max_chats=max_chats, status=Status.OFFLINE.value,
+                role=role.value, max_chats=max_chats, max_voice=max_voice, skills=sorted(skills),
+                status=Status.OFFLINE.value,
                 status_since=now, created_at=now, connected=False, disabled=False,
             ).returning(Counsellor.id)
         )
@@ -288,28 +380,41 @@ class CounsellorRepo:
 
     async def loads(self, live_after: datetime) -> list[CounsellorLoad]:
         """Counsellors who can take contacts now (available, console live), with their load."""
-        active = (
-            select(Contact.counsellor_id, func.count().label("n"))
-            .where(Contact.state == ContactState.ASSIGNED.value)
-            .group_by(Contact.counsellor_id)
-            .subquery()
-        )
-        rows = await self.conn.execute(
-            select(Counsellor.id, Counsellor.max_chats, Counsellor.last_assigned_at,
-                   func.coalesce(active.c.n, 0).label("active"))
-            .outerjoin(active, active.c.counsellor_id == Counsellor.id)
-            .where(self._eligible(live_after))
-        )
-        return [CounsellorLoad(r.id, r.max_chats, int(r.active), r.last_assigned_at) for r in rows]
+        k = Counsellor
+        columns = (k.id, k.max_chats, k.max_voice, k.skills, k.last_assigned_at)
+        rows = (await self.conn.execute(select(*columns).where(self._eligible(live_after)))).all()
+        if not rows:
+            return []
+        c = CONTACTS.c
+        counts: dict[tuple[int, str], int] = {
+            (r.counsellor_id, r.channel): int(r.n)
+            for r in await self.conn.execute(
+                select(c.counsellor_id, c.channel, func.count().label("n"))
+                .where(c.state == ContactState.ASSIGNED.value, c.counsellor_id.in_([r.id for r in rows]))
+                .group_by(c.counsellor_id, c.channel)
+            )
+        }
+        return [
+            CounsellorLoad(
+                r.id, r.max_chats, counts.get((r.id, Channel.CHAT.value), 0), r.last_assigned_at,
+                frozenset(r.skills or ()), r.max_voice, counts.get((r.id, Channel.VOICE.value), 0),
+            )
+            for r in rows
+        ]
 
-    async def lock_if_eligible(self, counsellor_id: int, live_after: datetime) -> int | None:
-        """Lock the counsellor's row for this transaction; their max_chats if they can take work."""
+    async def lock_load(self, counsellor_id: int, live_after: datetime) -> CounsellorLoad | None:
+        """Lock the counsellor's row for this transaction; their load if they can take work."""
+        k = Counsellor
         row = (await self.conn.execute(
-            select(Counsellor.max_chats)
-            .where(Counsellor.id == counsellor_id, self._eligible(live_after))
+            select(k.id, k.max_chats, k.max_voice, k.skills, k.last_assigned_at)
+            .where(k.id == counsellor_id, self._eligible(live_after))
             .with_for_update()
         )).first()
-        return int(row.max_chats) if row else None
+        if row is None:
+            return None
+        counts = await ContactRepo(self.conn).active_counts(counsellor_id)
+        return CounsellorLoad(row.id, row.max_chats, counts[Channel.CHAT], row.last_assigned_at,
+                              frozenset(row.skills or ()), row.max_voice, counts[Channel.VOICE])
 
     async def mark_assigned(self, counsellor_id: int, now: datetime) -> None:
         await self.conn.execute(
@@ -343,10 +448,31 @@ class CounsellorRepo:
         )
         return [r.id for r in rows]
 
-    async def count_eligible(self, live_after: datetime) -> int:
-        return int((await self.conn.execute(
-            select(func.count()).select_from(Counsellor).where(self._eligible(live_after))
-        )).scalar_one())
+    async def floor(self, now: datetime) -> list[dict[str, Any]]:
+        """Every active account as the supervisor's floor view shows it."""
+        k = Counsellor
+        rows = (await self.conn.execute(
+            select(k.id, k.display_name, k.role, k.status, k.status_since, k.connected, k.skills,
+                   k.last_assigned_at)
+            .where(k.disabled.is_(False)).order_by(k.display_name)
+        )).all()
+        c = CONTACTS.c
+        counts: dict[tuple[int, str], int] = {
+            (r.counsellor_id, r.channel): int(r.n)
+            for r in await self.conn.execute(
+                select(c.counsellor_id, c.channel, func.count().label("n"))
+                .where(c.state == ContactState.ASSIGNED.value).group_by(c.counsellor_id, c.channel)
+            )
+        }
+        return [
+            {"id": r.id, "display_name": r.display_name, "role": r.role, "status": r.status,
+             "connected": bool(r.connected), "skills": sorted(r.skills or ()),
+             "in_status_s": round((now - r.status_since).total_seconds()),
+             "active_chats": counts.get((r.id, Channel.CHAT.value), 0),
+             "active_voice": counts.get((r.id, Channel.VOICE.value), 0),
+             "idle_s": round((now - r.last_assigned_at).total_seconds()) if r.last_assigned_at else None}
+            for r in rows
+        ]
 
 
 class SessionRepo:
@@ -409,3 +535,17 @@ class ScheduleRepo:
     async def remove(self, override_id: int) -> bool:
         result = await self.conn.execute(delete(ScheduleOverride).where(ScheduleOverride.id == override_id))
         return result.rowcount == 1
+
+
+class SurveyRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def exists(self, contact_id: str) -> bool:
+        row = (await self.conn.execute(select(Survey.contact_id).where(Survey.contact_id == contact_id))).first()
+        return row is not None
+
+    async def add(self, contact_id: str, helpful: str | None, again: str | None, day: date) -> None:
+        await self.conn.execute(
+            insert(Survey).values(contact_id=contact_id, helpful=helpful, again=again, answered_on=day)
+        )

@@ -41,6 +41,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+ALL_SKILLS = '["general", "psychological", "legal", "technical"]'
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -63,6 +65,8 @@ class Counsellor(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     max_chats: Mapped[int] = mapped_column(Integer)
+    max_voice: Mapped[int] = mapped_column(Integer, server_default="1")
+    skills: Mapped[list[str]] = mapped_column(JSON, server_default=ALL_SKILLS)
     status: Mapped[str] = mapped_column(String(16), default="offline")
     status_since: Mapped[datetime]
     last_assigned_at: Mapped[datetime | None]
@@ -91,6 +95,12 @@ class Contact(Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    skill: Mapped[str] = mapped_column(String(32), server_default="general")
+    priority: Mapped[int] = mapped_column(Integer, server_default="2")  # 0 urgent, 1 high, 2 normal
+    # A transfer to a named counsellor: only they may take it.
+    target_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    # What the counsellor who transferred it wants the next one to know (never shown to the visitor).
+    handover_note: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
@@ -105,7 +115,7 @@ class Contact(Base):
     visitor_seen_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_contacts_state_enqueued_at", "state", "enqueued_at"),
+        Index("ix_contacts_state_priority_enqueued_at", "state", "priority", "enqueued_at"),
         Index("ix_contacts_counsellor_id_state", "counsellor_id", "state"),
     )
 
@@ -143,3 +153,17 @@ class ScheduleOverride(Base):
     reason: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class Survey(Base):
+    """The optional end-of-chat survey. Nothing in it identifies the visitor: the answers,
+    the day, and the contact id only so that a contact answers once."""
+
+    __tablename__ = "surveys"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    helpful: Mapped[str | None] = mapped_column(String(3))  # "yes", "no" or not answered
+    again: Mapped[str | None] = mapped_column(String(3))
+    answered_on: Mapped[date] = mapped_column(Date)

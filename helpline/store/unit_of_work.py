@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .repositories import ContactRepo, CounsellorRepo, MessageRepo, ScheduleRepo, SessionRepo
+from .repositories import ContactRepo, CounsellorRepo, MessageRepo, ScheduleRepo, SessionRepo, SurveyRepo
 
 
 class Tx:
@@ -27,6 +27,7 @@ class Tx:
         self.counsellors = CounsellorRepo(conn)
         self.sessions = SessionRepo(conn)
         self.schedule = ScheduleRepo(conn)
+        self.surveys = SurveyRepo(conn)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from helpline.bus.redis import RedisBus
+from helpline.domain.contact import Channel
 from tests.clients import Clients, start_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -59,7 +60,7 @@ async def test_two_dispatchers_racing_never_assign_a_contact_twice_nor_overfill(
         for _ in range(5):  # both processes dispatch at once, again and again
             await asyncio.gather(a.services.floor.dispatch(), b.services.floor.dispatch())
         async with a.services.ctx.store.reading() as tx:
-            loads = {c: await tx.contacts.count_active_for(c) for c in (1, 2, 3)}
+            loads = {c: (await tx.contacts.active_counts(c))[Channel.CHAT] for c in (1, 2, 3)}
             waiting = await tx.contacts.waiting()
         assert loads == {1: 2, 2: 2, 3: 2}
         assert len(waiting) == 4
