@@ -99,20 +99,25 @@ class SkillsRouter:
     ) -> list[Assignment]:
         loads = {c.id: c for c in counsellors}
         idle = {c.id: _idle_key(c.last_assigned_at) for c in counsellors}
+        # Only counsellors with room are looked at: with a full floor, a long queue costs
+        # one pass over the contacts, not contacts x counsellors.
+        room = {ch: {c.id for c in counsellors if c.spare(ch)} for ch in Channel}
         plan: list[Assignment] = []
         for contact in queue_order(waiting):
-            if not any(c.spare(contact.channel) for c in loads.values()):
-                continue  # nobody has room on this channel
+            if not room[Channel.CHAT] and not room[Channel.VOICE]:
+                break
             eligible = [
-                c for c in loads.values()
-                if c.spare(contact.channel) and can_serve(c, contact, now, self.fallback)
+                loads[k] for k in room[contact.channel] if can_serve(loads[k], contact, now, self.fallback)
             ]
             if not eligible:
-                continue  # this one waits; a later one with another skill may not
+                continue  # this one waits; a later one with another skill or channel may not
             chosen = min(eligible, key=lambda c: (c.active, idle[c.id], c.id))
             plan.append(Assignment(contact.id, chosen.id))
-            loads[chosen.id] = chosen.with_one_more(contact.channel)
+            loads[chosen.id] = chosen = chosen.with_one_more(contact.channel)
             idle[chosen.id] = float("inf")  # just assigned: the least idle of all
+            for ch in Channel:
+                if not chosen.spare(ch):
+                    room[ch].discard(chosen.id)
         return plan
 
 
