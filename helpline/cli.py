@@ -48,8 +48,10 @@ def _serve(settings: Settings, banner: str = "") -> None:
     def started(_line: str) -> None:
         base = f"http://{settings.host}:{settings.port}"
         print(banner + f"Helpline serving on {base}\n"
-              f"  status:  {base}/api/v1/status\n"
-              f"  API doc: {base}/api/v1/openapi.json\n"
+              f"  console (counsellors, supervisors): {base}/console/\n"
+              f"  chat widget demo page:              {base}/demo\n"
+              f"  status:                             {base}/api/v1/status\n"
+              f"  API description:                    {base}/api/v1/openapi.json\n"
               "(Ctrl+C to stop)", flush=True)
 
     web.run_app(

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         180.0, ge=0, description="A specialist contact waiting this long may go to a general counsellor."
     )
     triage_file: Path | None = None
+    offer_mode: bool = Field(
+        False, description="Offer each contact to a counsellor who must accept it in time (else direct)."
+    )
+    offer_timeout_s: float = Field(30.0, gt=0, description="Time to accept an offer or a warm transfer.")
     skills: str = Field(
         "general,psychological,legal,technical",
         description="Comma-separated skills; 'general' is the one every fallback goes to.",

@@ -204,6 +204,29 @@ class Clients:
         self.opened.append(c)
         return c
 
+    async def online(self, username: str) -> Counsellor:
+        """A counsellor logged in, console connected, available."""
+        c = self.counsellor(username)
+        await c.login()
+        await c.connect()
+        return c
+
+    async def waiting_visitor(self, **profile: str) -> Visitor:
+        """A young person who started a contact and is connected."""
+        v = self.visitor()
+        await v.start(profile=profile)
+        await v.connect()
+        return v
+
+    async def talking(self, username: str = "alice", **account: Any) -> tuple[Visitor, Counsellor]:
+        """A new counsellor account and a young person, assigned to each other."""
+        await self.server.add_counsellor(username, **account)
+        visitor = await self.waiting_visitor()
+        counsellor = await self.online(username)
+        await counsellor.expect("assigned")
+        await visitor.expect("assigned")
+        return visitor, counsellor
+
     async def close(self) -> None:
         for c in self.opened:
             await c.close()

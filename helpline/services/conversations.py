@@ -118,11 +118,12 @@ class Conversations:
 
     async def transfer(
         self, contact_id: str, by: int, *, skill: str | None = None, counsellor_id: int | None = None,
-        note: str | None = None,
+        note: str | None = None, warm: bool = False,
     ) -> None:
-        """Cold transfer: the contact goes back to the queue at its original place, for
-        another skill or a named counsellor, with a note for whoever takes it next."""
-        await self.require_own(contact_id, by)
+        """Cold: the contact goes back to the queue at its original place, for another skill
+        or a named counsellor. Warm: it is offered to one counsellor and stays with ``by``
+        until they accept. Either way a note goes to whoever takes it next."""
+        contact = await self.require_own(contact_id, by)
         if (skill is None) == (counsellor_id is None):
             raise DomainError("invalid_transfer")
         if skill is not None and skill not in self.ctx.settings.skill_list:
@@ -132,6 +133,9 @@ class Conversations:
                 target = await tx.counsellors.get(counsellor_id)
             if target is None or target.disabled or target.id == by:
                 raise NotFound("unknown_counsellor")
+        if warm:
+            await self.floor.offer_warm(contact, by, skill=skill, counsellor_id=counsellor_id, note=note)
+            return
         async with self.ctx.store.transaction() as tx:
             moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id, note=note)
         if moved is None:

@@ -56,6 +56,32 @@ def requeued(contact_id: str, reason: str) -> Event:
     return {"type": "requeued", "contact_id": contact_id, "reason": reason}
 
 
+def offer(c: ContactRecord, now: datetime, *, warm: bool) -> Event:
+    """To the counsellor: this contact is offered to you; accept before ``expires_at``."""
+    assert c.offer_expires_at is not None
+    summary = contact_summary(c, now)
+    if c.offer_skill:
+        summary["skill"] = c.offer_skill
+    return {"type": "offer", "contact": summary, "warm_transfer": warm, "expires_at": iso(c.offer_expires_at)}
+
+
+def offer_withdrawn(contact_id: str, reason: str) -> Event:
+    return {"type": "offer_withdrawn", "contact_id": contact_id, "reason": reason}
+
+
+def transfer_failed(contact_id: str, reason: str) -> Event:
+    return {"type": "transfer_failed", "contact_id": contact_id, "reason": reason}
+
+
+def unassigned(contact_id: str, reason: str) -> Event:
+    return {"type": "unassigned", "contact_id": contact_id, "reason": reason}
+
+
+def transferring(contact_id: str) -> Event:
+    """To the visitor: someone else is taking over (never who, until they do)."""
+    return {"type": "transferring", "contact_id": contact_id}
+
+
 def priority(contact_id: str, label: str) -> Event:
     return {"type": "priority", "contact_id": contact_id, "priority": label}
 

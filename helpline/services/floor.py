@@ -10,10 +10,12 @@ from datetime import datetime, time, timedelta
 from ..bus.base import FLOOR, contact_channel, counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
+from ..domain.errors import Conflict, NotFound
 from ..domain.routing import GENERAL, Assignment, Priority, WaitingContact, can_serve
 from ..domain.waiting import Standing, standings
 from ..logs import get_logger
 from ..store import Tx
+from ..store.records import ContactRecord, CounsellorRecord
 from . import events
 from .context import Context
 from .schedule import Schedules
@@ -43,8 +45,12 @@ class QueueSnapshot:
         standing = self.standings.get(contact_id)
         if standing is None:
             return None
-        return {"type": "queue", "contact_id": contact_id, "position": standing.position,
-                "estimated_wait_s": standing.estimated_wait_s}
+        return {
+            "type": "queue",
+            "contact_id": contact_id,
+            "position": standing.position,
+            "estimated_wait_s": standing.estimated_wait_s,
+        }
 
 
 class Floor:
@@ -62,10 +68,15 @@ class Floor:
 
     # --- counsellors -----------------------------------------------------------------
 
-    async def set_status(self, counsellor_id: int, status: Status) -> None:
+    async def set_status(self, counsellor_id: int, status: Status, *, reason: str = "status") -> None:
+        """Change availability. Leaving ``available`` gives back the offers made to them."""
+        withdrawn: list[ContactRecord] = []
         async with self.ctx.store.transaction() as tx:
             changed = await tx.counsellors.set_status(counsellor_id, status, self.ctx.clock.now())
+            if status is not Status.AVAILABLE:
+                withdrawn = await tx.contacts.withdraw_offers(to=counsellor_id)
         await self.ctx.bus.publish(counsellor_channel(counsellor_id), events.status(status.value))
+        await self._offers_withdrawn(withdrawn, reason)
         if changed:
             log.info("counsellor_status", counsellor_id=counsellor_id, status=status.value)
             await self.changed()
@@ -114,7 +125,7 @@ class Floor:
             loads = await tx.counsellors.loads(live_after)
             # Nobody with room: no need to read the queue (it may be long).
             has_room = any(c.spare(Channel.CHAT) or c.spare(Channel.VOICE) for c in loads)
-            waiting = await tx.contacts.waiting() if has_room else []
+            waiting = await tx.contacts.waiting(routable=True) if has_room else []
         made: list[Assignment] = []
         for plan in self.ctx.router.plan(waiting, loads, now):
             if await self._assign(plan, live_after):
@@ -136,12 +147,29 @@ class Floor:
                 return False
             if not can_serve(load, waiting, now, self.fallback):
                 return False
-            if not await tx.contacts.assign(plan.contact_id, plan.counsellor_id, now):
+            if self.ctx.settings.offer_mode:
+                if not await tx.contacts.offer(plan.contact_id, plan.counsellor_id, self._offer_expiry(now)):
+                    return False
+            elif await tx.contacts.assign(plan.contact_id, plan.counsellor_id, now):
+                await tx.counsellors.mark_assigned(plan.counsellor_id, now)
+            else:
                 return False
-            await tx.counsellors.mark_assigned(plan.counsellor_id, now)
             contact = await tx.contacts.get(plan.contact_id)
             counsellor = await tx.counsellors.get(plan.counsellor_id)
         assert contact is not None and counsellor is not None
+        if self.ctx.settings.offer_mode:
+            log.info("contact_offered", contact_id=contact.id, counsellor_id=counsellor.id)
+            await self.ctx.bus.publish(
+                counsellor_channel(counsellor.id), events.offer(contact, now, warm=False)
+            )
+        else:
+            await self._announce(contact, counsellor, now)
+        return True
+
+    def _offer_expiry(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.ctx.settings.offer_timeout_s)
+
+    async def _announce(self, contact: ContactRecord, counsellor: CounsellorRecord, now: datetime) -> None:
         log.info("contact_assigned", contact_id=contact.id, counsellor_id=counsellor.id)
         await self.ctx.bus.publish(
             contact_channel(contact.id), events.assigned_to_visitor(contact.id, counsellor.display_name)
@@ -149,7 +177,99 @@ class Floor:
         await self.ctx.bus.publish(
             counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now)
         )
-        return True
+
+    # --- offers: offer mode and warm transfers ----------------------------------------------
+
+    async def accept(self, contact_id: str, counsellor_id: int) -> None:
+        """The counsellor takes the contact offered to them (in time)."""
+        now = self.ctx.clock.now()
+        async with self.ctx.store.transaction() as tx:
+            contact = await tx.contacts.lock_offer(contact_id)
+            if contact is None:
+                raise NotFound("unknown_contact")
+            expired = contact.offer_expires_at is not None and contact.offer_expires_at <= now
+            if contact.offered_to != counsellor_id or expired or not contact.state.is_open:
+                raise Conflict("no_offer")
+            previous = contact.counsellor_id if contact.state is ContactState.ASSIGNED else None
+            await tx.contacts.take_offer(contact, now)
+            await tx.counsellors.mark_assigned(counsellor_id, now)
+            taken = await tx.contacts.get(contact_id)
+            counsellor = await tx.counsellors.get(counsellor_id)
+        assert taken is not None and counsellor is not None
+        if previous is not None:
+            log.info(
+                "warm_transfer_done",
+                contact_id=contact_id,
+                from_counsellor=previous,
+                to_counsellor=counsellor_id,
+            )
+            await self.ctx.bus.publish(
+                counsellor_channel(previous), events.unassigned(contact_id, "transferred")
+            )
+        await self._announce(taken, counsellor, now)
+        await self.changed()
+
+    async def offer_warm(
+        self,
+        contact: ContactRecord,
+        by: int,
+        *,
+        skill: str | None,
+        counsellor_id: int | None,
+        note: str | None,
+    ) -> None:
+        """Warm transfer: offer the contact to a named counsellor, or to the counsellor the
+        router would pick for the skill; ``by`` keeps it until they accept."""
+        now = self.ctx.clock.now()
+        live_after = self._live_after(now)
+        async with self.ctx.store.transaction() as tx:
+            if counsellor_id is not None:
+                load = await tx.counsellors.lock_load(counsellor_id, live_after)
+                if load is None or not load.spare(contact.channel):
+                    raise Conflict("counsellor_unavailable")
+                target = counsellor_id
+            else:
+                wanted = WaitingContact(
+                    contact.id, now, contact.channel, skill or contact.skill, contact.priority
+                )
+                others = [c for c in await tx.counsellors.loads(live_after) if c.id != by]
+                plan = self.ctx.router.plan([wanted], others, now)
+                if not plan:
+                    raise Conflict("nobody_available")
+                target = plan[0].counsellor_id
+            if not await tx.contacts.offer(
+                contact.id, target, self._offer_expiry(now), warm_from=by, skill=skill, note=note
+            ):
+                raise Conflict("transfer_pending")
+            offered = await tx.contacts.get(contact.id)
+        assert offered is not None
+        log.info("warm_transfer_offered", contact_id=contact.id, from_counsellor=by, to_counsellor=target)
+        await self.ctx.bus.publish(counsellor_channel(target), events.offer(offered, now, warm=True))
+        await self.ctx.bus.publish(contact_channel(contact.id), events.transferring(contact.id))
+
+    async def _offers_withdrawn(self, withdrawn: list[ContactRecord], reason: str) -> None:
+        """Tell everyone concerned that these offers are off."""
+        for c in withdrawn:
+            assert c.offered_to is not None
+            await self.ctx.bus.publish(counsellor_channel(c.offered_to), events.offer_withdrawn(c.id, reason))
+            if c.state is ContactState.ASSIGNED and c.counsellor_id is not None:  # a warm transfer
+                await self.ctx.bus.publish(
+                    counsellor_channel(c.counsellor_id), events.transfer_failed(c.id, reason)
+                )
+                async with self.ctx.store.reading() as tx:
+                    keeper = await tx.counsellors.get(c.counsellor_id)
+                if keeper is not None:  # the young person stays with whom they were talking to
+                    await self.ctx.bus.publish(
+                        contact_channel(c.id), events.assigned_to_visitor(c.id, keeper.display_name)
+                    )
+        if withdrawn:
+            await self.changed()
+
+    async def pending_offers(self, counsellor_id: int) -> list[events.Event]:
+        now = self.ctx.clock.now()
+        async with self.ctx.store.reading() as tx:
+            offers = await tx.contacts.offers_to(counsellor_id)
+        return [events.offer(c, now, warm=c.state is ContactState.ASSIGNED) for c in offers]
 
     async def queue_list(self) -> list[dict[str, object]]:
         """The anonymous waiting list every console shows."""
@@ -157,17 +277,23 @@ class Floor:
         async with self.ctx.store.reading() as tx:
             entries = await tx.contacts.queue_entries()
         return [
-            {"contact_id": e.contact_id, "channel": e.channel.value, "skill": e.skill,
-             "priority": e.priority.label, "topic": e.topic,
-             "waited_s": max(0, round((now - e.created_at).total_seconds()))}
+            {
+                "contact_id": e.contact_id,
+                "channel": e.channel.value,
+                "skill": e.skill,
+                "priority": e.priority.label,
+                "topic": e.topic,
+                "waited_s": max(0, round((now - e.created_at).total_seconds())),
+            }
             for e in entries
         ]
 
     async def overview(self) -> dict[str, object]:
         """The supervisor's floor: queue per skill, every counsellor, today's figures."""
         now = self.ctx.clock.now()
-        midnight = datetime.combine(now.astimezone(self.schedules.zone).date(), time(0),
-                                    tzinfo=self.schedules.zone)
+        midnight = datetime.combine(
+            now.astimezone(self.schedules.zone).date(), time(0), tzinfo=self.schedules.zone
+        )
         async with self.ctx.store.reading() as tx:
             entries = await tx.contacts.queue_entries()
             staff = await tx.counsellors.floor(now)
@@ -185,7 +311,9 @@ class Floor:
             "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
             "counsellors": staff,
             "today": {
-                "contacts": len(today), "answered": len(answered), "abandoned": abandoned,
+                "contacts": len(today),
+                "answered": len(answered),
+                "abandoned": abandoned,
                 "service_level": round(within / offered, 3) if offered else None,
                 "service_level_threshold_s": SERVICE_LEVEL_S,
             },
@@ -215,6 +343,8 @@ class Floor:
             async with self.ctx.store.transaction() as tx:
                 requeued = await tx.contacts.requeue_all_of(counsellor_id)
                 await tx.counsellors.set_status(counsellor_id, Status.OFFLINE, now)
+                withdrawn = await tx.contacts.withdraw_offers(to=counsellor_id)
+            await self._offers_withdrawn(withdrawn, "counsellor_disconnected")
             changed = True
             log.info("counsellor_gone", counsellor_id=counsellor_id, requeued=len(requeued))
             for contact in requeued:
@@ -222,6 +352,11 @@ class Floor:
                     contact_channel(contact.id), events.requeued(contact.id, "counsellor_disconnected")
                 )
             await self.ctx.bus.publish(counsellor_channel(counsellor_id), events.status(Status.OFFLINE.value))
+        async with self.ctx.store.transaction() as tx:
+            expired = await tx.contacts.withdraw_offers(expired_before=now)
+        await self._offers_withdrawn(expired, "timeout")
+        for missed_by in sorted({c.offered_to for c in expired if c.offered_to is not None}):
+            await self.set_status(missed_by, Status.BREAK, reason="timeout")  # they missed an offer
         async with self.ctx.store.transaction() as tx:
             await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
         if changed:

@@ -22,6 +22,9 @@ class ContactRecord:
     priority: Priority
     target_counsellor_id: int | None
     handover_note: str | None
+    offered_to: int | None
+    offer_expires_at: datetime | None
+    offer_skill: str | None
     state: ContactState
     end_reason: str | None
     counsellor_id: int | None

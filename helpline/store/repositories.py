@@ -18,6 +18,7 @@ from .records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry,
 from .tables import Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
+_NO_OFFER: dict[str, Any] = {"offered_to": None, "offer_expires_at": None, "offer_skill": None}
 # The message path uses the tables directly: no ORM statement machinery per message.
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -33,6 +34,9 @@ def _contact(row: Row[Any]) -> ContactRecord:
         priority=Priority(row.priority),
         target_counsellor_id=row.target_counsellor_id,
         handover_note=row.handover_note,
+        offered_to=row.offered_to,
+        offer_expires_at=row.offer_expires_at,
+        offer_skill=row.offer_skill,
         state=ContactState(row.state),
         end_reason=row.end_reason,
         counsellor_id=row.counsellor_id,
@@ -104,15 +108,82 @@ class ContactRepo:
         row = (await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.id == contact_id))).first()
         return _contact(row) if row else None
 
-    async def waiting(self) -> list[WaitingContact]:
-        """Every queued contact, in queue order."""
+    async def waiting(self, *, routable: bool = False) -> list[WaitingContact]:
+        """Every queued contact, in queue order; ``routable``: only those not already
+        offered to someone."""
         c = CONTACTS.c
+        conditions = [c.state == ContactState.QUEUED.value]
+        if routable:
+            conditions.append(c.offered_to.is_(None))
         rows = await self.conn.execute(
             select(c.id, c.enqueued_at, c.channel, c.skill, c.priority, c.target_counsellor_id)
-            .where(c.state == ContactState.QUEUED.value)
+            .where(*conditions)
             .order_by(c.priority, c.enqueued_at, c.id)
         )
         return [_waiting(r) for r in rows]
+
+    async def offer(
+        self, contact_id: str, counsellor_id: int, expires_at: datetime, *, warm_from: int | None = None,
+        skill: str | None = None, note: str | None = None,
+    ) -> bool:
+        """Offer a contact to a counsellor, if nobody has an offer on it. Queued contacts
+        (offer mode), or, for a warm transfer, a contact held by ``warm_from``."""
+        c = CONTACTS.c
+        if warm_from is None:
+            conditions = [c.state == ContactState.QUEUED.value]
+            values: dict[str, Any] = {}
+        else:
+            conditions = [c.state == ContactState.ASSIGNED.value, c.counsellor_id == warm_from]
+            values = {"offer_skill": skill, "handover_note": note}
+        result = await self.conn.execute(
+            update(CONTACTS).where(c.id == contact_id, c.offered_to.is_(None), *conditions)
+            .values(offered_to=counsellor_id, offer_expires_at=expires_at, **values)
+        )
+        return result.rowcount == 1
+
+    async def lock_offer(self, contact_id: str) -> ContactRecord | None:
+        row = (await self.conn.execute(
+            select(*_CONTACT_COLUMNS).where(Contact.id == contact_id).with_for_update()
+        )).first()
+        return _contact(row) if row else None
+
+    async def take_offer(self, contact: ContactRecord, now: datetime) -> None:
+        """The offered counsellor accepts: the contact is theirs (from the queue, or from
+        the counsellor who transferred it)."""
+        assert contact.offered_to is not None
+        await self.conn.execute(
+            update(CONTACTS).where(CONTACTS.c.id == contact.id).values(
+                state=ContactState.ASSIGNED.value, counsellor_id=contact.offered_to, assigned_at=now,
+                first_assigned_at=func.coalesce(CONTACTS.c.first_assigned_at, now),
+                skill=contact.offer_skill or contact.skill, target_counsellor_id=None,
+                offered_to=None, offer_expires_at=None, offer_skill=None,
+            )
+        )
+
+    async def withdraw_offers(
+        self, *, to: int | None = None, expired_before: datetime | None = None
+    ) -> list[ContactRecord]:
+        """Cancel the offers made to a counsellor, or those past their time. Returns the
+        contacts as they were (with ``offered_to`` still set)."""
+        c = CONTACTS.c
+        conditions = [c.offered_to.is_not(None)]
+        if to is not None:
+            conditions.append(c.offered_to == to)
+        if expired_before is not None:
+            conditions.append(c.offer_expires_at < expired_before)
+        rows = (await self.conn.execute(
+            select(*_CONTACT_COLUMNS).where(*conditions).with_for_update()
+        )).all()
+        if rows:
+            await self.conn.execute(
+                update(CONTACTS).where(c.id.in_([r.id for r in rows]))
+                .values(offered_to=None, offer_expires_at=None, offer_skill=None)
+            )
+        return [_contact(r) for r in rows]
+
+    async def offers_to(self, counsellor_id: int) -> list[ContactRecord]:
+        rows = await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.offered_to == counsellor_id))
+        return [_contact(r) for r in rows]
 
     async def lock_waiting(self, contact_id: str) -> WaitingContact | None:
         """The contact if it is queued, its row locked till commit."""
@@ -147,15 +218,29 @@ class ContactRepo:
         return [_contact(r) for r in rows]
 
     async def active_counts(self, counsellor_id: int) -> dict[Channel, int]:
-        """How many contacts this counsellor holds, per channel."""
-        c = CONTACTS.c
-        rows = await self.conn.execute(
-            select(c.channel, func.count().label("n"))
-            .where(c.counsellor_id == counsellor_id, c.state == ContactState.ASSIGNED.value)
-            .group_by(c.channel)
-        )
+        """How many contacts this counsellor holds or is being offered, per channel."""
         counts = dict.fromkeys(Channel, 0)
-        counts.update({Channel(r.channel): int(r.n) for r in rows})
+        for (_, channel), n in (await self.load_counts([counsellor_id])).items():
+            counts[Channel(channel)] += n
+        return counts
+
+    async def load_counts(self, counsellor_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+        """(counsellor, channel) -> contacts held plus contacts offered to them."""
+        c = CONTACTS.c
+        counts: dict[tuple[int, str], int] = {}
+        held = (
+            select(c.counsellor_id.label("k"), c.channel, func.count().label("n"))
+            .where(c.state == ContactState.ASSIGNED.value, c.counsellor_id.in_(list(counsellor_ids)))
+            .group_by(c.counsellor_id, c.channel)
+        )
+        offered = (
+            select(c.offered_to.label("k"), c.channel, func.count().label("n"))
+            .where(c.offered_to.in_(list(counsellor_ids)), c.state.in_(_OPEN))
+            .group_by(c.offered_to, c.channel)
+        )
+        for query in (held, offered):
+            for r in await self.conn.execute(query):
+                counts[(r.k, r.channel)] = counts.get((r.k, r.channel), 0) + int(r.n)
         return counts
 
     async def raise_priority(self, contact_id: str, priority: Priority) -> bool:
@@ -182,7 +267,7 @@ class ContactRepo:
         counsellor. Only from the counsellor who holds it."""
         values: dict[str, Any] = {"state": ContactState.QUEUED.value, "counsellor_id": None,
                                   "assigned_at": None, "target_counsellor_id": target,
-                                  "handover_note": note}
+                                  "handover_note": note, **_NO_OFFER}
         if skill is not None:
             values["skill"] = skill
         row = (await self.conn.execute(
@@ -216,7 +301,7 @@ class ContactRepo:
             conditions.append(Contact.counsellor_id == counsellor_id)
         row = (await self.conn.execute(
             update(Contact).where(*conditions)
-            .values(state=target.value, end_reason=reason.value, ended_at=now)
+            .values(state=target.value, end_reason=reason.value, ended_at=now, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
         return _contact(row) if row else None
@@ -227,7 +312,7 @@ class ContactRepo:
             update(Contact)
             .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
             .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None,
-                    target_counsellor_id=None)
+                    target_counsellor_id=None, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )
         return [_contact(r) for r in rows]
@@ -385,15 +470,7 @@ class CounsellorRepo:
         rows = (await self.conn.execute(select(*columns).where(self._eligible(live_after)))).all()
         if not rows:
             return []
-        c = CONTACTS.c
-        counts: dict[tuple[int, str], int] = {
-            (r.counsellor_id, r.channel): int(r.n)
-            for r in await self.conn.execute(
-                select(c.counsellor_id, c.channel, func.count().label("n"))
-                .where(c.state == ContactState.ASSIGNED.value, c.counsellor_id.in_([r.id for r in rows]))
-                .group_by(c.counsellor_id, c.channel)
-            )
-        }
+        counts = await ContactRepo(self.conn).load_counts([r.id for r in rows])
         return [
             CounsellorLoad(
                 r.id, r.max_chats, counts.get((r.id, Channel.CHAT.value), 0), r.last_assigned_at,
@@ -542,10 +619,87 @@ class SurveyRepo:
         self.conn = conn
 
     async def exists(self, contact_id: str) -> bool:
-        row = (await self.conn.execute(select(Survey.contact_id).where(Survey.contact_id == contact_id))).first()
-        return row is not None
+        found = await self.conn.execute(select(Survey.contact_id).where(Survey.contact_id == contact_id))
+        return found.first() is not None
 
     async def add(self, contact_id: str, helpful: str | None, again: str | None, day: date) -> None:
         await self.conn.execute(
             insert(Survey).values(contact_id=contact_id, helpful=helpful, again=again, answered_on=day)
         )
+
+
+class WrapupRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def put(self, contact_id: str, counsellor_id: int, values: dict[str, Any], now: datetime) -> None:
+        """Write the contact's wrap-up, replacing an earlier one."""
+        from .tables import Wrapup
+
+        await self.conn.execute(delete(Wrapup).where(Wrapup.contact_id == contact_id))
+        await self.conn.execute(
+            insert(Wrapup).values(contact_id=contact_id, counsellor_id=counsellor_id, written_at=now,
+                                  **values)
+        )
+
+    async def get(self, contact_id: str) -> dict[str, Any] | None:
+        from .tables import Wrapup
+
+        row = (await self.conn.execute(select(Wrapup).where(Wrapup.contact_id == contact_id))).first()
+        return dict(row._mapping) if row else None
+
+
+class StaffRepo:
+    """Counsellor accounts as admins manage them."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def all(self) -> list[CounsellorRecord]:
+        rows = await self.conn.execute(select(Counsellor).order_by(Counsellor.id))
+        return [_counsellor(r) for r in rows]
+
+    async def update(self, counsellor_id: int, values: dict[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(Counsellor).where(Counsellor.id == counsellor_id).values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def end_sessions(self, counsellor_id: int) -> None:
+        await self.conn.execute(delete(Session).where(Session.counsellor_id == counsellor_id))
+
+
+class CannedRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def all(self) -> list[dict[str, Any]]:
+        from .tables import CannedResponse
+
+        rows = await self.conn.execute(
+            select(CannedResponse.id, CannedResponse.title, CannedResponse.text)
+            .order_by(CannedResponse.title)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def add(self, title: str, text: str, now: datetime) -> int:
+        from .tables import CannedResponse
+
+        result = await self.conn.execute(
+            insert(CannedResponse).values(title=title, text=text, created_at=now).returning(CannedResponse.id)
+        )
+        return int(result.scalar_one())
+
+    async def update(self, canned_id: int, title: str, text: str) -> bool:
+        from .tables import CannedResponse
+
+        result = await self.conn.execute(
+            update(CannedResponse).where(CannedResponse.id == canned_id).values(title=title, text=text)
+        )
+        return bool(result.rowcount)
+
+    async def remove(self, canned_id: int) -> bool:
+        from .tables import CannedResponse
+
+        result = await self.conn.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
+        return bool(result.rowcount)

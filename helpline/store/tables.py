@@ -101,6 +101,11 @@ class Contact(Base):
     target_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
     # What the counsellor who transferred it wants the next one to know (never shown to the visitor).
     handover_note: Mapped[str | None] = mapped_column(Text)
+    # An offer waiting to be accepted: a queued contact (offer mode) or an assigned one
+    # (warm transfer: the first counsellor keeps it until the new one accepts).
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    offer_expires_at: Mapped[datetime | None]
+    offer_skill: Mapped[str | None] = mapped_column(String(32))  # a warm transfer to a skill
     state: Mapped[str] = mapped_column(String(16))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
@@ -167,3 +172,34 @@ class Survey(Base):
     helpful: Mapped[str | None] = mapped_column(String(3))  # "yes", "no" or not answered
     again: Mapped[str | None] = mapped_column(String(3))
     answered_on: Mapped[date] = mapped_column(Date)
+
+
+class Wrapup(Base):
+    """What the counsellor recorded when a conversation ended. Part of the transcript: it
+    goes when the contact goes (same retention)."""
+
+    __tablename__ = "wrapups"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    contacted_by: Mapped[str] = mapped_column(String(32))
+    age_band: Mapped[str] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(32))
+    platforms: Mapped[list[str]] = mapped_column(JSON)
+    outcomes: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    written_at: Mapped[datetime]
+
+
+class CannedResponse(Base):
+    """A ready-made answer counsellors insert in the composer; admins keep the list."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .repositories import ContactRepo, CounsellorRepo, MessageRepo, ScheduleRepo, SessionRepo, SurveyRepo
+from .repositories import (
+    ContactRepo,
+    CounsellorRepo,
+    MessageRepo,
+    ScheduleRepo,
+    SessionRepo,
+    SurveyRepo,
+    WrapupRepo,
+)
 
 
 class Tx:
@@ -28,6 +36,7 @@ class Tx:
         self.sessions = SessionRepo(conn)
         self.schedule = ScheduleRepo(conn)
         self.surveys = SurveyRepo(conn)
+        self.wrapups = WrapupRepo(conn)
 
 
 def make_engine(url: str) -> AsyncEngine:

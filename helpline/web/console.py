@@ -8,7 +8,9 @@ from aiohttp import web
 
 from ..bus.base import counsellor_channel
 from ..domain.contact import EndReason
+from ..domain.errors import Forbidden
 from ..domain.messages import Sender
+from ..domain.routing import Priority
 from ..services import Services
 from ..services import events as ev
 from ..services.events import Event
@@ -18,13 +20,19 @@ from .connection import Connection, new_socket
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
 from .schemas import (
+    ConsoleAccept,
     ConsoleEnd,
     ConsoleHello,
     ConsoleMessage,
+    ConsoleMonitor,
+    ConsolePriority,
     ConsoleStatus,
+    ConsoleTransfer,
     ConsoleTyping,
+    ConsoleUnmonitor,
     console_frames,
 )
+from .wrapup import monitoring_event
 
 
 class ConsoleConnection(Connection):
@@ -55,10 +63,17 @@ class ConsoleConnection(Connection):
             await self.send(event)
             await self.unfollow(event["contact_id"])
             return
-        if kind == "requeued":
-            await self.send({"type": "unassigned", "contact_id": event["contact_id"],
-                             "reason": event["reason"]})
+        if kind == "unassigned":  # from our own channel: a warm transfer went through
+            await self.send(event)
             await self.unfollow(event["contact_id"])
+            return
+        if kind == "transferring":
+            return  # for the visitor
+        if kind == "requeued":
+            if event["contact_id"] in self.cursors:
+                await self.send({"type": "unassigned", "contact_id": event["contact_id"],
+                                 "reason": event["reason"]})
+                await self.unfollow(event["contact_id"])
             return
         await self.send(event)
 
@@ -78,6 +93,11 @@ class ConsoleConnection(Connection):
         }, "status": me.status.value if me else "offline"})
         for contact in active:
             self.push(ev.assigned_to_counsellor(contact, now))
+        for offer in await self.services.floor.pending_offers(self.user.id):
+            self.push(offer)
+        self.push({"type": "queue", "contacts": await self.services.floor.queue_list()})
+        if self.user.role.supervises:
+            self.push({"type": "overview", **await self.services.floor.overview()})
 
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
@@ -94,6 +114,25 @@ class ConsoleConnection(Connection):
             await conversations.end(frame.contact_id, EndReason.COUNSELLOR, counsellor_id=me)
         elif isinstance(frame, ConsoleStatus):
             await self.services.floor.set_status(me, frame.status)
+        elif isinstance(frame, ConsolePriority):
+            await conversations.set_priority(frame.contact_id, Priority.from_label(frame.priority), self.user)
+        elif isinstance(frame, ConsoleTransfer):
+            await conversations.transfer(frame.contact_id, me, skill=frame.to.skill,
+                                         counsellor_id=frame.to.counsellor, note=frame.note,
+                                         warm=frame.mode == "warm")
+        elif isinstance(frame, ConsoleAccept):
+            await self.services.floor.accept(frame.contact_id, me)
+        elif isinstance(frame, ConsoleMonitor):  # supervisors follow any contact, read-only
+            if not self.user.role.supervises:
+                raise Forbidden("forbidden")
+            contact = await conversations.get(frame.contact_id)
+            await self.outbox.put(monitoring_event(contact))
+            if contact.id not in self.cursors:
+                await self.follow(contact.id, 0)
+        elif isinstance(frame, ConsoleUnmonitor):
+            if (await conversations.get(frame.contact_id)).counsellor_id != me:
+                await self.unfollow(frame.contact_id)
+            await self.outbox.put({"type": "unmonitored", "contact_id": frame.contact_id})
         elif isinstance(frame, ConsoleHello):
             await self.resync(frame)
 

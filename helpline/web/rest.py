@@ -27,6 +27,7 @@ from .schemas import (
     ScheduleExceptionOut,
     Transcript,
 )
+from .widget import widget_endpoint
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -37,10 +38,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": True})
 
 
+@widget_endpoint(refuse=False)  # read by the widget from its host sites
 async def status(request: web.Request) -> web.Response:
     return web.json_response(await request.app[SERVICES].floor.status())
 
 
+@widget_endpoint(refuse=True)  # a site not in HELPLINE_WIDGET_ORIGINS gets 403
 async def create_contact(request: web.Request) -> web.Response:
     body = ContactCreate.model_validate(await read_json(request))
     services = request.app[SERVICES]
@@ -146,3 +149,8 @@ async def remove_schedule_exception(request: web.Request) -> web.Response:
     if not raw.isdigit() or len(raw) > 12 or not await schedules.remove_override(int(raw)):
         raise ApiError(404, "not_found")
     return web.Response(status=204)
+
+
+async def supervisor_overview(request: web.Request) -> web.Response:
+    await require_user(request, Role.SUPERVISOR, Role.ADMIN)
+    return web.json_response(await request.app[SERVICES].floor.overview())

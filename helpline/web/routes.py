@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
-from . import rest, schemas
+from . import admin, console_pages, rest, schemas, wrapup
 from .console import console_socket
 from .visitor import visitor_socket
+from .widget import demo, survey, widget_js
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,8 +46,9 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/contacts/{contact_id}/messages", rest.transcript,
           "Transcript (after_seq=N): the assigned counsellor or a supervisor.", "console",
           response=schemas.Transcript, errors=(401, 403, 404, 422), auth=True),
-    Route("POST", "/api/v1/auth/login", rest.login, "Log in; sets the session cookie.", "console",
-          body=schemas.Login, response=schemas.Me, errors=(400, 401, 422)),
+    Route("POST", "/api/v1/auth/login", wrapup.login,
+          "Log in; sets the session cookie. 5 failures for a username in 15 min: 429.", "console",
+          body=schemas.Login, response=schemas.Me, errors=(400, 401, 422, 429)),
     Route("POST", "/api/v1/auth/logout", rest.logout, "Log out; ends the session server-side.",
           "console"),
     Route("GET", "/api/v1/auth/me", rest.me, "The logged-in counsellor.", "console",
@@ -55,7 +57,9 @@ ROUTES: list[Route] = [
           "Console WebSocket (session cookie). First frame: hello {after}.", "console",
           errors=(401,), auth=True,
           websocket_frames=(schemas.ConsoleHello, schemas.ConsoleStatus, schemas.ConsoleMessage,
-                            schemas.ConsoleTyping, schemas.ConsoleEnd)),
+                            schemas.ConsoleTyping, schemas.ConsoleEnd, schemas.ConsolePriority,
+                            schemas.ConsoleTransfer, schemas.ConsoleAccept, schemas.ConsoleMonitor,
+                            schemas.ConsoleUnmonitor)),
     Route("GET", "/api/v1/admin/schedule/exceptions", rest.list_schedule_exceptions,
           "Exceptional closures and openings (admin).", "admin", errors=(401, 403), auth=True),
     Route("POST", "/api/v1/admin/schedule/exceptions", rest.add_schedule_exception,
@@ -64,7 +68,56 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/v1/admin/schedule/exceptions/{exception_id}", rest.remove_schedule_exception,
           "Remove an exceptional closure or opening (admin).", "admin", status=204,
           errors=(401, 403, 404), auth=True),
+    Route("GET", "/api/v1/supervisor/overview", rest.supervisor_overview,
+          "The floor: queue per skill, every counsellor, today's figures (supervisor, admin).",
+          "supervisor", errors=(401, 403), auth=True),
     Route("GET", "/api/v1/openapi.json", rest.openapi, "This document.", "operations"),
+    Route("POST", "/api/v1/contacts/{contact_id}/survey", survey,
+          "The optional end-of-chat survey, once, for an ended contact (visitor token).", "visitor",
+          body=schemas.SurveyIn, response=schemas.SurveyStored, status=201,
+          errors=(400, 403, 409, 422)),
+    Route("GET", "/widget.js", widget_js, "The chat widget to embed (script, CSS inlined).", "widget"),
+    Route("GET", "/demo", demo, "A plain page that embeds the widget, to try it.", "widget"),
+    Route("GET", "/api/v1/taxonomy", wrapup.get_taxonomy,
+          "The wrap-up lists (categories, who contacted, age bands...), fr and en labels.", "console",
+          errors=(401,), auth=True),
+    Route("PUT", "/api/v1/contacts/{contact_id}/wrapup", wrapup.put_wrapup,
+          "Write the wrap-up of an ended contact (its counsellor, or a supervisor).", "console",
+          body=schemas.WrapupIn, response=schemas.WrapupOut, errors=(400, 401, 403, 404, 409, 422),
+          auth=True),
+    Route("GET", "/api/v1/contacts/{contact_id}/wrapup", wrapup.get_wrapup,
+          "The wrap-up of a contact (its counsellor, or a supervisor).", "console",
+          response=schemas.WrapupOut, errors=(401, 403, 404), auth=True),
+    Route("GET", "/api/v1/console/colleagues", wrapup.list_colleagues,
+          "Every counsellor (id, name, status, skills): whom a contact can be transferred to.",
+          "console", errors=(401,), auth=True),
+    Route("GET", "/api/v1/supervisor/conversations", wrapup.list_conversations,
+          "Every conversation in progress and who holds it (supervisor, admin).", "supervisor",
+          errors=(401, 403), auth=True),
+    Route("GET", "/api/v1/admin/counsellors", admin.list_accounts, "Every counsellor account (admin).",
+          "admin", errors=(401, 403), auth=True),
+    Route("POST", "/api/v1/admin/counsellors", admin.create_account, "Create a counsellor account (admin).",
+          "admin", body=schemas.AccountIn, status=201, errors=(400, 401, 403, 409, 422), auth=True),
+    Route("PATCH", "/api/v1/admin/counsellors/{counsellor_id}", admin.change_account,
+          "Change an account: name, role, capacity, skills, disabled (admin).", "admin",
+          body=schemas.AccountChange, errors=(400, 401, 403, 404, 422), auth=True),
+    Route("POST", "/api/v1/admin/counsellors/{counsellor_id}/password", admin.reset_password,
+          "Set a new password; the account's sessions end (admin).", "admin", body=schemas.PasswordIn,
+          status=204, errors=(400, 401, 403, 404, 422), auth=True),
+    Route("GET", "/api/v1/canned", admin.list_canned, "Canned responses (?q= words to look for).",
+          "console", errors=(401,), auth=True),
+    Route("POST", "/api/v1/admin/canned", admin.add_canned, "Add a canned response (admin).", "admin",
+          body=schemas.CannedIn, status=201, errors=(400, 401, 403, 422), auth=True),
+    Route("PUT", "/api/v1/admin/canned/{canned_id}", admin.change_canned, "Change a canned response (admin).",
+          "admin", body=schemas.CannedIn, errors=(400, 401, 403, 404, 422), auth=True),
+    Route("DELETE", "/api/v1/admin/canned/{canned_id}", admin.remove_canned,
+          "Remove a canned response (admin).", "admin", status=204, errors=(401, 403, 404), auth=True),
+    Route("GET", "/console", console_pages.console_index, "The console (redirects to /console/).",
+          "console"),
+    Route("GET", "/console/", console_pages.console_index, "The counsellor and supervisor console.",
+          "console"),
+    Route("GET", "/console/{name}", console_pages.console_asset, "The console's scripts and styles.",
+          "console"),
 ]
 
 

@@ -165,10 +165,120 @@ class ConsoleEnd(Strict):
     contact_id: ContactId
 
 
+class ConsolePriority(Strict):
+    type: Literal["priority"]
+    contact_id: ContactId
+    priority: Literal["urgent", "high", "normal"]
+
+
+class TransferTo(Strict):
+    counsellor: int | None = Field(None, description="A named counsellor (their id)...")
+    skill: Annotated[str, Field(max_length=32)] | None = Field(None, description="...or a skill.")
+
+
+class ConsoleTransfer(Strict):
+    type: Literal["transfer"]
+    contact_id: ContactId
+    to: TransferTo
+    mode: Literal["cold", "warm"] = Field(
+        "cold", description="cold: straight back to the queue; warm: offered, you keep it until accepted."
+    )
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class ConsoleMonitor(Strict):
+    type: Literal["monitor"]
+    contact_id: ContactId
+
+
+class ConsoleUnmonitor(Strict):
+    type: Literal["unmonitor"]
+    contact_id: ContactId
+
+
+class ConsoleAccept(Strict):
+    type: Literal["accept"]
+    contact_id: ContactId
+
+
 ConsoleFrame = Annotated[
-    ConsoleHello | ConsoleStatus | ConsoleMessage | ConsoleTyping | ConsoleEnd,
+    ConsoleHello | ConsoleStatus | ConsoleMessage | ConsoleTyping | ConsoleEnd | ConsolePriority
+    | ConsoleTransfer | ConsoleMonitor | ConsoleUnmonitor | ConsoleAccept,
     Field(discriminator="type"),
 ]
 
 visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
 console_frames: TypeAdapter[Any] = TypeAdapter(ConsoleFrame)
+
+
+# --- the widget's end-of-chat survey ----------------------------------------------------
+
+Answer = Literal["yes", "no"]
+
+
+class SurveyIn(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=256, description="The visitor's token.")]
+    helpful: Answer | None = Field(None, description="Was it helpful? Not answered: null.")
+    again: Answer | None = Field(None, description="Would you contact us again? Not answered: null.")
+
+
+class SurveyStored(BaseModel):
+    helpful: Answer | None
+    again: Answer | None
+
+
+# --- the console's wrap-up of an ended conversation --------------------------------------
+
+TaxonomyId = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class WrapupIn(Strict):
+    categories: Annotated[list[TaxonomyId], Field(min_length=1, max_length=20)] = Field(
+        description="What it was about (ids from GET /api/v1/taxonomy), at least one."
+    )
+    contacted_by: TaxonomyId
+    age_band: TaxonomyId
+    gender: TaxonomyId | None = None
+    platforms: Annotated[list[TaxonomyId], Field(max_length=20)] = Field(default_factory=list)
+    outcomes: Annotated[list[TaxonomyId], Field(min_length=1, max_length=10)]
+    note: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class WrapupOut(WrapupIn):
+    contact_id: str
+    counsellor_id: int | None
+    written_at: str
+
+
+# --- admin: counsellor accounts and canned responses --------------------------------------
+
+RoleName = Literal["counsellor", "supervisor", "admin"]
+Skills = Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=20)]
+
+
+class AccountIn(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    display_name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    role: RoleName = "counsellor"
+    max_chats: int | None = Field(None, description="1-20; the server default if absent.")
+    max_voice: Literal[0, 1] = 1
+    skills: Skills | None = Field(None, description="Every skill if absent.")
+
+
+class AccountChange(Strict):
+    display_name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    role: RoleName | None = None
+    max_chats: int | None = None
+    max_voice: Literal[0, 1] | None = None
+    skills: Skills | None = None
+    disabled: bool | None = None
+
+
+class PasswordIn(Strict):
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class CannedIn(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]

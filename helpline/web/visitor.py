@@ -16,6 +16,7 @@ from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
 from .schemas import VisitorEnd, VisitorMessage, VisitorTyping, visitor_frames
+from .widget import check_origin
 
 
 class VisitorConnection(Connection):
@@ -29,6 +30,8 @@ class VisitorConnection(Connection):
 
     async def forward(self, event: Event) -> None:
         kind = event["type"]
+        if kind == "priority":
+            return  # triage is for counsellors only
         if kind == "typing":
             if event["sender"] != Sender.VISITOR.value:
                 await self.send({"type": "typing", "sender": event["sender"]})
@@ -77,6 +80,7 @@ class VisitorConnection(Connection):
 
 
 async def visitor_socket(request: web.Request) -> web.StreamResponse:
+    check_origin(request)  # 403 origin_not_allowed before the upgrade
     services = request.app[SERVICES]
     registry = request.app[REGISTRY]
     contact_id = request.match_info["contact_id"]

@@ -9,23 +9,10 @@ import aiohttp
 from tests.clients import Clients, Server
 
 
-async def _talking(server: Server, clients: Clients):  # type: ignore[no-untyped-def]
-    await server.add_counsellor("alice", display_name="Alice")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
-    await alice.expect("assigned")
-    await visitor.expect("assigned")
-    return visitor, alice
-
-
 async def test_a_resend_with_the_same_client_id_returns_the_original_seq(
     server: Server, clients: Clients
 ) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     first = await visitor.say("j'ai peur", client_id="m-1")
     again = await visitor.say("j'ai peur", client_id="m-1")
     assert first["seq"] == again["seq"] == 1
@@ -37,7 +24,7 @@ async def test_a_resend_with_the_same_client_id_returns_the_original_seq(
 
 
 async def test_concurrent_resends_store_one_message(server: Server, clients: Clients) -> None:
-    visitor, _ = await _talking(server, clients)
+    visitor, _ = await clients.talking(display_name="Alice")
     second_tab = clients.visitor()
     second_tab.contact_id, second_tab.token = visitor.contact_id, visitor.token
     await second_tab.connect()
@@ -54,7 +41,7 @@ async def test_concurrent_resends_store_one_message(server: Server, clients: Cli
 async def test_a_reconnecting_visitor_gets_exactly_what_they_missed_in_order(
     server: Server, clients: Clients
 ) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     await visitor.say("un")
     await visitor.expect("message", seq=1)
     await visitor.drop()
@@ -88,7 +75,7 @@ async def test_messages_written_while_waiting_reach_the_counsellor_on_assignment
 
 
 async def test_every_tab_of_the_visitor_sees_the_whole_conversation(server: Server, clients: Clients) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     other_tab = clients.visitor()
     other_tab.contact_id, other_tab.token = visitor.contact_id, visitor.token
     await other_tab.connect()
@@ -102,7 +89,7 @@ async def test_every_tab_of_the_visitor_sees_the_whole_conversation(server: Serv
 
 
 async def test_a_reconnecting_console_resyncs_from_its_last_seq(server: Server, clients: Clients) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     await visitor.say("un")
     await alice.expect("message", seq=1)
     await alice.drop()
@@ -115,7 +102,7 @@ async def test_a_reconnecting_console_resyncs_from_its_last_seq(server: Server, 
 
 
 async def test_typing_reaches_the_other_side_only(server: Server, clients: Clients) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     await visitor.send_json({"type": "typing"})
     assert (await alice.expect("typing"))["contact_id"] == visitor.contact_id
     await alice.send_json({"type": "typing", "contact_id": visitor.contact_id})
@@ -128,7 +115,7 @@ async def test_the_transcript_is_for_the_assigned_counsellor_or_a_supervisor(
 ) -> None:
     from helpline.domain.counsellor import Role
 
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     await visitor.say("confidentiel")
     await alice.say(visitor.contact_id, "reçu")
     await server.add_counsellor("bob")
@@ -156,7 +143,7 @@ async def test_the_transcript_is_for_the_assigned_counsellor_or_a_supervisor(
 
 
 async def test_nobody_writes_after_the_end(server: Server, clients: Clients) -> None:
-    visitor, alice = await _talking(server, clients)
+    visitor, alice = await clients.talking(display_name="Alice")
     await alice.send_json({"type": "end", "contact_id": visitor.contact_id})
     assert (await visitor.expect("ended"))["reason"] == "counsellor"
     await alice.expect("ended")

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpline.domain.access import may_act_on_contact, may_read_transcript
-from helpline.domain.counsellor import CounsellorLoad, Role
 from helpline.domain.contact import Channel
+from helpline.domain.counsellor import CounsellorLoad, Role
 from helpline.domain.routing import SkillsRouter, WaitingContact
 from helpline.domain.waiting import estimate_wait_s, standings
 

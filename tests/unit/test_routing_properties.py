@@ -29,6 +29,7 @@ class Floor(RuleBasedStateMachine):
         self.waiting: dict[str, WaitingContact] = {}
         self.assigned: dict[str, int] = {}  # contact -> counsellor
         self.channel_of: dict[str, Channel] = {}
+        self.arrived: dict[str, WaitingContact] = {}
         self.done: set[str] = set()
         self.abandoned: set[str] = set()
         self.ever_assigned: list[str] = []
@@ -49,8 +50,12 @@ class Floor(RuleBasedStateMachine):
             chosen = self.load(a.counsellor_id)
             # Nobody older of the same priority, that this counsellor could serve, is left behind.
             for other in self.waiting.values():
-                if other.id != contact.id and other.priority == contact.priority and \
-                        other.order_key < contact.order_key and other.channel == contact.channel:
+                if (
+                    other.id != contact.id
+                    and other.priority == contact.priority
+                    and other.order_key < contact.order_key
+                    and other.channel == contact.channel
+                ):
                     left = other.id not in {p.contact_id for p in planned}
                     assert not (left and can_serve(chosen, other, self.now, FALLBACK)), "served out of order"
             assert a.contact_id not in self.assigned, "assigned twice"
@@ -58,22 +63,24 @@ class Floor(RuleBasedStateMachine):
             self.assigned[a.contact_id] = a.counsellor_id
             self.ever_assigned.append(a.contact_id)
 
-    @rule(skills=st.sets(st.sampled_from(SKILLS), min_size=1), max_chats=st.integers(1, 3),
-          max_voice=st.integers(0, 1))
+    @rule(
+        skills=st.sets(st.sampled_from(SKILLS), min_size=1),
+        max_chats=st.integers(1, 3),
+        max_voice=st.integers(0, 1),
+    )
     def counsellor_joins(self, skills: set[str], max_chats: int, max_voice: int) -> None:
         cid = len(self.staff) + 1
         self.staff[cid] = CounsellorLoad(cid, max_chats, 0, None, frozenset(skills), max_voice)
         self.available.add(cid)
         self.dispatch()
 
-    @rule(skill=st.sampled_from(SKILLS), priority=st.sampled_from(list(Priority)),
-          voice=st.booleans())
+    @rule(skill=st.sampled_from(SKILLS), priority=st.sampled_from(list(Priority)), voice=st.booleans())
     def contact_arrives(self, skill: str, priority: Priority, voice: bool) -> None:
         self.created += 1
         cid = f"c{self.created:03d}"
         channel = Channel.VOICE if voice else Channel.CHAT
         self.channel_of[cid] = channel
-        self.waiting[cid] = WaitingContact(cid, self.now, channel, skill, priority)
+        self.waiting[cid] = self.arrived[cid] = WaitingContact(cid, self.now, channel, skill, priority)
         self.dispatch()
 
     @rule(seconds=st.integers(1, 400))
@@ -111,8 +118,7 @@ class Floor(RuleBasedStateMachine):
         for contact, k in list(self.assigned.items()):
             if k == cid:  # back to the queue, keeping its place
                 del self.assigned[contact]
-                self.waiting[contact] = WaitingContact(
-                    contact, self._enqueued(contact), self.channel_of[contact])
+                self.waiting[contact] = self.arrived[contact]  # same skill, priority, time
         self.dispatch()
 
     @precondition(lambda self: self.assigned)
@@ -120,11 +126,8 @@ class Floor(RuleBasedStateMachine):
     def cold_transfer(self, data: st.DataObject, skill: str) -> None:
         contact = data.draw(st.sampled_from(sorted(self.assigned)))
         del self.assigned[contact]
-        self.waiting[contact] = WaitingContact(contact, self._enqueued(contact), self.channel_of[contact], skill)
+        self.waiting[contact] = replace(self.arrived[contact], skill=skill)  # keeps its place
         self.dispatch()
-
-    def _enqueued(self, contact: str) -> datetime:
-        return datetime(2026, 11, 23, 9, 0, tzinfo=UTC) + timedelta(microseconds=int(contact[1:]))
 
     @invariant()
     def nobody_over_capacity(self) -> None:

@@ -27,8 +27,11 @@ def plan(waiting: list[WaitingContact], staff: list[CounsellorLoad], at: datetim
 
 
 def test_an_urgent_contact_goes_before_older_normal_ones() -> None:
-    waiting = [contact("old", 0), contact("urgent", 50, priority=Priority.URGENT), contact("high", 10,
-               priority=Priority.HIGH)]
+    waiting = [
+        contact("old", 0),
+        contact("urgent", 50, priority=Priority.URGENT),
+        contact("high", 10, priority=Priority.HIGH),
+    ]
     assert [c.id for c in queue_order(waiting)] == ["urgent", "high", "old"]
     assert plan(waiting, [counsellor(1, max_chats=1)]) == {"urgent": 1}
 
@@ -71,10 +74,15 @@ def test_a_requeued_contact_keeps_its_place() -> None:
 
 
 def test_positions_count_only_contacts_competing_for_the_same_counsellors() -> None:
-    waiting = [contact("l1", 0, skill="legal"), contact("t1", 1, skill="technical"),
-               contact("l2", 2, skill="legal")]
-    staff = [CounsellorLoad(1, 1, 1, None, frozenset({"legal"})),
-             CounsellorLoad(2, 1, 1, None, frozenset({"technical"}))]
+    waiting = [
+        contact("l1", 0, skill="legal"),
+        contact("t1", 1, skill="technical"),
+        contact("l2", 2, skill="legal"),
+    ]
+    staff = [
+        CounsellorLoad(1, 1, 1, None, frozenset({"legal"})),
+        CounsellorLoad(2, 1, 1, None, frozenset({"technical"})),
+    ]
     stood = standings(waiting, staff, 600)
     assert (stood["l1"].position, stood["t1"].position, stood["l2"].position) == (1, 1, 2)
     assert stood["l2"].estimated_wait_s == 1200

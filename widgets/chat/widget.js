@@ -1,0 +1,1365 @@
+/* Helpline chat widget. Plain JavaScript, no build step, no dependency.
+ *
+ * Embed, with the address of the helpline server:
+ *   <script src="{helpline}/widget.js" async data-locale="fr"></script>
+ * Options (data- attributes of that script tag, all optional):
+ *   data-locale         fr (default) | en
+ *   data-accent         a CSS colour for the launcher, buttons and your messages
+ *   data-position       right (default) | left
+ *   data-launcher-text  the launcher's label
+ *   data-exit-url       where the quick exit goes (http or https; the server's default otherwise)
+ *
+ * Everything renders in a Shadow DOM. No cookie, no localStorage, no IndexedDB: the
+ * conversation's key is kept in sessionStorage only, so a reload of the tab resumes it,
+ * and the quick exit (button, or Escape twice) erases it and leaves for a neutral site.
+ * Message text is only ever set as text, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  const STYLES = "__HELPLINE_CSS__"; // filled in by the server
+  const DEFAULT_EXIT_URL = "__HELPLINE_EXIT_URL__"; // filled in by the server
+  const KEY = "helpline.chat";
+  const ACK_TIMEOUT_MS = 8000;
+  const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 3000, 5000];
+  const TYPING_EVERY_MS = 3000;
+  const TYPING_SHOWN_MS = 6000;
+  const ESCAPE_WINDOW_MS = 2000;
+  const MAX_TEXT = 4000;
+
+  /* --- text, French first ------------------------------------------------------------ */
+
+  const CATALOG = {
+    fr: {
+      launcher: "Besoin de parler ?",
+      title: "Parler à quelqu’un",
+      tagline: "Gratuit, anonyme et confidentiel",
+      talkingWith: "Tu parles avec {name}",
+      waitingSub: "En attente d’un·e écoutant·e",
+      minimize: "Réduire le tchat",
+      exit: "Sortie rapide",
+      exitHelp: "Quitte tout de suite cette page pour un site neutre. Raccourci : deux fois Échap.",
+      escAgain: "Appuie encore sur Échap pour quitter rapidement.",
+      loading: "Chargement…",
+      unavailable: "Le tchat n’est pas joignable pour le moment. Réessaie dans un instant.",
+      originRefused: "Ce site n’est pas autorisé à ouvrir le tchat.",
+      contactLost: "Cette conversation n’est plus disponible.",
+      retry: "Réessayer",
+      welcomeTitle: "Bonjour, on est là pour t’écouter",
+      welcomeIntro: "Ici, tu peux écrire à une personne formée pour t’écouter et t’aider : harcèlement en ligne, chantage, photos partagées, compte piraté… ou tout ce qui te pèse.",
+      promises: [
+        "C’est gratuit.",
+        "C’est anonyme : on ne te demande ni ton nom, ni ton numéro, ni ton adresse.",
+        "C’est confidentiel : ce que tu écris reste entre toi et nous.",
+      ],
+      aboutYou: "Si tu veux, dis-nous en un peu plus",
+      optional: "(facultatif)",
+      nothingRequired: "Tu peux aussi passer directement à la conversation.",
+      qRole: "Tu es…",
+      roles: { young_person: "un·e jeune", parent: "un parent", professional: "un·e professionnel·le" },
+      qAge: "Ton âge",
+      ages: { under_11: "moins de 11 ans", "11_14": "11 à 14 ans", "15_17": "15 à 17 ans", "18_plus": "18 ans ou plus" },
+      qTopic: "C’est à propos de…",
+      topics: {
+        cyberbullying: "cyberharcèlement",
+        sextortion: "sextorsion, chantage à la webcam",
+        nudes_shared: "photos ou vidéos intimes partagées",
+        hacked_account: "compte piraté, usurpation d’identité",
+        shocking_content: "contenu choquant",
+        other: "autre chose",
+      },
+      start: "Commencer la conversation",
+      starting: "Un instant…",
+      waitNow: "Attente estimée en ce moment : {wait}.",
+      dangerLine: "En danger immédiat ? Appelle le {n17} ou le {n112}. Le {n119} répond 24 h/24.",
+      closedTitle: "Le tchat est fermé pour le moment",
+      closedReopens: "Il rouvre {when}.",
+      closedFull: "Le tchat ne prend plus de nouvelle conversation pour aujourd’hui.",
+      hoursTitle: "Horaires des prochains jours",
+      dayClosed: "fermé",
+      helpNowTitle: "Besoin d’aide maintenant ?",
+      helpNowIntro: "Ces numéros sont gratuits et répondent tout de suite :",
+      queueTitle: "Tu es dans la file d’attente",
+      place: "place",
+      placeIs: "Tu es à la place {n}.",
+      placeUnknown: "On calcule ta place…",
+      waitIs: "Attente estimée : {wait}.",
+      waitNobody: "Aucun·e écoutant·e n’est disponible pour l’instant. Reste là : on te répond dès que possible.",
+      waitSoon: "quelques instants",
+      waitUnderMinute: "moins d’une minute",
+      waitMinutes: "environ {n} min",
+      waitHour: "plus d’une heure",
+      writeWhileWaiting: "Tu peux déjà écrire ce qui t’amène : ce sera lu dès que quelqu’un te répondra.",
+      leaveQueue: "Quitter la file",
+      joined: "{name} a rejoint la conversation.",
+      joinedLive: "{name} te répond.",
+      typing: "{name} écrit…",
+      counsellor: "L’écoutant·e",
+      you: "Toi",
+      said: "{name} : ",
+      messageLabel: "Ton message",
+      placeholder: "Écris ton message…",
+      send: "Envoyer",
+      sending: "Envoi…",
+      sent: "Envoyé",
+      failed: "Non envoyé",
+      failedClosed: "Non envoyé : la conversation est terminée.",
+      newMessage: "Message de {name} : {text}",
+      end: "Terminer la conversation",
+      endConfirm: "Tu veux vraiment terminer la conversation ?",
+      endYes: "Oui, terminer",
+      endNo: "Non, continuer",
+      reconnecting: "Connexion perdue. On se reconnecte…",
+      reconnected: "Connexion rétablie.",
+      requeued: "La personne qui t’écoutait a été déconnectée. Tu repasses en tête de la file.",
+      requeuedTransfer: "Ta conversation est confiée à une autre personne de l’équipe. Tu repasses dans la file, à ta place.",
+      transferring: "On te met en relation avec une autre personne de l’équipe. Reste là.",
+      endedTitle: "Merci de nous avoir écrit",
+      endedVisitor: "Tu as terminé la conversation.",
+      endedCounsellor: "{name} a terminé la conversation.",
+      endedAbandoned: "La conversation s’est arrêtée car tu étais absent·e trop longtemps.",
+      endedText: "Tu peux revenir quand tu veux. Prends soin de toi.",
+      surveyTitle: "Deux questions, si tu veux",
+      surveyNote: "Tes réponses sont anonymes.",
+      qHelpful: "Cette conversation t’a-t-elle aidé·e ?",
+      qAgain: "Nous recontacterais-tu si besoin ?",
+      yes: "Oui",
+      no: "Non",
+      surveySend: "Envoyer mes réponses",
+      surveyThanks: "Merci pour tes réponses !",
+      surveyFailed: "Tes réponses n’ont pas pu être envoyées. Réessaie.",
+      restart: "Commencer une nouvelle conversation",
+      conversation: "Conversation",
+    },
+    en: {
+      launcher: "Need to talk?",
+      title: "Talk to someone",
+      tagline: "Free, anonymous and confidential",
+      talkingWith: "You are talking with {name}",
+      waitingSub: "Waiting for a counsellor",
+      minimize: "Minimise the chat",
+      exit: "Quick exit",
+      exitHelp: "Leave this page at once for a neutral site. Shortcut: Escape twice.",
+      escAgain: "Press Escape again to leave quickly.",
+      loading: "Loading…",
+      unavailable: "The chat cannot be reached right now. Please try again in a moment.",
+      originRefused: "This site is not allowed to open the chat.",
+      contactLost: "This conversation is no longer available.",
+      retry: "Try again",
+      welcomeTitle: "Hello, we are here to listen",
+      welcomeIntro: "Here you can write to someone trained to listen and help: online bullying, blackmail, shared pictures, a hacked account… or anything that weighs on you.",
+      promises: [
+        "It is free.",
+        "It is anonymous: we never ask for your name, number or address.",
+        "It is confidential: what you write stays between you and us.",
+      ],
+      aboutYou: "If you like, tell us a little more",
+      optional: "(optional)",
+      nothingRequired: "You can also go straight to the conversation.",
+      qRole: "You are…",
+      roles: { young_person: "a young person", parent: "a parent", professional: "a professional" },
+      qAge: "Your age",
+      ages: { under_11: "under 11", "11_14": "11 to 14", "15_17": "15 to 17", "18_plus": "18 or over" },
+      qTopic: "It is about…",
+      topics: {
+        cyberbullying: "cyberbullying",
+        sextortion: "sextortion, webcam blackmail",
+        nudes_shared: "intimate pictures or videos shared",
+        hacked_account: "hacked account, identity theft",
+        shocking_content: "shocking content",
+        other: "something else",
+      },
+      start: "Start the conversation",
+      starting: "One moment…",
+      waitNow: "Estimated wait right now: {wait}.",
+      dangerLine: "In immediate danger? Call {n17} or {n112}. {n119} answers 24/7.",
+      closedTitle: "The chat is closed right now",
+      closedReopens: "It opens again {when}.",
+      closedFull: "The chat takes no new conversation for today.",
+      hoursTitle: "Opening hours of the coming days",
+      dayClosed: "closed",
+      helpNowTitle: "Need help now?",
+      helpNowIntro: "These numbers are free and answer straight away:",
+      queueTitle: "You are in the queue",
+      place: "place",
+      placeIs: "You are number {n} in the queue.",
+      placeUnknown: "Working out your place…",
+      waitIs: "Estimated wait: {wait}.",
+      waitNobody: "No counsellor is available right now. Stay here: we will answer as soon as we can.",
+      waitSoon: "a few moments",
+      waitUnderMinute: "less than a minute",
+      waitMinutes: "about {n} min",
+      waitHour: "more than an hour",
+      writeWhileWaiting: "You can already write what brings you here: it will be read as soon as someone answers.",
+      leaveQueue: "Leave the queue",
+      joined: "{name} joined the conversation.",
+      joinedLive: "{name} is answering you.",
+      typing: "{name} is typing…",
+      counsellor: "The counsellor",
+      you: "You",
+      said: "{name}: ",
+      messageLabel: "Your message",
+      placeholder: "Write your message…",
+      send: "Send",
+      sending: "Sending…",
+      sent: "Sent",
+      failed: "Not sent",
+      failedClosed: "Not sent: the conversation has ended.",
+      newMessage: "Message from {name}: {text}",
+      end: "End the conversation",
+      endConfirm: "Do you really want to end the conversation?",
+      endYes: "Yes, end it",
+      endNo: "No, go on",
+      reconnecting: "Connection lost. Reconnecting…",
+      reconnected: "Connection restored.",
+      requeued: "The person listening to you was disconnected. You are back at the front of the queue.",
+      requeuedTransfer: "Your conversation is being handed to someone else in the team. You are back in the queue, at your place.",
+      transferring: "We are putting you in touch with someone else in the team. Stay here.",
+      endedTitle: "Thank you for writing to us",
+      endedVisitor: "You ended the conversation.",
+      endedCounsellor: "{name} ended the conversation.",
+      endedAbandoned: "The conversation stopped because you were away too long.",
+      endedText: "You can come back whenever you want. Take care of yourself.",
+      surveyTitle: "Two questions, if you like",
+      surveyNote: "Your answers are anonymous.",
+      qHelpful: "Did this conversation help you?",
+      qAgain: "Would you contact us again if needed?",
+      yes: "Yes",
+      no: "No",
+      surveySend: "Send my answers",
+      surveyThanks: "Thank you for your answers!",
+      surveyFailed: "Your answers could not be sent. Please try again.",
+      restart: "Start a new conversation",
+      conversation: "Conversation",
+    },
+  };
+
+  /* --- where we come from, and the options ------------------------------------------- */
+
+  const script = document.currentScript ||
+    document.querySelector('script[src$="/widget.js"], script[src*="/widget.js?"]');
+  const ONCE = Symbol.for("helpline.chat-widget");
+  if (!script || window[ONCE]) return; // once per page, even if the snippet is pasted twice
+  window[ONCE] = true;
+  const BASE = new URL(script.src, location.href).origin;
+  const WS_BASE = BASE.replace(/^http/, "ws");
+  const data = script.dataset || {};
+  const LOCALE = data.locale && CATALOG[data.locale.toLowerCase()] ? data.locale.toLowerCase() : "fr";
+  const T = CATALOG[LOCALE];
+  const EXIT_URL = safeHttpUrl(data.exitUrl) || DEFAULT_EXIT_URL;
+
+  function safeHttpUrl(value) {
+    if (!value) return null;
+    try {
+      const url = new URL(value, location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function t(key, values) {
+    let text = T[key];
+    if (values) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+    return text;
+  }
+
+  /* --- tiny DOM helpers (text only: no HTML is ever parsed) -------------------------- */
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "on") {
+        for (const [type, fn] of Object.entries(value)) el.addEventListener(type, fn);
+      } else if (name === "class") {
+        el.className = value;
+      } else {
+        el.setAttribute(name, value === true ? "" : value);
+      }
+    }
+    append(el, children);
+    return el;
+  }
+
+  function append(el, children) {
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return el;
+  }
+
+  const ICONS = {
+    chat: "M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.6A8 8 0 1 1 21 12z",
+    down: "M6 9l6 6 6-6",
+    exit: "M15 4h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1h-4M10 17l5-5-5-5M15 12H3",
+    check: "M5 12.5l4.5 4.5L19 7",
+    send: "M4 12l16-8-6 16-3-7-7-1z",
+    phone: "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2",
+    heart: "M12 20s-7-4.4-9-9a4.8 4.8 0 0 1 9-3 4.8 4.8 0 0 1 9 3c-2 4.6-9 9-9 9z",
+  };
+
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /* --- the conversation that survives a reload: sessionStorage only ------------------- */
+
+  // {cid, tok, pend: [{c: client_id, t: text}], talked, name, surveyed, open}
+  let S = null;
+
+  function load() {
+    try {
+      const raw = sessionStorage.getItem(KEY);
+      const saved = raw && JSON.parse(raw);
+      return saved && saved.cid && saved.tok ? saved : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function save() {
+    if (!S) return;
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify(S));
+    } catch (e) {
+      /* storage refused (private mode, quota): the chat still works, without resume */
+    }
+  }
+
+  function forget() {
+    S = null;
+    try {
+      sessionStorage.removeItem(KEY);
+    } catch (e) {
+      /* nothing stored */
+    }
+  }
+
+  /* --- the widget's frame ------------------------------------------------------------- */
+
+  const host = document.createElement("helpline-chat");
+  const shadow = host.attachShadow({ mode: "open" });
+  if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLES); // not an inline <style>: works under a strict style-src CSP
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    shadow.appendChild(h("style", {}, STYLES));
+  }
+
+  const live = h("div", { class: "sr-only", "aria-live": "polite", "aria-atomic": "true" });
+  const badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
+  const launcher = h(
+    "button",
+    { type: "button", class: "launcher", "aria-haspopup": "dialog", "aria-expanded": "false",
+      on: { click: () => openPanel(true) } },
+    icon("chat"), h("span", {}, data.launcherText || T.launcher), badge,
+  );
+  const title = h("h2", { id: "hl-title" }, T.title);
+  const sub = h("p", { class: "sub" }, T.tagline);
+  const exitButton = h(
+    "button",
+    { type: "button", class: "exit", title: T.exitHelp, "aria-describedby": "hl-exit-help",
+      on: { click: quickExit } },
+    icon("exit"), T.exit,
+  );
+  const head = h(
+    "div", { class: "head" },
+    h("div", { class: "head-text" }, title, sub),
+    h("button", { type: "button", class: "icon-btn", "aria-label": T.minimize, title: T.minimize,
+      on: { click: () => closePanel(true) } }, icon("down")),
+    exitButton,
+    h("span", { id: "hl-exit-help", class: "sr-only" }, T.exitHelp),
+  );
+  const banner = h("div", { class: "banner", role: "status", hidden: true },
+    h("span", { class: "spinner", "aria-hidden": "true" }), T.reconnecting);
+  const body = h("div", { class: "body" });
+  const toast = h("div", { class: "toast", role: "status", hidden: true });
+  const textarea = h("textarea", { id: "hl-text", rows: "1", maxlength: String(MAX_TEXT),
+    placeholder: T.placeholder, autocomplete: "off" });
+  const composer = h(
+    "div", { class: "composer", hidden: true },
+    h("label", { for: "hl-text", class: "sr-only" }, T.messageLabel),
+    textarea,
+    h("button", { type: "button", class: "send", title: T.send, on: { click: sendFromComposer } },
+      icon("send"), h("span", { class: "sr-only" }, T.send)),
+  );
+  const panel = h(
+    "div",
+    { class: "panel", role: "dialog", "aria-modal": "true", "aria-labelledby": "hl-title", hidden: true },
+    head, banner, body, composer, toast,
+  );
+  const root = h("div", { class: "hl" + (data.position === "left" ? " left" : ""), lang: LOCALE },
+    launcher, panel, live);
+  shadow.appendChild(root);
+
+  function applyAccent(value) {
+    if (!value || !window.CSS || !CSS_supports(value)) return;
+    const probe = h("span", {});
+    probe.style.color = value;
+    root.appendChild(probe);
+    const rgb = (getComputedStyle(probe).color.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    probe.remove();
+    if (rgb.length < 3) return;
+    const lum = (c) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+    };
+    const L = 0.2126 * lum(rgb[0]) + 0.7152 * lum(rgb[1]) + 0.0722 * lum(rgb[2]);
+    const onWhite = 1.05 / (L + 0.05);
+    const onDark = (L + 0.05) / 0.0565; // #111820
+    root.style.setProperty("--accent", value);
+    root.style.setProperty("--on-accent", onWhite >= 4.5 || onWhite >= onDark ? "#ffffff" : "#111820");
+  }
+
+  function CSS_supports(value) {
+    try {
+      return window.CSS.supports("color", value);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  /* --- live state --------------------------------------------------------------------- */
+
+  let view = "idle"; // loading | closed | welcome | error | convo | ended
+  let ws = null;
+  let attempts = 0;
+  let retryTimer = 0;
+  let bannerTimer = 0;
+  let typingTimer = 0;
+  let toastTimer = 0;
+  let lastTypingSent = 0;
+  let lastEscape = 0;
+  let lastSeq = 0;
+  let online = false;
+  let torn = false;
+  let contactState = "queued"; // queued | assigned | ended
+  const bubbles = new Map(); // client_id -> message element
+  const ackTimers = new Map();
+  let ui = {}; // the current conversation view's parts
+
+  /* --- panel open and close, focus ---------------------------------------------------- */
+
+  function isOpen() {
+    return !panel.hidden;
+  }
+
+  function openPanel(byUser) {
+    if (isOpen()) return;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    badge.hidden = true;
+    badge.textContent = "";
+    if (S) {
+      S.open = true;
+      save();
+    }
+    if (view === "idle") startFlow();
+    if (byUser) focusFirst();
+    scrollToEnd();
+  }
+
+  function closePanel(byUser) {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    if (S) {
+      S.open = false;
+      save();
+    }
+    if (byUser) launcher.focus();
+  }
+
+  function focusables() {
+    return Array.from(panel.querySelectorAll(
+      'button, [href], textarea, input, select, [tabindex]:not([tabindex="-1"])',
+    )).filter((el) => !el.disabled && el.getClientRects().length > 0 && el.tabIndex >= 0);
+  }
+
+  function focusFirst() {
+    const target = body.querySelector("[data-autofocus]") || (composer.hidden ? null : textarea) ||
+      focusables()[0];
+    if (target) target.focus();
+  }
+
+  function focusInside() {
+    return isOpen() && panel.contains(shadow.activeElement);
+  }
+
+  panel.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const items = focusables();
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const current = shadow.activeElement;
+    if (event.shiftKey && (current === first || !panel.contains(current))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (current === last || !panel.contains(current))) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
+  function onKeyDown(event) {
+    if (event.key !== "Escape" || torn) return;
+    if (!isOpen() && !S) return; // the host page's own Escape, with no chat going on
+    const now = Date.now();
+    if (now - lastEscape <= ESCAPE_WINDOW_MS) {
+      event.preventDefault();
+      quickExit();
+      return;
+    }
+    lastEscape = now;
+    showToast(T.escAgain);
+  }
+
+  function showToast(text) {
+    clearTimeout(toastTimer);
+    toast.textContent = text;
+    toast.hidden = false;
+    toastTimer = setTimeout(() => {
+      toast.hidden = true;
+    }, ESCAPE_WINDOW_MS);
+  }
+
+  function announce(text) {
+    live.textContent = "";
+    setTimeout(() => {
+      live.textContent = text;
+    }, 50);
+  }
+
+  function scrollToEnd() {
+    body.scrollTop = body.scrollHeight;
+  }
+
+  /* --- leave no trace ----------------------------------------------------------------- */
+
+  function quickExit() {
+    if (torn) return;
+    torn = true;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      try {
+        ws.send(JSON.stringify({ type: "end" }));
+      } catch (e) {
+        /* leaving anyway */
+      }
+    }
+    teardown();
+    forget();
+    // The neutral site is not told where the visitor came from.
+    const meta = document.createElement("meta");
+    meta.name = "referrer";
+    meta.content = "no-referrer";
+    (document.head || document.documentElement).appendChild(meta);
+    location.replace(EXIT_URL); // replace: Back does not return here
+  }
+
+  function teardown() {
+    for (const timer of [retryTimer, bannerTimer, typingTimer, toastTimer]) clearTimeout(timer);
+    for (const timer of ackTimers.values()) clearTimeout(timer);
+    const socket = ws;
+    ws = null;
+    if (socket) {
+      try {
+        socket.close(1000);
+      } catch (e) {
+        /* already closed */
+      }
+    }
+    document.removeEventListener("keydown", onKeyDown, true);
+    window.removeEventListener("online", onOnline);
+    window.removeEventListener("offline", onOffline);
+    host.remove();
+  }
+
+  /* --- the server --------------------------------------------------------------------- */
+
+  function api(path, payload) {
+    const options = { method: payload ? "POST" : "GET", credentials: "omit", cache: "no-store",
+      referrerPolicy: "no-referrer", mode: "cors" };
+    if (payload) {
+      // text/plain keeps it a CORS "simple" request: no preflight.
+      options.headers = { "Content-Type": "text/plain;charset=UTF-8" };
+      options.body = JSON.stringify(payload);
+    }
+    const url = BASE + path + (path.includes("?") ? "&" : "?") + "lang=" + LOCALE;
+    return fetch(url, options).then((response) =>
+      response.json().catch(() => ({})).then((json) => ({ status: response.status, json })),
+    );
+  }
+
+  function errorCode(answer) {
+    return answer && answer.json && answer.json.error ? answer.json.error.code : null;
+  }
+
+  /* --- views -------------------------------------------------------------------------- */
+
+  function setView(name, ...children) {
+    view = name;
+    body.replaceChildren(...children);
+    composer.hidden = name !== "convo";
+    body.scrollTop = 0;
+    if (focusInside() || (isOpen() && shadow.activeElement === null)) focusFirst();
+  }
+
+  function startFlow() {
+    if (S) {
+      showConversation();
+      connect();
+      return;
+    }
+    setHeader(T.tagline);
+    setView("loading", h("p", { class: "muted", role: "status" }, T.loading));
+    api("/api/v1/status")
+      .then((answer) => {
+        if (answer.status !== 200) throw new Error("status " + answer.status);
+        if (answer.json.accepting_contacts) showWelcome(answer.json);
+        else showClosed(answer.json);
+      })
+      .catch(() => showError(T.unavailable));
+  }
+
+  function setHeader(text) {
+    sub.textContent = text;
+  }
+
+  function showError(text, withRetry = true) {
+    setHeader(T.tagline);
+    setView(
+      "error",
+      h("div", { class: "stack" },
+        h("div", { class: "card stack" },
+          h("p", { class: "lead", role: "alert" }, text),
+          withRetry ? h("button", { type: "button", class: "btn btn-secondary", "data-autofocus": true,
+            on: { click: () => { forget(); startFlow(); } } }, T.retry) : null),
+        dangerLine()),
+    );
+  }
+
+  function dangerLine() {
+    const link = (n) => h("a", { href: "tel:" + n }, n);
+    const parts = T.dangerLine.split(/(\{n\d+\})/);
+    return h("p", { class: "danger-line" },
+      parts.map((part) => {
+        const m = part.match(/^\{n(\d+)\}$/);
+        return m ? link(m[1]) : part;
+      }));
+  }
+
+  function formatWait(seconds) {
+    if (seconds === null || seconds === undefined) return null;
+    if (seconds <= 0) return T.waitSoon;
+    if (seconds < 60) return T.waitUnderMinute;
+    if (seconds > 3600) return T.waitHour;
+    return t("waitMinutes", { n: Math.ceil(seconds / 60) });
+  }
+
+  // One tap selects, a second tap clears: every question stays optional. One Tab stop per
+  // group; the arrow keys move between the answers.
+  function choices(labelId, options, onChange) {
+    let selected = null;
+    const buttons = [];
+    const group = h("div", { class: "choices", role: "group", "aria-labelledby": labelId });
+    Object.entries(options).forEach(([value, label], index) => {
+      const button = h("button", { type: "button", class: "choice", "aria-pressed": "false",
+        tabindex: index === 0 ? "0" : "-1", "data-value": value }, icon("check"), label);
+      button.addEventListener("click", () => {
+        selected = selected === value ? null : value;
+        buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.value === selected)));
+        onChange(selected);
+      });
+      button.addEventListener("keydown", (event) => {
+        const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+        let next = null;
+        if (step) next = buttons[(buttons.indexOf(button) + step + buttons.length) % buttons.length];
+        if (event.key === "Home") next = buttons[0];
+        if (event.key === "End") next = buttons[buttons.length - 1];
+        if (!next) return;
+        event.preventDefault();
+        buttons.forEach((b) => b.setAttribute("tabindex", b === next ? "0" : "-1"));
+        next.focus();
+      });
+      buttons.push(button);
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function question(id, label, options, onChange) {
+    return h("div", { class: "q" },
+      h("p", { class: "q-label", id }, label, " ", h("span", { class: "muted" }, T.optional)),
+      choices(id, options, onChange));
+  }
+
+  function showWelcome(status) {
+    setHeader(T.tagline);
+    const profile = {};
+    const wait = status.counsellors_available > 0 ? formatWait(status.estimated_wait_s) : null;
+    const startButton = h("button", { type: "button", class: "btn btn-primary wide",
+      on: { click: () => startContact(profile, startButton) } }, T.start);
+    setView(
+      "welcome",
+      h("div", { class: "stack" },
+        h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.welcomeTitle),
+        h("p", { class: "lead" }, T.welcomeIntro),
+        h("ul", { class: "promises" }, T.promises.map((p) => h("li", {}, icon("check"), h("span", {}, p)))),
+        h("div", { class: "card" },
+          h("h3", {}, T.aboutYou),
+          h("p", { class: "muted" }, T.nothingRequired),
+          question("hl-q-role", T.qRole, T.roles, (v) => { profile.role = v; }),
+          question("hl-q-age", T.qAge, T.ages, (v) => { profile.age_band = v; }),
+          question("hl-q-topic", T.qTopic, T.topics, (v) => { profile.topic = v; })),
+        wait ? h("p", { class: "muted" }, t("waitNow", { wait })) : null,
+        startButton,
+        dangerLine()),
+    );
+  }
+
+  function startContact(profile, button) {
+    button.disabled = true;
+    button.textContent = T.starting;
+    const chosen = {};
+    for (const [key, value] of Object.entries(profile)) if (value) chosen[key] = value;
+    api("/api/v1/contacts", { channel: "chat", profile: chosen })
+      .then((answer) => {
+        if (answer.status === 201) {
+          S = { cid: answer.json.contact_id, tok: answer.json.token, pend: [], talked: false, name: "",
+            surveyed: false, open: true };
+          save();
+          showConversation();
+          connect();
+        } else if (errorCode(answer) === "closed") {
+          startFlow();
+        } else if (errorCode(answer) === "origin_not_allowed") {
+          showError(T.originRefused, false);
+        } else {
+          showError(T.unavailable);
+        }
+      })
+      .catch(() => showError(T.unavailable));
+  }
+
+  function dayLabel(isoDate) {
+    const [y, m, d] = isoDate.split("-").map(Number);
+    return new Intl.DateTimeFormat(LOCALE, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" })
+      .format(new Date(Date.UTC(y, m - 1, d)));
+  }
+
+  function showClosed(status) {
+    setHeader(T.tagline);
+    let when = null;
+    if (status.opens_at) {
+      try {
+        when = new Intl.DateTimeFormat(LOCALE, { weekday: "long", day: "numeric", month: "long",
+          hour: "2-digit", minute: "2-digit", timeZone: status.timezone || undefined })
+          .format(new Date(status.opens_at));
+      } catch (e) {
+        when = null;
+      }
+    }
+    const today = status.today ? status.today.date : null;
+    const rows = (status.days || []).map((day) => {
+      const holiday = day.holiday ? day.holiday[LOCALE] || day.holiday.fr : null;
+      const hours = day.hours.length
+        ? day.hours.map((span) => span.from + "–" + span.to).join(", ")
+        : T.dayClosed + (holiday ? " (" + holiday + ")" : "");
+      return h("tr", { class: day.date === today ? "today" : null },
+        h("th", { scope: "row" }, dayLabel(day.date)),
+        h("td", { class: day.hours.length ? null : "closed-day" }, hours));
+    });
+    const numbers = (status.emergency || []).map((r) =>
+      h("li", {},
+        h("a", { class: "number", href: r.href },
+          h("span", { class: "n" }, r.number),
+          h("span", { class: "l" }, (r.label && (r.label[LOCALE] || r.label.fr)) || ""))));
+    setView(
+      "closed",
+      h("div", { class: "stack" },
+        h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.closedTitle),
+        status.open ? h("p", { class: "lead" }, T.closedFull) : null,
+        when ? h("p", { class: "lead" }, t("closedReopens", { when })) : null,
+        h("section", { class: "card stack", "aria-labelledby": "hl-help-now" },
+          h("h3", { id: "hl-help-now" }, T.helpNowTitle),
+          h("p", { class: "muted" }, T.helpNowIntro),
+          h("ul", { class: "numbers" }, numbers)),
+        rows.length
+          ? h("section", { class: "card", "aria-labelledby": "hl-hours" },
+            h("h3", { id: "hl-hours" }, T.hoursTitle),
+            h("table", { class: "hours" }, h("tbody", {}, rows)))
+          : null),
+    );
+  }
+
+  /* --- the conversation view: waiting, chatting ---------------------------------------- */
+
+  function showConversation() {
+    bubbles.clear();
+    lastSeq = 0;
+    const log = h("ol", { class: "log", "aria-label": T.conversation });
+    const queueCard = h("div", { class: "card stack", hidden: true });
+    const typing = h("div", { class: "typing", hidden: true },
+      h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), h("span"));
+    const endRow = h("div", { class: "end-row", hidden: true });
+    ui = { log, queueCard, typing, endRow, place: null, waitText: null, lastPlace: null };
+    setView("convo", h("div", { class: "stack" }, queueCard, log, typing, endRow));
+    for (const p of (S && S.pend) || []) addVisitorBubble(p.c, p.t, "sending");
+    renderWaiting(null, undefined);
+    setContactState(S && S.talked && S.name ? "assigned" : "queued", true);
+    if (S && S.open !== false) openPanel(false);
+    if (isOpen()) textarea.focus();
+  }
+
+  function renderWaiting(position, wait) {
+    const card = ui.queueCard;
+    if (!card) return;
+    if (!ui.place) {
+      ui.place = h("b", {}, "…");
+      ui.placeText = h("p", { class: "lead" }, T.placeUnknown);
+      ui.waitText = h("p", { class: "muted" });
+      card.replaceChildren(
+        h("div", { class: "queue" },
+          h("div", { class: "place", "aria-hidden": "true" }, ui.place, h("span", {}, T.place)),
+          h("div", { class: "q-text" },
+            h("h3", { class: "focus-target", tabindex: "-1" }, T.queueTitle),
+            ui.placeText, ui.waitText)),
+        h("p", { class: "muted" }, T.writeWhileWaiting),
+        h("button", { type: "button", class: "btn-link", on: { click: endConversation } }, T.leaveQueue),
+      );
+    }
+    if (position) {
+      ui.place.textContent = String(position);
+      ui.placeText.textContent = t("placeIs", { n: position });
+    }
+    if (wait !== undefined) {
+      const text = formatWait(wait);
+      ui.waitText.textContent = text === null ? T.waitNobody : t("waitIs", { wait: text });
+    }
+  }
+
+  function setContactState(state, quiet) {
+    contactState = state;
+    if (view !== "convo") return;
+    ui.queueCard.hidden = state !== "queued";
+    ui.endRow.hidden = state !== "assigned";
+    if (state === "assigned") {
+      setHeader(t("talkingWith", { name: counsellorName() }));
+      if (!ui.endRow.firstChild) renderEndButton();
+    } else {
+      setHeader(T.waitingSub);
+    }
+    if (!quiet) scrollToEnd();
+  }
+
+  function counsellorName() {
+    return (S && S.name) || T.counsellor;
+  }
+
+  function renderEndButton() {
+    ui.endRow.replaceChildren(h("button", { type: "button", class: "btn-link",
+      on: { click: confirmEnd } }, T.end));
+  }
+
+  function confirmEnd() {
+    const yes = h("button", { type: "button", class: "btn btn-primary", on: { click: endConversation } },
+      T.endYes);
+    ui.endRow.replaceChildren(h("div", { class: "card confirm", role: "group", "aria-labelledby": "hl-end-q" },
+      h("p", { id: "hl-end-q" }, T.endConfirm),
+      h("div", { class: "row" }, yes,
+        h("button", { type: "button", class: "btn btn-secondary", on: { click: () => {
+          renderEndButton();
+          textarea.focus();
+        } } }, T.endNo))));
+    yes.focus();
+    scrollToEnd();
+  }
+
+  function endConversation() {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "end" }));
+  }
+
+  function notice(text) {
+    ui.log.appendChild(h("li", { class: "notice" }, text));
+    scrollToEnd();
+  }
+
+  function timeOf(iso) {
+    const at = iso ? new Date(iso) : new Date();
+    return new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit" }).format(at);
+  }
+
+  // Counsellor links become clickable (http and https only); everything else stays text.
+  function linkified(text) {
+    const out = [];
+    const pattern = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
+    let at = 0;
+    let match;
+    while ((match = pattern.exec(text))) {
+      let url = match[0];
+      const trail = url.match(/[.,;:!?)\]}»"'’]+$/);
+      if (trail) url = url.slice(0, -trail[0].length);
+      const href = safeHttpUrl(/^www\./i.test(url) ? "https://" + url : url);
+      if (!href || !/^https?:\/\//i.test(href)) continue;
+      out.push(text.slice(at, match.index));
+      out.push(h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, url));
+      at = match.index + url.length;
+      pattern.lastIndex = at;
+    }
+    out.push(text.slice(at));
+    return out;
+  }
+
+  // Stored messages in seq order; messages not yet stored at the end.
+  function place(item) {
+    const seq = Number(item.dataset.seq || 0);
+    if (seq) {
+      for (const other of ui.log.children) {
+        const otherSeq = Number(other.dataset.seq || 0);
+        if (other !== item && other.classList.contains("msg") && (!otherSeq || otherSeq > seq)) {
+          ui.log.insertBefore(item, other);
+          return;
+        }
+      }
+    }
+    ui.log.appendChild(item);
+  }
+
+  function addVisitorBubble(clientId, text, state, seq, sentAt) {
+    const status = h("span", { class: "state" });
+    const meta = h("div", { class: "meta" }, status);
+    const item = h("li", { class: "msg from-visitor" },
+      h("span", { class: "sr-only" }, t("said", { name: T.you })), h("div", { class: "bubble" }, text), meta);
+    item.dataset.clientId = clientId;
+    if (seq) item.dataset.seq = String(seq);
+    item._text = text;
+    item._status = status;
+    item._meta = meta;
+    item._sentAt = sentAt;
+    bubbles.set(clientId, item);
+    place(item);
+    setBubbleState(item, state);
+    scrollToEnd();
+    return item;
+  }
+
+  function setBubbleState(item, state, reason) {
+    item.dataset.state = state;
+    const labels = { sending: T.sending, sent: T.sent + " · " + timeOf(item._sentAt), failed: reason || T.failed };
+    item._status.textContent = labels[state];
+    const old = item._meta.querySelector(".retry");
+    if (old) old.remove();
+    if (state === "failed" && !reason) {
+      item._meta.appendChild(h("button", { type: "button", class: "retry",
+        on: { click: () => retry(item.dataset.clientId) } }, T.retry));
+    }
+  }
+
+  function addCounsellorBubble(message) {
+    const prev = ui.log.lastElementChild;
+    const first = !prev || !prev.classList.contains("from-counsellor");
+    const item = h("li", { class: "msg from-counsellor" },
+      first ? h("span", { class: "who" }, counsellorName())
+        : h("span", { class: "sr-only" }, t("said", { name: counsellorName() })),
+      h("div", { class: "bubble" }, linkified(message.text)),
+      h("div", { class: "meta" }, timeOf(message.sent_at)));
+    item.dataset.seq = String(message.seq);
+    place(item);
+    scrollToEnd();
+  }
+
+  function newClientId() {
+    const bytes = new Uint8Array(9);
+    crypto.getRandomValues(bytes);
+    return "w-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function sendFromComposer() {
+    const text = textarea.value;
+    if (!text.trim() || !S) return;
+    const clientId = newClientId();
+    S.pend.push({ c: clientId, t: text });
+    save();
+    addVisitorBubble(clientId, text, "sending");
+    textarea.value = "";
+    autoGrow();
+    transmit(clientId, text);
+    textarea.focus();
+  }
+
+  function transmit(clientId, text) {
+    const item = bubbles.get(clientId);
+    if (item && item.dataset.state !== "sending") setBubbleState(item, "sending");
+    if (ws && ws.readyState === WebSocket.OPEN && online) {
+      ws.send(JSON.stringify({ type: "message", client_id: clientId, text }));
+    }
+    clearTimeout(ackTimers.get(clientId));
+    ackTimers.set(clientId, setTimeout(() => {
+      const pending = bubbles.get(clientId);
+      if (pending && pending.dataset.state === "sending") setBubbleState(pending, "failed");
+    }, ACK_TIMEOUT_MS));
+  }
+
+  function retry(clientId) {
+    const item = bubbles.get(clientId);
+    if (!item) return;
+    transmit(clientId, item._text);
+    if (!ws) reconnectNow();
+  }
+
+  function delivered(clientId, seq, sentAt) {
+    clearTimeout(ackTimers.get(clientId));
+    ackTimers.delete(clientId);
+    if (S) {
+      const before = S.pend.length;
+      S.pend = S.pend.filter((p) => p.c !== clientId);
+      if (S.pend.length !== before) save();
+    }
+    const item = bubbles.get(clientId);
+    if (!item) return;
+    if (sentAt) item._sentAt = sentAt;
+    if (seq && !item.dataset.seq) {
+      item.dataset.seq = String(seq);
+      place(item);
+    }
+    setBubbleState(item, "sent");
+  }
+
+  function autoGrow() {
+    textarea.style.height = "auto";
+    textarea.style.height = Math.min(textarea.scrollHeight + 3, 140) + "px";
+  }
+
+  textarea.addEventListener("input", () => {
+    autoGrow();
+    const now = Date.now();
+    if (textarea.value.trim() && now - lastTypingSent > TYPING_EVERY_MS && ws && online) {
+      lastTypingSent = now;
+      ws.send(JSON.stringify({ type: "typing" }));
+    }
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendFromComposer();
+    }
+  });
+
+  /* --- the socket: resume, resend, never twice ---------------------------------------- */
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (!S || torn || contactState === "ended") return;
+    let socket;
+    try {
+      socket = new WebSocket(WS_BASE + "/api/v1/contacts/" + encodeURIComponent(S.cid) + "/ws?lang=" + LOCALE);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = socket;
+    socket.onopen = () => {
+      if (ws !== socket) return;
+      socket.send(JSON.stringify({ type: "hello", token: S.tok, after_seq: lastSeq }));
+      online = true;
+      for (const p of S.pend) transmit(p.c, p.t); // same client_id: the server stores it once
+    };
+    socket.onmessage = (event) => {
+      if (ws !== socket) return;
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      back();
+      handle(message);
+    };
+    socket.onclose = (event) => {
+      if (ws !== socket) return;
+      ws = null;
+      online = false;
+      if (torn || contactState === "ended") return;
+      if (event.code === 4401) {
+        forget();
+        showError(T.contactLost);
+        return;
+      }
+      lost();
+      scheduleReconnect();
+    };
+  }
+
+  function lost() {
+    if (!bannerTimer && banner.hidden) {
+      bannerTimer = setTimeout(() => {
+        bannerTimer = 0;
+        if (!ws || !online || attempts > 0) {
+          banner.hidden = false;
+          announce(T.reconnecting);
+        }
+      }, 700);
+    }
+  }
+
+  function back() {
+    attempts = 0;
+    clearTimeout(bannerTimer);
+    bannerTimer = 0;
+    if (!banner.hidden) {
+      banner.hidden = true;
+      announce(T.reconnected);
+    }
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(retryTimer);
+    const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length - 1)];
+    attempts += 1;
+    retryTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4));
+  }
+
+  function reconnectNow() {
+    if (ws || !S || torn) return;
+    attempts = 0;
+    connect();
+  }
+
+  function onOnline() {
+    reconnectNow();
+  }
+
+  function onOffline() {
+    if (ws) {
+      try {
+        ws.close(4000);
+      } catch (e) {
+        /* gone already */
+      }
+    }
+  }
+
+  function handle(event) {
+    if (view !== "convo" && view !== "ended") return;
+    switch (event.type) {
+      case "queue":
+        if (contactState !== "queued") setContactState("queued");
+        renderWaiting(event.position, event.estimated_wait_s);
+        if (event.position !== ui.lastPlace) {
+          ui.lastPlace = event.position;
+          announce(t("placeIs", { n: event.position }));
+        }
+        break;
+      case "assigned": {
+        const name = (event.counsellor && event.counsellor.display_name) || "";
+        const fresh = contactState !== "assigned" || name !== S.name;
+        S.name = name;
+        S.talked = true;
+        save();
+        if (fresh) {
+          setContactState("assigned");
+          notice(t("joined", { name: counsellorName() }));
+          announce(t("joinedLive", { name: counsellorName() }));
+        }
+        break;
+      }
+      case "requeued": {
+        const why = event.reason === "transferred" ? T.requeuedTransfer : T.requeued;
+        ui.lastPlace = null;
+        setContactState("queued");
+        notice(why);
+        announce(why);
+        break;
+      }
+      case "transferring":
+        notice(T.transferring);
+        announce(T.transferring);
+        break;
+      case "message":
+        receive(event);
+        break;
+      case "ack":
+        delivered(event.client_id, event.seq);
+        break;
+      case "typing":
+        showTyping();
+        break;
+      case "ended":
+        ended(event.reason);
+        break;
+      case "error":
+        if (event.client_id && bubbles.has(event.client_id)) {
+          clearTimeout(ackTimers.get(event.client_id));
+          const final = event.code === "contact_closed" ? T.failedClosed : null;
+          setBubbleState(bubbles.get(event.client_id), "failed", final);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function receive(message) {
+    if (message.seq <= lastSeq) return; // already shown
+    lastSeq = message.seq;
+    if (message.sender === "visitor") {
+      if (message.client_id && bubbles.has(message.client_id)) {
+        delivered(message.client_id, message.seq, message.sent_at);
+      } else {
+        const item = addVisitorBubble(message.client_id || "seq-" + message.seq, message.text, "sent",
+          message.seq, message.sent_at);
+        setBubbleState(item, "sent");
+      }
+    } else if (message.sender === "counsellor") {
+      hideTyping();
+      addCounsellorBubble(message);
+      announce(t("newMessage", { name: counsellorName(), text: message.text }));
+      if (!isOpen()) {
+        badge.textContent = String(Number(badge.textContent || 0) + 1);
+        badge.hidden = false;
+      }
+    } else {
+      notice(message.text);
+    }
+  }
+
+  function showTyping() {
+    if (view !== "convo") return;
+    ui.typing.lastChild.textContent = t("typing", { name: counsellorName() });
+    ui.typing.hidden = false;
+    scrollToEnd();
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    if (ui.typing) ui.typing.hidden = true;
+  }
+
+  /* --- the end, the survey, and starting again ----------------------------------------- */
+
+  function ended(reason) {
+    if (view === "ended") return;
+    contactState = "ended";
+    hideTyping();
+    const socket = ws;
+    ws = null;
+    online = false;
+    if (socket) socket.close(1000);
+    clearTimeout(retryTimer);
+    back();
+    for (const [clientId, item] of bubbles) {
+      if (item.dataset.state === "sending" || item.dataset.state === "failed") {
+        clearTimeout(ackTimers.get(clientId));
+        setBubbleState(item, "failed", T.failedClosed);
+      }
+    }
+    if (S) {
+      S.pend = [];
+      save();
+    }
+    const why = reason === "counsellor" ? t("endedCounsellor", { name: counsellorName() })
+      : reason === "abandoned" ? T.endedAbandoned : T.endedVisitor;
+    const heading = h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true },
+      T.endedTitle);
+    const card = h("div", { class: "card stack thanks" },
+      h("span", { class: "big", "aria-hidden": "true" }, icon("heart")),
+      heading, h("p", {}, why), h("p", { class: "lead" }, T.endedText));
+    const parts = [card];
+    if (S && S.talked && !S.surveyed) parts.push(surveyCard());
+    parts.push(h("button", { type: "button", class: "btn btn-secondary wide",
+      on: { click: restart } }, T.restart));
+    parts.push(dangerLine());
+    const end = h("div", { class: "stack" }, parts);
+    if (view === "convo") {
+      ui.queueCard.hidden = true;
+      ui.endRow.replaceChildren();
+      ui.endRow.hidden = true;
+      ui.log.parentNode.appendChild(end);
+    } else {
+      body.replaceChildren(end);
+    }
+    view = "ended";
+    composer.hidden = true;
+    setHeader(T.tagline);
+    announce(T.endedTitle + ". " + why);
+    if (isOpen()) heading.focus({ preventScroll: true });
+    body.scrollTop = end.offsetTop - 12;
+  }
+
+  function surveyCard() {
+    const answers = { helpful: null, again: null };
+    const status = h("p", { class: "muted", role: "status" });
+    const send = h("button", { type: "button", class: "btn btn-primary" }, T.surveySend);
+    const card = h("section", { class: "card stack", "aria-labelledby": "hl-survey" },
+      h("h3", { id: "hl-survey" }, T.surveyTitle),
+      h("p", { class: "muted" }, T.surveyNote),
+      question("hl-q-helpful", T.qHelpful, { yes: T.yes, no: T.no }, (v) => { answers.helpful = v; }),
+      question("hl-q-again", T.qAgain, { yes: T.yes, no: T.no }, (v) => { answers.again = v; }),
+      send, status);
+    send.addEventListener("click", () => {
+      if (!S) return;
+      send.disabled = true;
+      api("/api/v1/contacts/" + encodeURIComponent(S.cid) + "/survey",
+        { token: S.tok, helpful: answers.helpful, again: answers.again })
+        .then((answer) => {
+          if (answer.status === 201 || errorCode(answer) === "survey_already_answered") {
+            S.surveyed = true;
+            save();
+            const thanks = h("p", { class: "lead focus-target", tabindex: "-1", role: "status" }, T.surveyThanks);
+            card.replaceChildren(thanks);
+            thanks.focus();
+          } else {
+            throw new Error("survey " + answer.status);
+          }
+        })
+        .catch(() => {
+          send.disabled = false;
+          status.textContent = T.surveyFailed;
+        });
+    });
+    return card;
+  }
+
+  function restart() {
+    forget();
+    contactState = "queued";
+    bubbles.clear();
+    ui = {};
+    view = "idle";
+    startFlow();
+  }
+
+  /* --- go ----------------------------------------------------------------------------- */
+
+  function mount() {
+    document.body.appendChild(host);
+    applyAccent(data.accent);
+    document.addEventListener("keydown", onKeyDown, true);
+    window.addEventListener("online", onOnline);
+    window.addEventListener("offline", onOffline);
+    S = load();
+    if (S) {
+      contactState = "queued";
+      startFlow(); // resume the conversation of this tab
+      if (!S.open) closePanel(false);
+    }
+  }
+
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();

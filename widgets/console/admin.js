@@ -1,0 +1,194 @@
+// The admin view: counsellor accounts, canned responses, exceptional closures and openings.
+import { api, errorMessage } from "./api.js";
+import { h, replace } from "./dom.js";
+import { t } from "./i18n.js";
+
+const SKILLS = ["general", "psychological", "legal", "technical"];
+const ROLES = ["counsellor", "supervisor", "admin"];
+
+let root = null;
+let hooks = {};
+
+export function buildAdmin(options) {
+  hooks = options;
+  root = h("div", { class: "admin-grid" },
+    h("section", { class: "panel accounts" }, h("h2", { text: t("admin_counsellors") }),
+      h("div", { class: "accounts-list" }), newAccountForm()),
+    h("section", { class: "panel canned" }, h("h2", { text: t("admin_canned") }),
+      h("ul", { class: "canned-list" }), newCannedForm()),
+    h("section", { class: "panel exceptions" }, h("h2", { text: t("admin_exceptions") }),
+      h("ul", { class: "exceptions-list" }), newExceptionForm()));
+  return root;
+}
+
+export function renderAdmin() {
+  loadAccounts();
+  loadCanned();
+  loadExceptions();
+}
+
+function status(el, result, okText) {
+  el.textContent = result.ok ? okText : errorMessage(result, t("error_generic"));
+  el.className = `admin-status ${result.ok ? "good" : "bad"}`;
+}
+
+function field(labelText, input) {
+  return h("label", { class: "field" }, h("span", { text: labelText }), input);
+}
+
+function roleSelect(value) {
+  const select = h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, text: t(`role_${r}`) })));
+  select.value = value;
+  return select;
+}
+
+function skillChecks(selected) {
+  return h("fieldset", { class: "skills" }, h("legend", { text: t("admin_skills") }),
+    SKILLS.map((s) => h("label", { class: "check" },
+      h("input", { type: "checkbox", name: "skills", value: s, checked: selected.includes(s) }), t(`skill_${s}`))));
+}
+
+function checkedSkills(form) {
+  return [...form.querySelectorAll("input[name=skills]:checked")].map((i) => i.value);
+}
+
+// --- accounts --------------------------------------------------------------------------
+
+async function loadAccounts() {
+  const result = await api("GET", "/api/v1/admin/counsellors");
+  const list = root.querySelector(".accounts-list");
+  if (!result.ok) { replace(list, h("p", { class: "bad", text: errorMessage(result, t("error_generic")) })); return; }
+  replace(list, result.data.counsellors.map(accountForm));
+}
+
+function accountForm(a) {
+  const out = h("p", { class: "admin-status", role: "status" });
+  const form = h("form", { class: `account${a.disabled ? " disabled" : ""}`, "data-username": a.username },
+    h("div", { class: "account-head" }, h("strong", { text: a.username }), h("span", { class: "muted", text: `#${a.id}` })),
+    h("div", { class: "row" },
+      field(t("admin_display_name"), h("input", { name: "display_name", value: a.display_name, maxlength: "80" })),
+      field(t("admin_role"), roleSelect(a.role)),
+      field(t("admin_max_chats"), h("input", { name: "max_chats", type: "number", min: "1", max: "20", value: String(a.max_chats) }))),
+    skillChecks(a.skills),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "disabled", checked: a.disabled }), t("admin_disabled")),
+    h("div", { class: "row actions" },
+      h("button", { type: "submit", class: "primary small", text: t("admin_save") }),
+      field(t("admin_new_password"), h("input", { name: "password", type: "password", autocomplete: "new-password" })),
+      h("button", { type: "button", class: "secondary small", text: t("admin_set_password"), onclick: async () => {
+        const result = await api("POST", `/api/v1/admin/counsellors/${a.id}/password`, { password: form.elements.password.value });
+        form.elements.password.value = "";
+        status(out, result, t("admin_password_set"));
+      } })),
+    out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await api("PATCH", `/api/v1/admin/counsellors/${a.id}`, {
+      display_name: form.elements.display_name.value, role: form.elements.role.value,
+      max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
+      disabled: form.elements.disabled.checked,
+    });
+    status(out, result, t("admin_saved"));
+    form.classList.toggle("disabled", result.ok && result.data.disabled);
+  });
+  return form;
+}
+
+function newAccountForm() {
+  const out = h("p", { class: "admin-status", role: "status" });
+  const form = h("form", { class: "account new-account", "aria-label": t("admin_new_counsellor") },
+    h("h3", { text: t("admin_new_counsellor") }),
+    h("div", { class: "row" },
+      field(t("admin_username"), h("input", { name: "username", required: true, maxlength: "64" })),
+      field(t("admin_display_name"), h("input", { name: "display_name", maxlength: "80" })),
+      field(t("password"), h("input", { name: "password", type: "password", required: true, autocomplete: "new-password" }))),
+    h("div", { class: "row" },
+      field(t("admin_role"), roleSelect("counsellor")),
+      field(t("admin_max_chats"), h("input", { name: "max_chats", type: "number", min: "1", max: "20", value: "3" }))),
+    skillChecks(SKILLS),
+    h("button", { type: "submit", class: "primary small", text: t("admin_create") }), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await api("POST", "/api/v1/admin/counsellors", {
+      username: form.elements.username.value, password: form.elements.password.value,
+      display_name: form.elements.display_name.value || null, role: form.elements.role.value,
+      max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
+    });
+    status(out, result, t("admin_saved"));
+    if (result.ok) { form.reset(); loadAccounts(); }
+  });
+  return form;
+}
+
+// --- canned responses --------------------------------------------------------------------
+
+async function loadCanned() {
+  const result = await api("GET", "/api/v1/canned");
+  const list = root.querySelector(".canned-list");
+  if (!result.ok) return;
+  replace(list, result.data.responses.length ? result.data.responses.map((c) =>
+    h("li", { class: "canned-item" }, h("strong", { text: c.title }), h("span", { text: c.text }),
+      h("button", { type: "button", class: "danger small", text: t("admin_remove"), onclick: async () => {
+        await api("DELETE", `/api/v1/admin/canned/${c.id}`);
+        loadCanned();
+        hooks.onCannedChanged && hooks.onCannedChanged();
+      } }))) : h("li", { class: "empty", text: t("admin_none") }));
+}
+
+function newCannedForm() {
+  const out = h("p", { class: "admin-status", role: "status" });
+  const form = h("form", { class: "new-canned", "aria-label": t("admin_canned") },
+    field(t("admin_canned_title"), h("input", { name: "title", required: true, maxlength: "80" })),
+    field(t("admin_canned_text"), h("textarea", { name: "text", required: true, rows: "3", maxlength: "4000" })),
+    h("button", { type: "submit", class: "primary small", text: t("admin_add") }), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await api("POST", "/api/v1/admin/canned", { title: form.elements.title.value, text: form.elements.text.value });
+    status(out, result, t("admin_saved"));
+    if (result.ok) { form.reset(); loadCanned(); hooks.onCannedChanged && hooks.onCannedChanged(); }
+  });
+  return form;
+}
+
+// --- exceptional closures and openings -------------------------------------------------
+
+async function loadExceptions() {
+  const result = await api("GET", "/api/v1/admin/schedule/exceptions");
+  const list = root.querySelector(".exceptions-list");
+  if (!result.ok) return;
+  replace(list, result.data.exceptions.length ? result.data.exceptions.map((x) =>
+    h("li", { class: "exception-item" },
+      h("strong", { text: t(`kind_${x.kind}`) }),
+      h("span", { text: `${x.first}${x.last && x.last !== x.first ? ` → ${x.last}` : ""} · ${x.start ? `${x.start}-${x.end}` : t("admin_whole_day")}` }),
+      h("span", { class: "muted", text: x.reason }),
+      h("button", { type: "button", class: "danger small", text: t("admin_remove"), onclick: async () => {
+        await api("DELETE", `/api/v1/admin/schedule/exceptions/${x.id}`);
+        loadExceptions();
+      } }))) : h("li", { class: "empty", text: t("admin_none") }));
+}
+
+function newExceptionForm() {
+  const out = h("p", { class: "admin-status", role: "status" });
+  const kind = h("select", { name: "kind" }, ["close", "open"].map((k) => h("option", { value: k, text: t(`kind_${k}`) })));
+  const form = h("form", { class: "new-exception", "aria-label": t("admin_exceptions") },
+    h("div", { class: "row" },
+      field(t("admin_kind"), kind),
+      field(t("admin_first"), h("input", { name: "first", type: "date", required: true })),
+      field(t("admin_last"), h("input", { name: "last", type: "date" }))),
+    h("div", { class: "row" },
+      field(t("admin_start"), h("input", { name: "start", type: "time" })),
+      field(t("admin_end"), h("input", { name: "end", type: "time" })),
+      field(t("admin_reason"), h("input", { name: "reason", required: true, maxlength: "200" }))),
+    h("button", { type: "submit", class: "primary small", text: t("admin_add") }), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const e = form.elements;
+    const body = { kind: e.kind.value, first: e.first.value, reason: e.reason.value };
+    if (e.last.value) body.last = e.last.value;
+    if (e.start.value) body.start = e.start.value;
+    if (e.end.value) body.end = e.end.value;
+    const result = await api("POST", "/api/v1/admin/schedule/exceptions", body);
+    status(out, result, t("admin_saved"));
+    if (result.ok) { form.reset(); loadExceptions(); }
+  });
+  return form;
+}
