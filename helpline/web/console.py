@@ -44,6 +44,7 @@ class ConsoleConnection(Connection):
         super().__init__(ws, services, lang)
         self.user = user
         self.after: dict[str, int] = {}
+        self.monitored: set[str] = set()  # contacts a supervisor follows read-only
 
     async def forward(self, event: Event) -> None:
         kind = event["type"]
@@ -70,7 +71,9 @@ class ConsoleConnection(Connection):
         if kind == "transferring":
             return  # for the visitor
         if kind == "requeued":
-            if event["contact_id"] in self.cursors:
+            if event["contact_id"] in self.monitored:  # a supervisor watching it goes on watching
+                await self.send(event)
+            elif event["contact_id"] in self.cursors:
                 await self.send({"type": "unassigned", "contact_id": event["contact_id"],
                                  "reason": event["reason"]})
                 await self.unfollow(event["contact_id"])
@@ -126,10 +129,12 @@ class ConsoleConnection(Connection):
             if not self.user.role.supervises:
                 raise Forbidden("forbidden")
             contact = await conversations.get(frame.contact_id)
+            self.monitored.add(contact.id)
             await self.outbox.put(monitoring_event(contact))
             if contact.id not in self.cursors:
                 await self.follow(contact.id, 0)
         elif isinstance(frame, ConsoleUnmonitor):
+            self.monitored.discard(frame.contact_id)
             if (await conversations.get(frame.contact_id)).counsellor_id != me:
                 await self.unfollow(frame.contact_id)
             await self.outbox.put({"type": "unmonitored", "contact_id": frame.contact_id})

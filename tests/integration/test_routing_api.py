@@ -177,3 +177,24 @@ async def test_who_may_see_the_overview(
     await who.login()
     async with who.http.get(url) as r:
         assert r.status == status
+
+
+async def test_a_supervisor_monitoring_a_conversation_follows_it_through_a_cold_transfer(
+    server: Server, clients: Clients
+) -> None:
+    visitor, alice = await clients.talking("alice")
+    bob_id = await server.add_counsellor("bob")
+    await server.add_counsellor("sam", role=Role.SUPERVISOR, max_chats=1)
+    sam = await clients.online("sam")
+    await sam.send_json({"type": "status", "status": "break"})
+    await sam.expect("status", status="break")
+    await sam.send_json({"type": "monitor", "contact_id": visitor.contact_id})
+    await sam.expect("monitoring")
+    await alice.send_json(
+        {"type": "transfer", "contact_id": visitor.contact_id, "to": {"counsellor": bob_id}}
+    )
+    assert (await sam.expect("requeued"))["reason"] == "transferred"
+    bob = await clients.online("bob")
+    await bob.expect("assigned")
+    await bob.say(visitor.contact_id, "c'est Bob")
+    assert (await sam.expect("message", text="c'est Bob"))["contact_id"] == visitor.contact_id
