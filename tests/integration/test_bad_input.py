@@ -86,9 +86,7 @@ async def test_a_wrong_method_is_a_json_405(server: Server) -> None:
 async def test_a_bad_visitor_frame_gets_an_error_and_the_socket_stays_usable(
     clients: Clients, frame: str, code: str
 ) -> None:
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
+    visitor = await clients.waiting_visitor()
     await visitor.send_json(frame)
     error = await visitor.expect("error")
     assert error["code"] == code
@@ -136,16 +134,10 @@ async def test_a_counsellor_cannot_write_to_or_end_someone_elses_contact(
 ) -> None:
     await server.add_counsellor("alice")
     await server.add_counsellor("bob")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
     await alice.expect("assigned")
-    bob = clients.counsellor("bob")
-    await bob.login()
-    await bob.connect()
+    bob = await clients.online("bob")
     cid = visitor.contact_id
 
     await bob.send_json({"type": "message", "contact_id": cid, "client_id": "b1", "text": "intrus"})
@@ -162,9 +154,7 @@ async def test_a_counsellor_cannot_write_to_or_end_someone_elses_contact(
 
 async def test_an_unknown_contact_id_is_a_clear_console_error(server: Server, clients: Clients) -> None:
     await server.add_counsellor("alice")
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    alice = await clients.online("alice")
     await alice.send_json({"type": "message", "contact_id": "nope", "client_id": "z1", "text": "?"})
     assert (await alice.expect("error", client_id="z1"))["code"] == "unknown_contact"
     await alice.send_json({"type": "status", "status": "sleeping"})

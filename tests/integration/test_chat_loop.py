@@ -16,9 +16,7 @@ async def test_visitor_and_counsellor_talk_until_the_visitor_ends(server: Server
     first = await visitor.say("Bonjour, quelqu'un me harcèle")
     assert first["seq"] == 1
 
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    alice = await clients.online("alice")
     assigned = await alice.expect("assigned")
     assert assigned["contact"]["contact_id"] == visitor.contact_id
     assert assigned["contact"]["profile"] == {"role": "young_person", "topic": "cyberbullying"}

@@ -28,9 +28,7 @@ async def conversation(clients: Clients, counsellor: str = "alice") -> tuple[Vis
     c = clients.counsellor(counsellor)
     await c.login()
     await c.connect()
-    v = clients.visitor()
-    await v.start()
-    await v.connect()
+    v = await clients.waiting_visitor()
     assigned = await c.expect("assigned")
     return v, c, assigned["contact"]["contact_id"]
 

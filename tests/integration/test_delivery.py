@@ -60,15 +60,11 @@ async def test_messages_written_while_waiting_reach_the_counsellor_on_assignment
     server: Server, clients: Clients
 ) -> None:
     await server.add_counsellor("alice")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
+    visitor = await clients.waiting_visitor()
     await visitor.expect("queue")
     for text in ("allo", "il y a quelqu'un ?"):
         await visitor.say(text)
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    alice = await clients.online("alice")
     await alice.expect("assigned")
     got = [await alice.expect("message") for _ in range(2)]
     assert [m["text"] for m in got] == ["allo", "il y a quelqu'un ?"]

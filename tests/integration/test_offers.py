@@ -7,6 +7,7 @@ import pytest
 
 from tests.clients import Clients, Server
 from tests.conftest import ServerFactory
+from tests.integration.conftest import ClientsOf
 
 
 @pytest.fixture
@@ -14,64 +15,52 @@ async def offering(make_server: ServerFactory) -> Server:
     return await make_server(offer_mode=True, offer_timeout_s=1.0)  # type: ignore[no-any-return]
 
 
-async def test_in_offer_mode_a_contact_is_offered_then_accepted(offering: Server) -> None:
-    clients = Clients(offering)
-    try:
-        await offering.add_counsellor("alice", display_name="Alice")
-        visitor = clients.visitor()
-        await visitor.start()
-        await visitor.connect()
-        alice = await clients.online("alice")
-        offer = await alice.expect("offer")
-        assert offer["contact"]["contact_id"] == visitor.contact_id
-        assert offer["warm_transfer"] is False
-        assert not [e for e in visitor.events if e["type"] == "assigned"]  # not theirs until accepted
-        await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
-        await alice.expect("assigned")
-        assert (await visitor.expect("assigned"))["counsellor"] == {"display_name": "Alice"}
-        await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
-        assert (await alice.expect("error", contact_id=visitor.contact_id))["code"] == "no_offer"
-    finally:
-        await clients.close()
+async def test_in_offer_mode_a_contact_is_offered_then_accepted(
+    offering: Server, clients_of: ClientsOf
+) -> None:
+    clients = clients_of(offering)
+    await offering.add_counsellor("alice", display_name="Alice")
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    offer = await alice.expect("offer")
+    assert offer["contact"]["contact_id"] == visitor.contact_id
+    assert offer["warm_transfer"] is False
+    assert not [e for e in visitor.events if e["type"] == "assigned"]  # not theirs until accepted
+    await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
+    await alice.expect("assigned")
+    assert (await visitor.expect("assigned"))["counsellor"] == {"display_name": "Alice"}
+    await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
+    assert (await alice.expect("error", contact_id=visitor.contact_id))["code"] == "no_offer"
 
 
 async def test_a_missed_offer_goes_to_the_next_counsellor_and_the_first_goes_on_break(
     offering: Server,
+    clients_of: ClientsOf,
 ) -> None:
-    clients = Clients(offering)
-    try:
-        await offering.add_counsellor("alice")
-        visitor = clients.visitor()
-        await visitor.start()
-        await visitor.connect()
-        alice = await clients.online("alice")
-        await alice.expect("offer")
-        await offering.add_counsellor("bob")
-        bob = await clients.online("bob")
-        withdrawn = await alice.expect("offer_withdrawn")
-        assert withdrawn == {"type": "offer_withdrawn", "contact_id": visitor.contact_id, "reason": "timeout"}
-        await alice.expect("status", status="break")
-        assert (await bob.expect("offer"))["contact"]["contact_id"] == visitor.contact_id
-        await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
-        assert (await alice.expect("error"))["code"] == "no_offer"  # too late: it is bob's now
-    finally:
-        await clients.close()
+    clients = clients_of(offering)
+    await offering.add_counsellor("alice")
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    await alice.expect("offer")
+    await offering.add_counsellor("bob")
+    bob = await clients.online("bob")
+    withdrawn = await alice.expect("offer_withdrawn")
+    assert withdrawn == {"type": "offer_withdrawn", "contact_id": visitor.contact_id, "reason": "timeout"}
+    await alice.expect("status", status="break")
+    assert (await bob.expect("offer"))["contact"]["contact_id"] == visitor.contact_id
+    await alice.send_json({"type": "accept", "contact_id": visitor.contact_id})
+    assert (await alice.expect("error"))["code"] == "no_offer"  # too late: it is bob's now
 
 
-async def test_going_on_break_gives_the_offer_back(offering: Server) -> None:
-    clients = Clients(offering)
-    try:
-        await offering.add_counsellor("alice")
-        visitor = clients.visitor()
-        await visitor.start()
-        await visitor.connect()
-        alice = await clients.online("alice")
-        await alice.expect("offer")
-        await alice.send_json({"type": "status", "status": "break"})
-        assert (await alice.expect("offer_withdrawn"))["reason"] == "status"
-        assert (await visitor.expect("queue"))["position"] == 1
-    finally:
-        await clients.close()
+async def test_going_on_break_gives_the_offer_back(offering: Server, clients_of: ClientsOf) -> None:
+    clients = clients_of(offering)
+    await offering.add_counsellor("alice")
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    await alice.expect("offer")
+    await alice.send_json({"type": "status", "status": "break"})
+    assert (await alice.expect("offer_withdrawn"))["reason"] == "status"
+    assert (await visitor.expect("queue"))["position"] == 1
 
 
 async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accepts(
@@ -79,9 +68,7 @@ async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accep
 ) -> None:
     await server.add_counsellor("alice", display_name="Alice")
     bob_id = await server.add_counsellor("bob", display_name="Bob")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
+    visitor = await clients.waiting_visitor()
     alice = await clients.online("alice")
     await alice.expect("assigned")
     bob = await clients.online("bob")
@@ -116,42 +103,36 @@ async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accep
 
 async def test_an_unanswered_warm_transfer_stays_with_the_first_counsellor(
     make_server: ServerFactory,
+    clients_of: ClientsOf,
 ) -> None:
     server = await make_server(offer_timeout_s=1.0)
-    clients = Clients(server)
-    try:
-        await server.add_counsellor("alice", display_name="Alice")
-        bob_id = await server.add_counsellor("bob")
-        visitor = clients.visitor()
-        await visitor.start()
-        await visitor.connect()
-        alice = await clients.online("alice")
-        await alice.expect("assigned")
-        bob = await clients.online("bob")
-        await alice.send_json(
-            {
-                "type": "transfer",
-                "contact_id": visitor.contact_id,
-                "mode": "warm",
-                "to": {"counsellor": bob_id},
-            }
-        )
-        await bob.expect("offer")
-        assert (await alice.expect("transfer_failed"))["reason"] == "timeout"
-        await bob.expect("status", status="break")
-        await visitor.expect("assigned", counsellor={"display_name": "Alice"})
-        assert (await alice.say(visitor.contact_id, "toujours moi"))["seq"] == 1
-    finally:
-        await clients.close()
+    clients = clients_of(server)
+    await server.add_counsellor("alice", display_name="Alice")
+    bob_id = await server.add_counsellor("bob")
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    await alice.expect("assigned")
+    bob = await clients.online("bob")
+    await alice.send_json(
+        {
+            "type": "transfer",
+            "contact_id": visitor.contact_id,
+            "mode": "warm",
+            "to": {"counsellor": bob_id},
+        }
+    )
+    await bob.expect("offer")
+    assert (await alice.expect("transfer_failed"))["reason"] == "timeout"
+    await bob.expect("status", status="break")
+    await visitor.expect("assigned", counsellor={"display_name": "Alice"})
+    assert (await alice.say(visitor.contact_id, "toujours moi"))["seq"] == 1
 
 
 async def test_a_warm_transfer_to_a_skill_nobody_has_free_is_refused(
     server: Server, clients: Clients
 ) -> None:
     await server.add_counsellor("alice")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
+    visitor = await clients.waiting_visitor()
     alice = await clients.online("alice")
     await alice.expect("assigned")
     await alice.send_json(

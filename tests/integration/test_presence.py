@@ -6,6 +6,7 @@ import pytest
 
 from tests.clients import Clients, Server
 from tests.conftest import ServerFactory
+from tests.integration.conftest import ClientsOf
 
 
 @pytest.fixture
@@ -15,36 +16,26 @@ async def short_grace(make_server: ServerFactory) -> Server:
 
 async def test_a_visitor_gone_past_the_grace_period_is_abandoned_and_the_counsellor_told(
     short_grace: Server,
+    clients_of: ClientsOf,
 ) -> None:
-    clients = Clients(short_grace)
-    try:
-        await short_grace.add_counsellor("alice")
-        visitor = clients.visitor()
-        await visitor.start()
-        await visitor.connect()
-        alice = clients.counsellor("alice")
-        await alice.login()
-        await alice.connect()
-        await alice.expect("assigned")
-        await visitor.drop()
-        ended = await alice.expect("ended", contact_id=visitor.contact_id)
-        assert ended["reason"] == "abandoned"
-        await visitor.connect()
-        assert (await visitor.expect("ended"))["reason"] == "abandoned"
-    finally:
-        await clients.close()
+    clients = clients_of(short_grace)
+    await short_grace.add_counsellor("alice")
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    await alice.expect("assigned")
+    await visitor.drop()
+    ended = await alice.expect("ended", contact_id=visitor.contact_id)
+    assert ended["reason"] == "abandoned"
+    await visitor.connect()
+    assert (await visitor.expect("ended"))["reason"] == "abandoned"
 
 
 async def test_a_visitor_back_within_the_grace_period_keeps_the_conversation(
     server: Server, clients: Clients
 ) -> None:
     await server.add_counsellor("alice")
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    visitor = await clients.waiting_visitor()
+    alice = await clients.online("alice")
     await alice.expect("assigned")
     await visitor.drop()
     await visitor.connect(after_seq=0)
@@ -53,47 +44,40 @@ async def test_a_visitor_back_within_the_grace_period_keeps_the_conversation(
     assert (await visitor.expect("message"))["text"] == "toujours là"
 
 
-async def test_a_counsellor_gone_past_grace_gives_contacts_back_at_the_front(short_grace: Server) -> None:
-    clients = Clients(short_grace)
-    try:
-        await short_grace.add_counsellor("alice", max_chats=1)
-        first = clients.visitor()
-        await first.start()
-        await first.connect()
-        alice = clients.counsellor("alice")
-        await alice.login()
-        await alice.connect()
-        await alice.expect("assigned")
-        second = clients.visitor()  # arrives later, waits behind
-        await second.start()
-        await second.connect()
-        await second.expect("queue", position=1)
+async def test_a_counsellor_gone_past_grace_gives_contacts_back_at_the_front(
+    short_grace: Server, clients_of: ClientsOf
+) -> None:
+    clients = clients_of(short_grace)
+    await short_grace.add_counsellor("alice", max_chats=1)
+    first = await clients.waiting_visitor()
+    alice = await clients.online("alice")
+    await alice.expect("assigned")
+    second = clients.visitor()  # arrives later, waits behind
+    await second.start()
+    await second.connect()
+    await second.expect("queue", position=1)
 
-        await alice.drop()
-        requeued = await first.expect("requeued")
-        assert requeued["reason"] == "counsellor_disconnected"
-        assert (await first.expect("queue"))["position"] == 1  # kept its original place
-        assert (await second.expect("queue", position=2))["position"] == 2
+    await alice.drop()
+    requeued = await first.expect("requeued")
+    assert requeued["reason"] == "counsellor_disconnected"
+    assert (await first.expect("queue"))["position"] == 1  # kept its original place
+    assert (await second.expect("queue", position=2))["position"] == 2
 
-        await short_grace.add_counsellor("bob", max_chats=1)
-        bob = clients.counsellor("bob")
-        await bob.login()
-        await bob.connect()
-        assert (await bob.expect("assigned"))["contact"]["contact_id"] == first.contact_id
-    finally:
-        await clients.close()
+    await short_grace.add_counsellor("bob", max_chats=1)
+    bob = await clients.online("bob")
+    assert (await bob.expect("assigned"))["contact"]["contact_id"] == first.contact_id
 
 
-async def test_a_restart_keeps_queued_and_active_contacts(make_server: ServerFactory) -> None:
+async def test_a_restart_keeps_queued_and_active_contacts(
+    make_server: ServerFactory, clients_of: ClientsOf
+) -> None:
     server = await make_server()
     clients = Clients(server)
     await server.add_counsellor("alice", max_chats=1)
     talking, waiting = clients.visitor(), clients.visitor()
     await talking.start()
     await talking.connect()
-    alice = clients.counsellor("alice")
-    await alice.login()
-    await alice.connect()
+    alice = await clients.online("alice")
     await alice.expect("assigned")
     await waiting.start()
     await waiting.connect()
@@ -103,20 +87,17 @@ async def test_a_restart_keeps_queued_and_active_contacts(make_server: ServerFac
     await server.stop()
 
     restarted = await make_server()
-    clients = Clients(restarted)
-    try:
-        talking2, waiting2 = clients.visitor(), clients.visitor()
-        talking2.contact_id, talking2.token = talking.contact_id, talking.token
-        waiting2.contact_id, waiting2.token = waiting.contact_id, waiting.token
-        await talking2.connect(after_seq=1)
-        await talking2.expect("assigned")
-        await waiting2.connect()
-        assert (await waiting2.expect("queue"))["position"] == 1
-        alice2 = clients.counsellor("alice")
-        await alice2.login()
-        await alice2.connect(after={talking.contact_id: 1})
-        assert (await alice2.expect("assigned"))["contact"]["contact_id"] == talking.contact_id
-        await alice2.say(talking.contact_id, "après")
-        assert (await talking2.expect("message"))["text"] == "après"
-    finally:
-        await clients.close()
+    clients = clients_of(restarted)
+    talking2, waiting2 = clients.visitor(), clients.visitor()
+    talking2.contact_id, talking2.token = talking.contact_id, talking.token
+    waiting2.contact_id, waiting2.token = waiting.contact_id, waiting.token
+    await talking2.connect(after_seq=1)
+    await talking2.expect("assigned")
+    await waiting2.connect()
+    assert (await waiting2.expect("queue"))["position"] == 1
+    alice2 = clients.counsellor("alice")
+    await alice2.login()
+    await alice2.connect(after={talking.contact_id: 1})
+    assert (await alice2.expect("assigned"))["contact"]["contact_id"] == talking.contact_id
+    await alice2.say(talking.contact_id, "après")
+    assert (await talking2.expect("message"))["text"] == "après"

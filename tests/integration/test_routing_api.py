@@ -38,8 +38,12 @@ async def test_consoles_see_the_anonymous_waiting_list(server: Server, clients: 
     while [c["contact_id"] for c in listed["contacts"]] != [third.contact_id]:
         listed = await alice.expect("queue")  # the list is sent again after each change
     assert listed["contacts"][0] | {"waited_s": 0} == {
-        "contact_id": third.contact_id, "channel": "chat", "skill": "technical",
-        "priority": "normal", "topic": "hacked_account", "waited_s": 0,
+        "contact_id": third.contact_id,
+        "channel": "chat",
+        "skill": "technical",
+        "priority": "normal",
+        "topic": "hacked_account",
+        "waited_s": 0,
     }
     assert set(listed["contacts"][0]) == {"contact_id", "channel", "skill", "priority", "topic", "waited_s"}
     assert first.contact_id not in str(listed)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from helpline.config import Settings
 from tests.clients import Clients, Server, Visitor
 from tests.conftest import ServerFactory
+from tests.integration.conftest import ClientsOf
 
 PARTNER = "https://partner.example"
 STRANGER = "https://stranger.example"
@@ -135,9 +136,7 @@ async def test_the_demo_page_embeds_the_widget(server: Server, query: str, local
 
 
 async def _ended(clients: Clients) -> Visitor:
-    visitor = clients.visitor()
-    await visitor.start()
-    await visitor.connect()
+    visitor = await clients.waiting_visitor()
     await visitor.send_json({"type": "end"})
     await visitor.expect("ended")
     return visitor
@@ -212,17 +211,16 @@ async def test_a_malformed_survey_is_refused_clearly(
     assert await _stored(server) == []
 
 
-async def test_a_site_not_listed_cannot_answer_a_survey(make_server: ServerFactory) -> None:
+async def test_a_site_not_listed_cannot_answer_a_survey(
+    make_server: ServerFactory, clients_of: ClientsOf
+) -> None:
     server = await make_server(widget_origins=[PARTNER])
-    clients = Clients(server)
-    try:
-        visitor = await _ended(clients)
-        answers = {"token": visitor.token}
-        status, body, _ = await _post(server, _survey_path(visitor), answers, Origin=STRANGER)
-        assert (status, body["error"]["code"]) == (403, "origin_not_allowed")
-        assert await _stored(server) == []
-    finally:
-        await clients.close()
+    clients = clients_of(server)
+    visitor = await _ended(clients)
+    answers = {"token": visitor.token}
+    status, body, _ = await _post(server, _survey_path(visitor), answers, Origin=STRANGER)
+    assert (status, body["error"]["code"]) == (403, "origin_not_allowed")
+    assert await _stored(server) == []
 
 
 async def test_the_api_description_covers_the_survey(server: Server) -> None:
