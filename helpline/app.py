@@ -11,6 +11,7 @@ from .bus import Bus, make_bus
 from .bus.base import FLOOR
 from .clock import Clock, SystemClock
 from .config import Settings
+from .plugins import channels
 from .services import Services
 from .services.schedule import load_config
 from .store import Store
@@ -50,6 +51,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     app.cleanup_ctx.append(resources)
     app.on_shutdown.append(lambda app: close_sockets(app[REGISTRY]))
     setup_routes(app)
+    for channel in channels():
+        channel.setup(app, settings)
     return app
 
 

@@ -16,13 +16,14 @@ from .config import Settings
 from .domain.counsellor import Role
 from .domain.errors import DomainError
 from .i18n import translate
+from .plugins import channels
 
 if TYPE_CHECKING:
     from .services import Services
 
-DEMO_USERS = (
-    ("demo", "demo", "Demo", Role.COUNSELLOR),
-    ("superviseur", "demo", "Superviseur·e démo", Role.SUPERVISOR),
+DEMO_USERS = (  # username, password, name, role, where calls ring
+    ("demo", "demo", "Demo", Role.COUNSELLOR, "client:demo"),
+    ("superviseur", "demo", "Superviseur·e démo", Role.SUPERVISOR, None),
 )
 
 
@@ -73,8 +74,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if settings.is_sqlite:
         upgrade(settings.database_url)
     created = asyncio.run(_ensure_demo_users(settings))
-    lines = [f"  {u} / {p}  ({r.value})" for u, p, _, r in DEMO_USERS]
+    lines = [f"  {u} / {p}  ({r.value})" for u, p, _, r, _ in DEMO_USERS]
     banner = ("Demo accounts" + (" created" if created else "") + ":\n" + "\n".join(lines) + "\n")
+    banner += "".join(channel.demo() for channel in channels())
     _serve(settings, banner)
     return 0
 
@@ -83,9 +85,11 @@ async def _ensure_demo_users(settings: Settings) -> bool:
     services, close = await _services(settings)
     created = False
     try:
-        for username, password, name, role in DEMO_USERS:
+        for username, password, name, role, voice in DEMO_USERS:
             try:
-                await services.accounts.add_counsellor(username, password, display_name=name, role=role)
+                await services.accounts.add_counsellor(
+                    username, password, display_name=name, role=role, voice_endpoint=voice
+                )
                 created = True
             except DomainError:
                 pass  # already there
@@ -128,7 +132,7 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
     async def add(services: Services) -> int:
         counsellor_id = await services.accounts.add_counsellor(
             args.username, password, display_name=args.display_name, role=Role(args.role),
-            max_chats=args.max_chats, max_voice=args.max_voice,
+            max_chats=args.max_chats, max_voice=args.max_voice, voice_endpoint=args.voice,
             skills=args.skills.split(",") if args.skills else None,
         )
         print(f"{args.role} {args.username!r} added (id {counsellor_id})")
@@ -284,8 +288,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--max-chats", type=int)
     add.add_argument("--max-voice", type=int, default=1, help="0 or 1 call at a time (default 1)")
     add.add_argument("--skills", help="comma-separated, e.g. general,legal (default: every skill)")
+    add.add_argument("--voice", metavar="ENDPOINT",
+                     help='where their calls ring: "+33612345678" or "client:identity" (none: no calls)')
     add.set_defaults(fn=cmd_counsellor_add)
     _schedule_parser(sub)
+    for channel in channels():
+        channel.add_commands(sub)
     return p
 
 

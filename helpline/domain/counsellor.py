@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from .contact import Channel
+from .errors import DomainError
 
 DEFAULT_MAX_CHATS = 3
 DEFAULT_MAX_VOICE = 1
@@ -64,4 +66,18 @@ class CounsellorLoad:
 def validate_max_chats(value: int) -> int:
     if not 1 <= value <= 20:
         raise ValueError("max_chats must be between 1 and 20")
+    return value
+
+
+_VOICE_ENDPOINT = re.compile(r"\+[1-9][0-9]{7,14}|client:[A-Za-z0-9_.-]{1,100}")
+
+
+def validate_voice_endpoint(value: str | None) -> str | None:
+    """Where calls ring for a counsellor: an E.164 number or ``client:identity`` (a
+    softphone). Empty means none: they take no calls."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not _VOICE_ENDPOINT.fullmatch(value):
+        raise DomainError("invalid_voice_endpoint")
     return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from .contact import ContactState
+from .contact import Channel, ContactState
 from .errors import Conflict, DomainError, Forbidden
 
 MAX_TEXT_LENGTH = 4000
@@ -55,12 +55,15 @@ def check_can_write(
     state: ContactState,
     assigned_to: int | None,
     writer_id: int | None,
+    channel: Channel = Channel.CHAT,
 ) -> None:
     """Raise unless ``sender`` may write on a contact in ``state``.
 
     ``writer_id`` is the counsellor writing (None for the visitor);
-    ``assigned_to`` the counsellor the contact is assigned to.
+    ``assigned_to`` the counsellor the contact is assigned to. A call has no messages.
     """
+    if channel is not Channel.CHAT:
+        raise Conflict("not_a_chat")
     if not state.is_open:
         raise Conflict("contact_closed")
     if sender is Sender.COUNSELLOR and assigned_to != writer_id:

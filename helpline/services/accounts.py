@@ -11,7 +11,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats
+from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import Conflict, DomainError
 from ..store.records import CounsellorRecord
 from .context import Context
@@ -52,6 +52,7 @@ class Accounts:
         self, username: str, password: str, *, display_name: str | None = None,
         role: Role = Role.COUNSELLOR, max_chats: int | None = None,
         skills: Sequence[str] | None = None, max_voice: int = DEFAULT_MAX_VOICE,
+        voice_endpoint: str | None = None,
     ) -> int:
         if not username or len(username) > 64 or not username.isprintable():
             raise DomainError("invalid_username")
@@ -74,6 +75,7 @@ class Accounts:
             return await tx.counsellors.add(
                 username, display_name or username, password_hash, role, max_chats,
                 self.ctx.clock.now(), skills=skills, max_voice=max_voice,
+                voice_endpoint=validate_voice_endpoint(voice_endpoint),
             )
 
     async def login(self, username: str, password: str) -> tuple[CounsellorRecord, str] | None:

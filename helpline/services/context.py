@@ -43,6 +43,7 @@ class Services:
 
     def __init__(self, ctx: Context) -> None:
         from .accounts import Accounts
+        from .calls import Calls
         from .conversations import Conversations
         from .floor import Floor
         from .schedule import Schedules
@@ -51,4 +52,6 @@ class Services:
         self.accounts = Accounts(ctx)
         self.schedules = Schedules(ctx, ctx.schedule)
         self.floor = Floor(ctx, self.schedules)
-        self.conversations = Conversations(ctx, self.floor, self.schedules)
+        self.calls = Calls(ctx, self.floor, self.schedules)
+        self.floor.put_through = self.calls.put_through
+        self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)

@@ -17,6 +17,7 @@ from ..logs import get_logger
 from ..store.records import ContactRecord, CounsellorRecord, MessageRecord
 from . import events
 from .accounts import new_token, token_hash
+from .calls import Calls
 from .context import Context
 from .floor import Floor
 from .schedule import Schedules
@@ -34,10 +35,11 @@ class LineClosed(DomainError):
 
 
 class Conversations:
-    def __init__(self, ctx: Context, floor: Floor, schedules: Schedules) -> None:
+    def __init__(self, ctx: Context, floor: Floor, schedules: Schedules, calls: Calls) -> None:
         self.ctx = ctx
         self.floor = floor
         self.schedules = schedules
+        self.calls = calls
         self.writer = MessageWriter(ctx, self._publish)
 
     async def start(self, channel: Channel, profile: dict[str, Any]) -> tuple[ContactRecord, str]:
@@ -133,16 +135,22 @@ class Conversations:
                 target = await tx.counsellors.get(counsellor_id)
             if target is None or target.disabled or target.id == by:
                 raise NotFound("unknown_counsellor")
+        if warm and contact.channel is Channel.VOICE:
+            raise Conflict("no_warm_transfer_for_calls")
         if warm:
             await self.floor.offer_warm(contact, by, skill=skill, counsellor_id=counsellor_id, note=note)
             return
         async with self.ctx.store.transaction() as tx:
             moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id, note=note)
+            # Waiting again from now (a caller's hold loop restarts; the sweep must not count the talk).
+            await tx.contacts.touch_visitors([contact_id], self.ctx.clock.now())
         if moved is None:
             raise Conflict("contact_not_assigned")
         log.info("contact_transferred", contact_id=contact_id, from_counsellor=by,
                  to_counsellor=counsellor_id, skill=skill)
         await self.ctx.bus.publish(contact_channel(contact_id), events.requeued(contact_id, "transferred"))
+        if moved.channel is Channel.VOICE:
+            await self.calls.control.hold(moved)  # the caller goes back to the hold loop
         await self.floor.changed()
 
     async def _publish(self, message: MessageRecord) -> None:
@@ -173,6 +181,8 @@ class Conversations:
         log.info("contact_ended", contact_id=contact_id, reason=reason.value)
         await self.ctx.bus.publish(contact_channel(contact_id), events.ended(contact_id, reason))
         await self.floor.changed()
+        if closed.channel is Channel.VOICE and closed.carrier_ref is not None:
+            await self.calls.control.hang_up(closed)
         return closed
 
     async def visitor_left(self, contact_id: str) -> None:

@@ -43,6 +43,8 @@ def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
         "skill": c.skill, "priority": c.priority.label, "note": c.handover_note,
         "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
         "last_seq": c.last_seq,
+        # A call: a short, stable label for the caller (part of the keyed hash; never the number).
+        **({"caller": c.caller_key[:8]} if c.caller_key else {}),
     }
 
 

@@ -4,6 +4,7 @@ when someone goes away."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -57,6 +58,8 @@ class Floor:
     def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
         self.schedules = schedules
+        # Rings the counsellor when a call is assigned (see services.calls).
+        self.put_through: Callable[[ContactRecord, CounsellorRecord], Awaitable[None]] | None = None
 
     def _live_after(self, now: datetime) -> datetime:
         """A console that has not stamped for three heartbeats is not live."""
@@ -177,6 +180,8 @@ class Floor:
         await self.ctx.bus.publish(
             counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now)
         )
+        if contact.channel is Channel.VOICE and self.put_through is not None:
+            await self.put_through(contact, counsellor)
 
     # --- offers: offer mode and warm transfers ----------------------------------------------
 
@@ -359,6 +364,7 @@ class Floor:
             await self.set_status(missed_by, Status.BREAK, reason="timeout")  # they missed an offer
         async with self.ctx.store.transaction() as tx:
             await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
+            await tx.callers.purge(now)
         if changed:
             await self.changed()
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain.counsellor import Role, Status, validate_max_chats
+from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import DomainError, NotFound
 from ..logs import get_logger
 from ..store.records import CounsellorRecord
@@ -22,6 +22,7 @@ def account(c: CounsellorRecord) -> dict[str, Any]:
     return {
         "id": c.id, "username": c.username, "display_name": c.display_name, "role": c.role.value,
         "max_chats": c.max_chats, "max_voice": c.max_voice, "skills": sorted(c.skills),
+        "voice_endpoint": c.voice_endpoint,
         "status": c.status.value, "disabled": c.disabled,
     }
 
@@ -48,7 +49,7 @@ def _check_skills(services: Services, skills: Sequence[str]) -> list[str]:
 async def update_account(
     services: Services, by: CounsellorRecord, counsellor_id: int, *, display_name: str | None = None,
     role: Role | None = None, max_chats: int | None = None, max_voice: int | None = None,
-    skills: Sequence[str] | None = None, disabled: bool | None = None,
+    skills: Sequence[str] | None = None, disabled: bool | None = None, voice_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """Change an account. An admin cannot disable or demote themselves (nobody would be
     left to undo it). Disabling ends the account's sessions and sets it offline."""
@@ -72,6 +73,8 @@ async def update_account(
         values["max_voice"] = max_voice
     if skills is not None:
         values["skills"] = _check_skills(services, skills)
+    if voice_endpoint is not None:  # "" takes the endpoint away
+        values["voice_endpoint"] = validate_voice_endpoint(voice_endpoint)
     if disabled is not None:
         values["disabled"] = disabled
     async with services.ctx.store.transaction() as tx:
@@ -142,14 +145,14 @@ async def remove_canned(services: Services, canned_id: int) -> None:
 
 async def create_account(
     services: Services, username: str, password: str, *, display_name: str | None, role: Role,
-    max_chats: int | None, max_voice: int, skills: Sequence[str] | None,
+    max_chats: int | None, max_voice: int, skills: Sequence[str] | None, voice_endpoint: str | None = None,
 ) -> dict[str, Any]:
     if len(password) < MIN_PASSWORD:
         raise DomainError("password_too_short")
     try:
         new_id = await services.accounts.add_counsellor(
             username.strip(), password, display_name=display_name, role=role, max_chats=max_chats,
-            skills=skills, max_voice=max_voice,
+            skills=skills, max_voice=max_voice, voice_endpoint=voice_endpoint,
         )
     except ValueError:
         raise DomainError("invalid_capacity") from None

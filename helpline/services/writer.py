@@ -124,7 +124,7 @@ class MessageWriter:
                 outcomes.append(NotFound("unknown_contact"))
                 continue
             try:
-                check_can_write(d.sender, target.state, target.counsellor_id, d.counsellor_id)
+                check_can_write(d.sender, target.state, target.counsellor_id, d.counsellor_id, target.channel)
             except DomainError as e:
                 outcomes.append(e)
                 continue

@@ -34,6 +34,10 @@ class ContactRecord:
     assigned_at: datetime | None
     ended_at: datetime | None
     last_seq: int
+    caller_key: str | None = None
+    carrier_ref: str | None = None
+    wait_s: int | None = None
+    talk_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class WriteTarget:
     state: ContactState
     counsellor_id: int | None
     last_seq: int
+    channel: Channel = Channel.CHAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +86,4 @@ class CounsellorRecord:
     status_since: datetime
     last_assigned_at: datetime | None
     disabled: bool
+    voice_endpoint: str | None = None

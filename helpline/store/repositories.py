@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
@@ -15,7 +15,7 @@ from ..domain.messages import Sender
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
 from .records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
-from .tables import Contact, Counsellor, Message, ScheduleOverride, Session, Survey
+from .tables import CallerBlock, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
 _NO_OFFER: dict[str, Any] = {"offered_to": None, "offer_expires_at": None, "offer_skill": None}
@@ -46,6 +46,10 @@ def _contact(row: Row[Any]) -> ContactRecord:
         assigned_at=row.assigned_at,
         ended_at=row.ended_at,
         last_seq=row.last_seq,
+        caller_key=row.caller_key,
+        carrier_ref=row.carrier_ref,
+        wait_s=row.wait_s,
+        talk_s=row.talk_s,
     )
 
 
@@ -81,6 +85,7 @@ def _counsellor(row: Row[Any]) -> CounsellorRecord:
         status_since=row.status_since,
         last_assigned_at=row.last_assigned_at,
         disabled=row.disabled,
+        voice_endpoint=row.voice_endpoint,
     )
 
 
@@ -94,15 +99,54 @@ class ContactRepo:
     async def create(
         self, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any],
         now: datetime, *, skill: str = GENERAL, priority: Priority = Priority.NORMAL,
+        caller_key: str | None = None, carrier_ref: str | None = None,
     ) -> None:
         await self.conn.execute(
             insert(Contact).values(
                 id=contact_id, token_hash=token_hash, channel=channel.value, profile=profile,
                 skill=skill, priority=int(priority),
                 state=ContactState.QUEUED.value, created_at=now, enqueued_at=now,
-                visitor_seen_at=now, last_seq=0,
+                visitor_seen_at=now, last_seq=0, caller_key=caller_key, carrier_ref=carrier_ref,
             )
         )
+
+    async def by_carrier_ref(self, carrier_ref: str) -> ContactRecord | None:
+        row = (await self.conn.execute(
+            select(*_CONTACT_COLUMNS).where(Contact.carrier_ref == carrier_ref)
+        )).first()
+        return _contact(row) if row else None
+
+    async def add_talk(self, contact_id: str, talk_s: int) -> None:
+        """Add one answered leg's length to a call's talk time."""
+        await self.conn.execute(
+            update(Contact).where(Contact.id == contact_id)
+            .values(talk_s=func.coalesce(Contact.talk_s, 0) + talk_s)
+        )
+
+    async def call_over(self, contact_id: str, wait_s: int, talk_s: int) -> None:
+        """The call ended: keep how long it waited and talked, forget the carrier's id."""
+        await self.conn.execute(
+            update(Contact).where(Contact.id == contact_id)
+            .values(carrier_ref=None, wait_s=wait_s, talk_s=talk_s)
+        )
+
+    async def requeue(self, contact_id: str, counsellor_id: int, now: datetime) -> ContactRecord | None:
+        """Put one of this counsellor's contacts back in the queue at its original place."""
+        row = (await self.conn.execute(
+            update(Contact)
+            .where(Contact.id == contact_id, Contact.counsellor_id == counsellor_id,
+                   Contact.state == ContactState.ASSIGNED.value)
+            .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None,
+                    target_counsellor_id=None, visitor_seen_at=now, **_NO_OFFER)
+            .returning(*_CONTACT_COLUMNS)
+        )).first()
+        return _contact(row) if row else None
+
+    async def calls_from(self, caller_key: str, since: datetime) -> int:
+        """How many contacts this caller made since ``since``."""
+        return int((await self.conn.execute(
+            select(func.count()).where(Contact.caller_key == caller_key, Contact.created_at >= since)
+        )).scalar_one())
 
     async def get(self, contact_id: str) -> ContactRecord | None:
         row = (await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.id == contact_id))).first()
@@ -307,10 +351,12 @@ class ContactRepo:
         return _contact(row) if row else None
 
     async def requeue_all_of(self, counsellor_id: int) -> list[ContactRecord]:
-        """Put a counsellor's active contacts back in the queue, each at its original place."""
+        """Put a counsellor's active chats back in the queue, each at its original place.
+        (A call goes on over the phone whatever their console does.)"""
         rows = await self.conn.execute(
             update(Contact)
-            .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
+            .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value,
+                   Contact.channel == Channel.CHAT.value)
             .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None,
                     target_counsellor_id=None, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
@@ -322,12 +368,15 @@ class ContactRepo:
         (in id order, so two writers never deadlock)."""
         c = CONTACTS.c
         rows = await self.conn.execute(
-            select(c.id, c.state, c.counsellor_id, c.last_seq)
+            select(c.id, c.state, c.counsellor_id, c.last_seq, c.channel)
             .where(c.id.in_(sorted(set(contact_ids))))
             .order_by(c.id)
             .with_for_update()
         )
-        return {r.id: WriteTarget(ContactState(r.state), r.counsellor_id, r.last_seq) for r in rows}
+        return {
+            r.id: WriteTarget(ContactState(r.state), r.counsellor_id, r.last_seq, Channel(r.channel))
+            for r in rows
+        }
 
     async def set_last_seqs(self, last_seqs: dict[str, int]) -> None:
         if last_seqs:
@@ -345,8 +394,16 @@ class ContactRepo:
             )
 
     async def gone_visitors(self, seen_before: datetime) -> list[str]:
+        """Open chats, and waiting calls, whose visitor or hold loop stopped stamping.
+        (A call being answered or talked ends when the carrier says it ended.)"""
         rows = await self.conn.execute(
-            select(Contact.id).where(Contact.state.in_(_OPEN), Contact.visitor_seen_at < seen_before)
+            select(Contact.id).where(
+                Contact.visitor_seen_at < seen_before,
+                or_(
+                    Contact.state == ContactState.QUEUED.value,
+                    and_(Contact.state == ContactState.ASSIGNED.value, Contact.channel == Channel.CHAT.value),
+                ),
+            )
         )
         return [r.id for r in rows]
 
@@ -415,18 +472,24 @@ class MessageRepo:
         return [_message(r) for r in rows]
 
 
+def _voice_capacity() -> Any:
+    """Calls a counsellor can take: none without a voice endpoint to ring."""
+    return case((Counsellor.voice_endpoint.is_(None), 0), else_=Counsellor.max_voice).label("max_voice")
+
+
 class CounsellorRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def add(
         self, username: str, display_name: str, password_hash: str, role: Role, max_chats: int,
-        now: datetime, *, skills: Sequence[str], max_voice: int = 1,
+        now: datetime, *, skills: Sequence[str], max_voice: int = 1, voice_endpoint: str | None = None,
     ) -> int:
         result = await self.conn.execute(
             insert(Counsellor).values(
                 username=username, display_name=display_name, password_hash=password_hash,
                 role=role.value, max_chats=max_chats, max_voice=max_voice, skills=sorted(skills),
+                voice_endpoint=voice_endpoint,
                 status=Status.OFFLINE.value,
                 status_since=now, created_at=now, connected=False, disabled=False,
             ).returning(Counsellor.id)
@@ -466,7 +529,7 @@ class CounsellorRepo:
     async def loads(self, live_after: datetime) -> list[CounsellorLoad]:
         """Counsellors who can take contacts now (available, console live), with their load."""
         k = Counsellor
-        columns = (k.id, k.max_chats, k.max_voice, k.skills, k.last_assigned_at)
+        columns = (k.id, k.max_chats, _voice_capacity(), k.skills, k.last_assigned_at)
         rows = (await self.conn.execute(select(*columns).where(self._eligible(live_after)))).all()
         if not rows:
             return []
@@ -483,7 +546,7 @@ class CounsellorRepo:
         """Lock the counsellor's row for this transaction; their load if they can take work."""
         k = Counsellor
         row = (await self.conn.execute(
-            select(k.id, k.max_chats, k.max_voice, k.skills, k.last_assigned_at)
+            select(k.id, k.max_chats, _voice_capacity(), k.skills, k.last_assigned_at)
             .where(k.id == counsellor_id, self._eligible(live_after))
             .with_for_update()
         )).first()
@@ -515,7 +578,8 @@ class CounsellorRepo:
         """Counsellors whose console has been gone past the grace period and who still
         hold contacts or a non-offline status."""
         holding = select(Contact.id).where(
-            Contact.counsellor_id == Counsellor.id, Contact.state == ContactState.ASSIGNED.value
+            Contact.counsellor_id == Counsellor.id, Contact.state == ContactState.ASSIGNED.value,
+            Contact.channel == Channel.CHAT.value,
         ).exists()
         rows = await self.conn.execute(
             select(Counsellor.id).where(
@@ -703,3 +767,30 @@ class CannedRepo:
 
         result = await self.conn.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
         return bool(result.rowcount)
+
+
+class CallerRepo:
+    """Callers, known only by their caller key."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def blocked_until(self, caller_key: str, now: datetime) -> datetime | None:
+        row = (await self.conn.execute(
+            select(CallerBlock.until).where(CallerBlock.caller_key == caller_key, CallerBlock.until > now)
+        )).first()
+        return row.until if row else None
+
+    async def block(self, caller_key: str, until: datetime, reason: str, by: int, now: datetime) -> None:
+        """Block (or block again, replacing the previous block)."""
+        await self.conn.execute(delete(CallerBlock).where(CallerBlock.caller_key == caller_key))
+        await self.conn.execute(insert(CallerBlock).values(
+            caller_key=caller_key, until=until, reason=reason, created_by=by, created_at=now
+        ))
+
+    async def unblock(self, caller_key: str) -> bool:
+        result = await self.conn.execute(delete(CallerBlock).where(CallerBlock.caller_key == caller_key))
+        return result.rowcount == 1
+
+    async def purge(self, now: datetime) -> None:
+        await self.conn.execute(delete(CallerBlock).where(CallerBlock.until <= now))

@@ -74,6 +74,8 @@ class Counsellor(Base):
     connected: Mapped[bool] = mapped_column(default=False)
     seen_at: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Where the phone channel reaches them: "+33..." or "client:identity"; none, no calls.
+    voice_endpoint: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
 
 
@@ -116,12 +118,21 @@ class Contact(Base):
     assigned_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    # Stamped while a visitor socket is live; the grace period counts from here.
+    # Stamped while a visitor socket is live (or a caller's hold loop runs); the grace
+    # period counts from here.
     visitor_seen_at: Mapped[datetime]
+    # A caller: HMAC-SHA256(secret, number), never the number. Repeat counts and blocks.
+    caller_key: Mapped[str | None] = mapped_column(String(64))
+    # The carrier's id of the live call; erased when the call ends.
+    carrier_ref: Mapped[str | None] = mapped_column(String(64))
+    wait_s: Mapped[int | None] = mapped_column(Integer)  # a call: time before talking
+    talk_s: Mapped[int | None] = mapped_column(Integer)  # a call: time talking with counsellors
 
     __table_args__ = (
         Index("ix_contacts_state_priority_enqueued_at", "state", "priority", "enqueued_at"),
         Index("ix_contacts_counsellor_id_state", "counsellor_id", "state"),
+        Index("ix_contacts_caller_key", "caller_key"),
+        Index("ix_contacts_carrier_ref", "carrier_ref", unique=True),
     )
 
 
@@ -155,6 +166,18 @@ class ScheduleOverride(Base):
     # Minutes since local midnight; both None for a whole day.
     start_minute: Mapped[int | None] = mapped_column(Integer)
     end_minute: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class CallerBlock(Base):
+    """A caller a supervisor blocked for a while, known only by their caller key."""
+
+    __tablename__ = "caller_blocks"
+
+    caller_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]

@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .repositories import (
+    CallerRepo,
     ContactRepo,
     CounsellorRepo,
     MessageRepo,
@@ -37,6 +38,7 @@ class Tx:
         self.schedule = ScheduleRepo(conn)
         self.surveys = SurveyRepo(conn)
         self.wrapups = WrapupRepo(conn)
+        self.callers = CallerRepo(conn)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -33,6 +33,7 @@ async def create_account(request: web.Request) -> web.Response:
     created = await staff.create_account(
         request.app[SERVICES], body.username, body.password, display_name=body.display_name,
         role=Role(body.role), max_chats=body.max_chats, max_voice=body.max_voice, skills=body.skills,
+        voice_endpoint=body.voice_endpoint,
     )
     return web.json_response(created, status=201)
 
@@ -45,6 +46,7 @@ async def change_account(request: web.Request) -> web.Response:
         request.app[SERVICES], user, counsellor_id, display_name=body.display_name,
         role=Role(body.role) if body.role else None, max_chats=body.max_chats,
         max_voice=body.max_voice, skills=body.skills, disabled=body.disabled,
+        voice_endpoint=body.voice_endpoint,
     )
     if body.disabled:  # their open consoles (in this process) close now
         for conn in list(request.app[REGISTRY].consoles.get(counsellor_id, ())):

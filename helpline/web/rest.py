@@ -18,6 +18,7 @@ from .errors import ApiError, error_body, read_json, request_lang
 from .keys import SERVICES
 from .openapi import openapi_document
 from .schemas import (
+    CallerBlockIn,
     ContactCreate,
     ContactCreated,
     Login,
@@ -154,3 +155,18 @@ async def remove_schedule_exception(request: web.Request) -> web.Response:
 async def supervisor_overview(request: web.Request) -> web.Response:
     await require_user(request, Role.SUPERVISOR, Role.ADMIN)
     return web.json_response(await request.app[SERVICES].floor.overview())
+
+
+async def block_caller(request: web.Request) -> web.Response:
+    user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
+    body = CallerBlockIn.model_validate(await read_json(request))
+    until = await request.app[SERVICES].calls.block(
+        request.match_info["contact_id"], user, body.hours, body.reason
+    )
+    return web.json_response({"blocked_until": iso(until)}, status=201)
+
+
+async def unblock_caller(request: web.Request) -> web.Response:
+    user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
+    await request.app[SERVICES].calls.unblock(request.match_info["contact_id"], user)
+    return web.Response(status=204)

@@ -72,6 +72,13 @@ ROUTES: list[Route] = [
           "The floor: queue per skill, every counsellor, today's figures (supervisor, admin).",
           "supervisor", errors=(401, 403), auth=True),
     Route("GET", "/api/v1/openapi.json", rest.openapi, "This document.", "operations"),
+    Route("POST", "/api/v1/contacts/{contact_id}/caller-block", rest.block_caller,
+          "Block the caller of this call for some hours (supervisor, admin); they hear a short "
+          "message and the call ends.", "supervisor", body=schemas.CallerBlockIn, status=201,
+          errors=(400, 401, 403, 404, 409, 422), auth=True),
+    Route("DELETE", "/api/v1/contacts/{contact_id}/caller-block", rest.unblock_caller,
+          "Lift the block on the caller of this call (supervisor, admin).", "supervisor", status=204,
+          errors=(401, 403, 404, 409), auth=True),
     Route("POST", "/api/v1/contacts/{contact_id}/survey", survey,
           "The optional end-of-chat survey, once, for an ended contact (visitor token).", "visitor",
           body=schemas.SurveyIn, response=schemas.SurveyStored, status=201,

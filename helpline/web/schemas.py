@@ -256,6 +256,11 @@ RoleName = Literal["counsellor", "supervisor", "admin"]
 Skills = Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=20)]
 
 
+VoiceEndpoint = Annotated[
+    str | None, Field(max_length=120, description='Where calls ring: "+33..." or "client:identity".')
+]
+
+
 class AccountIn(Strict):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
@@ -264,6 +269,7 @@ class AccountIn(Strict):
     max_chats: int | None = Field(None, description="1-20; the server default if absent.")
     max_voice: Literal[0, 1] = 1
     skills: Skills | None = Field(None, description="Every skill if absent.")
+    voice_endpoint: VoiceEndpoint = None
 
 
 class AccountChange(Strict):
@@ -273,6 +279,7 @@ class AccountChange(Strict):
     max_voice: Literal[0, 1] | None = None
     skills: Skills | None = None
     disabled: bool | None = None
+    voice_endpoint: VoiceEndpoint = Field(None, description='"" takes it away.')
 
 
 class PasswordIn(Strict):
@@ -282,3 +289,8 @@ class PasswordIn(Strict):
 class CannedIn(Strict):
     title: Annotated[str, Field(min_length=1, max_length=80)]
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+
+
+class CallerBlockIn(Strict):
+    hours: float = Field(24, gt=0, le=90 * 24, description="How long; at most 90 days.")
+    reason: Annotated[str, Field(min_length=1, max_length=200)]

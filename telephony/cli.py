@@ -1,0 +1,87 @@
+"""`helpline telephony simulate | configure`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .config import TelephonySettings
+
+DEMO_TOKEN = "demo-auth-token"  # noqa: S105 (the demo server's, printed in its banner)
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = commands.add_parser("telephony", help="the phone line (Twilio)")
+    cmds = t.add_subparsers(dest="t_command", required=True)
+    sim = cmds.add_parser("simulate", help="play a caller against a running server (fake carrier)")
+    sim.add_argument("--caller", required=True, help="the number calling, e.g. +33612345678")
+    sim.add_argument(
+        "--press",
+        choices=["1", "2", "3", "9"],
+        help="keypad answer: 1 young person, 2 parent, 3 professional, 9 English",
+    )
+    sim.add_argument("--hangup-after", type=float, metavar="SECONDS", help="the caller hangs up then")
+    sim.add_argument("--no-answer", action="store_true", help="the counsellor's phone does not pick up")
+    sim.add_argument("--url", default=None, help="the server (default: HELPLINE_PUBLIC_URL, else :8080)")
+    sim.set_defaults(fn=cmd_simulate)
+    conf = cmds.add_parser("configure", help="point the Twilio number's webhooks at HELPLINE_PUBLIC_URL")
+    conf.add_argument("--number", help="the helpline's Twilio number (default: HELPLINE_TWILIO_NUMBER)")
+    conf.set_defaults(fn=cmd_configure)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulator import Caller
+
+    settings = TelephonySettings()
+    token = settings.token if settings.enabled else DEMO_TOKEN
+    if not settings.enabled:
+        print(f"(HELPLINE_TWILIO_AUTH_TOKEN not set: signing with the demo server's {DEMO_TOKEN!r})")
+    caller = Caller(
+        server=args.url or settings.public_url,
+        public_url=settings.public_url,
+        token=token,
+        number=args.caller,
+        press=args.press,
+        hangup_after=args.hangup_after,
+        answer=not args.no_answer,
+    )
+    try:
+        asyncio.run(caller.run())
+    except (OSError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_configure(args: argparse.Namespace) -> int:
+    from .carrier import CarrierError
+    from .plugin import make_carrier
+    from .webhooks import PREFIX
+
+    settings = TelephonySettings()
+    number = args.number or settings.twilio_number
+    if settings.carrier != "twilio" or not number:
+        print(
+            "error: needs HELPLINE_TWILIO_ACCOUNT_SID, HELPLINE_TWILIO_AUTH_TOKEN, HELPLINE_SECRET_KEY "
+            "and the number (--number or HELPLINE_TWILIO_NUMBER)",
+            file=sys.stderr,
+        )
+        return 2
+    voice_url = f"{settings.public_url}{PREFIX}/incoming"
+    status_url = f"{settings.public_url}{PREFIX}/status"
+
+    async def point() -> str:
+        carrier = make_carrier(settings)
+        try:
+            return await carrier.point_number(number, voice_url, status_url)
+        finally:
+            await carrier.close()
+
+    try:
+        sid = asyncio.run(point())
+    except CarrierError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{number} ({sid}): calls -> {voice_url}\n  status callbacks -> {status_url}")
+    return 0
