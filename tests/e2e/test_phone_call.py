@@ -1,0 +1,124 @@
+"""A whole call against the real server process, played by the call simulator: the
+caller waits hearing their place, a counsellor takes the call in the console, hangs up,
+writes the wrap-up. The caller's number is in neither the database nor the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from telephony.simulator import Caller
+from tests.clients import Counsellor
+from tests.e2e.server_process import ServerProcess
+from tests.phone import TOKEN
+
+pytestmark = pytest.mark.e2e
+NUMBER = "+33612345678"
+PLACE = 'hears (fr-FR): "Vous êtes le prochain appel."'
+
+
+class PhoneServer(ServerProcess):
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.update(
+            {
+                "HELPLINE_TWILIO_AUTH_TOKEN": TOKEN,
+                "HELPLINE_HOLD_ANNOUNCE_S": "1",
+                "HELPLINE_DISPATCH_INTERVAL_S": "0.5",
+            }
+        )
+        return env
+
+
+class Listener:
+    """What the simulated caller hears, awaited line by line."""
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def __call__(self, line: str) -> None:
+        self.lines.put_nowait(line)
+
+    async def until(self, needle: str, times: int = 1) -> None:
+        async with asyncio.timeout(20):
+            while times:
+                if needle in await self.lines.get():
+                    times -= 1
+
+
+async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wrapup(tmp_path: Path) -> None:
+    server = PhoneServer(tmp_path)
+    await server.start()
+    counsellor = Counsellor(server, "alice")  # type: ignore[arg-type]
+    try:
+        code, out, err = await server.cli(
+            "counsellor", "add", "alice", "--password-stdin", "--voice", "client:alice", stdin="secret-pass\n"
+        )
+        assert code == 0, out + err
+        heard = Listener()
+        caller = Caller(server=server.url, token=TOKEN, number=NUMBER, press="3", say=heard)
+        call = asyncio.create_task(caller.run())
+        await heard.until(PLACE, times=2)  # the hold loop comes round, telling the place each time
+
+        await counsellor.login()
+        await counsellor.connect()
+        contact = (await counsellor.expect("assigned"))["contact"]
+        assert contact["channel"] == "voice" and contact["profile"]["role"] == "professional"
+        await heard.until("rings client alice")
+        await heard.until("a counsellor answers")
+
+        await counsellor.send_json({"type": "end", "contact_id": contact["contact_id"]})
+        await counsellor.expect("ended", contact_id=contact["contact_id"])
+        await asyncio.wait_for(call, 20)
+        assert caller.heard[-1] == "call over: the counsellor hung up"
+
+        wrapup = {
+            "categories": ["sextortion"],
+            "contacted_by": "professional",
+            "age_band": "11_14",
+            "platforms": ["snapchat"],
+            "outcomes": ["advice"],
+        }
+        async with counsellor.http.put(
+            f"{server.url}/api/v1/contacts/{contact['contact_id']}/wrapup", json=wrapup
+        ) as r:
+            assert r.status == 200, await r.text()
+    finally:
+        await counsellor.close()
+        await server.stop()
+
+    row = (
+        sqlite3.connect(server.db_path)
+        .execute("SELECT state, channel, wait_s, talk_s, carrier_ref FROM contacts")
+        .fetchone()
+    )
+    assert row[:2] == ("ended", "voice") and row[2] is not None and row[3] is not None and row[4] is None
+    for written in (server.database_bytes(), server.output()):
+        for form in (NUMBER, NUMBER[1:], "612345678", "6 12 34 56 78"):
+            assert form.encode() not in written
+
+
+async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(tmp_path: Path) -> None:
+    server = PhoneServer(tmp_path)
+    await server.start()
+    try:
+        heard = Listener()
+        caller = Caller(server=server.url, token=TOKEN, number=NUMBER, press="1", say=heard, hangup_after=1.5)
+        assert (await asyncio.wait_for(caller.run(), 20))[-1] == "call over: the caller hung up"
+        async with asyncio.timeout(5):
+            status = await _status(server.url)
+        assert status["queue_length"] == 0
+    finally:
+        await server.stop()
+    state = sqlite3.connect(server.db_path).execute("SELECT state FROM contacts").fetchone()
+    assert state == ("abandoned",)
+
+
+async def _status(url: str) -> dict[str, object]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/api/v1/status") as r:
+        return dict(await r.json())

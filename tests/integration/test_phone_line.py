@@ -1,0 +1,425 @@
+"""The phone line: Twilio's webhooks, answered with TwiML, put callers in the same queue
+as chats and through to counsellors; callers are known only by a keyed hash."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from helpline.domain.contact import ContactState
+from tests.clients import Server
+from tests.clock import FrozenClock
+from tests.integration.conftest import ClientsOf
+from tests.phone import NUMBER, PHONE_ENV, PUBLIC, Twilio, fake_commands, new_sid
+
+WAIT = "/telephony/voice/wait?lang=fr"
+
+
+@pytest.fixture(autouse=True)
+def phone_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**PHONE_ENV, "HELPLINE_HOLD_ANNOUNCE_S": "20"}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest_asyncio.fixture
+async def twilio(server: Server) -> AsyncIterator[Twilio]:
+    t = Twilio(server.url)
+    yield t
+    await t.close()
+
+
+async def contact_of(server: Server, sid: str) -> Any:
+    return await server.services.calls.find(sid)
+
+
+async def stored(server: Server, contact_id: str) -> Any:
+    return await server.services.conversations.get(contact_id)
+
+
+# --- what a caller hears -----------------------------------------------------------------
+
+
+async def test_an_open_line_welcomes_the_caller_as_free_anonymous_and_confidential_with_a_keypad_menu(
+    twilio: Twilio,
+) -> None:
+    answer = await twilio.step("/telephony/voice/incoming", new_sid(), CallStatus="ringing")
+    gather = answer.first("Gather")
+    assert gather.get("numDigits") == "1"
+    assert gather.get("action") == f"{PUBLIC}/telephony/voice/choice?lang=fr"
+    says = [(s.get("language"), s.text or "") for s in gather.iter("Say")]
+    assert says[0][0] == "fr-FR" and "gratuit, anonyme et confidentiel" in says[0][1]
+    assert "tapez 1" in says[1][1] and "tapez 2" in says[1][1] and "tapez 3" in says[1][1]
+    assert says[2] == ("en-GB", "For English, press 9.")
+    # No key in time: the caller still goes on, without an answer.
+    assert answer.verbs() == ["Gather", "Redirect"]
+    assert answer.first("Redirect").text == f"{PUBLIC}/telephony/voice/choice?lang=fr"
+
+
+async def test_pressing_2_puts_a_parent_in_the_same_queue_as_the_chats(
+    server: Server, twilio: Twilio
+) -> None:
+    sid = await twilio.queued_call(digits="2")
+    [entry] = await server.services.floor.queue_list()
+    assert entry["channel"] == "voice"
+    contact = await contact_of(server, sid)
+    assert contact.state is ContactState.QUEUED
+    assert contact.profile == {"language": "fr", "role": "parent", "repeat_calls": 0}
+
+
+async def test_no_key_pressed_joins_the_queue_without_a_profile(server: Server, twilio: Twilio) -> None:
+    sid = new_sid()
+    answer = await twilio.step("/telephony/voice/choice?lang=fr", sid)
+    assert answer.first("Redirect").text == f"{PUBLIC}{WAIT}"
+    assert (await contact_of(server, sid)).profile == {"language": "fr", "repeat_calls": 0}
+
+
+async def test_pressing_9_carries_on_in_english(server: Server, twilio: Twilio) -> None:
+    sid = new_sid()
+    answer = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="9")
+    gather = answer.first("Gather")
+    assert gather.get("action") == f"{PUBLIC}/telephony/voice/choice?lang=en"
+    assert [s.get("language") for s in gather.iter("Say")] == ["en-GB", "en-GB", "fr-FR"]
+    assert "free, anonymous and confidential" in answer.said()[0]
+    queued = await twilio.step("/telephony/voice/choice?lang=en", sid, Digits="1")
+    assert "stay on the line" in queued.said()[0]
+    assert (await contact_of(server, sid)).profile["language"] == "en"
+
+
+async def test_the_hold_loop_tells_the_place_in_the_queue_then_waits_and_comes_round_again(
+    twilio: Twilio,
+) -> None:
+    await twilio.queued_call()
+    second = await twilio.queued_call(number="+33699999999")
+    answer = await twilio.step(WAIT, second)
+    assert "Vous êtes en position 2 dans la file." in answer.said()
+    assert answer.verbs()[-2:] == ["Pause", "Redirect"]
+    assert answer.first("Pause").get("length") == "20"
+    assert answer.first("Redirect").text == f"{PUBLIC}{WAIT}"
+
+
+async def test_the_hold_loop_says_the_estimated_wait_when_counsellors_who_take_calls_are_busy(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    await alice.expect("assigned")  # on that call: the next caller waits for her
+    said = (await twilio.step(WAIT, await twilio.queued_call(number="+33699999999"))).said()
+    assert said[0] == "Vous êtes le prochain appel."
+    assert re.fullmatch(r"L'attente estimée est d'environ \d+ minutes\.", said[1]), said
+
+
+async def test_a_closed_line_says_when_it_reopens_and_the_emergency_numbers_then_hangs_up(
+    make_server: Any,
+) -> None:
+    server = await make_server(schedule="hours", clock=FrozenClock("2026-11-29T15:00"))  # a Sunday
+    twilio = Twilio(server.url)
+    try:
+        answer = await twilio.step("/telephony/voice/incoming", new_sid(), CallStatus="ringing")
+    finally:
+        await twilio.close()
+    said = " ".join(answer.said())
+    assert "La ligne d'écoute est fermée en ce moment." in said
+    assert "Nous rouvrons le lundi 30 novembre à 9 heures." in said
+    for number in ("le 17.", "le 112.", "le 119.", "le 31 14."):
+        assert number in said
+    assert answer.verbs()[-1] == "Hangup"
+    assert await server.services.floor.queue_list() == []
+
+
+async def test_a_call_that_lands_on_the_closing_time_while_choosing_is_turned_away(make_server: Any) -> None:
+    clock = FrozenClock("2026-11-28T18:00")  # a Saturday, open
+    server = await make_server(schedule="hours", clock=clock)
+    twilio = Twilio(server.url)
+    try:
+        sid = new_sid()
+        assert (await twilio.step("/telephony/voice/incoming", sid)).first("Gather") is not None
+        clock.set("2026-11-28T20:00:30")
+        answer = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
+    finally:
+        await twilio.close()
+    assert "La ligne d'écoute est fermée en ce moment." in answer.said()
+    assert await contact_of(server, sid) is None
+
+
+# --- a call meets a counsellor -------------------------------------------------------------
+
+
+async def test_an_assigned_call_is_put_through_to_the_counsellors_phone(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    sid = await twilio.queued_call(digits="1")
+    alice = await clients_of(server).online("alice")
+    assigned = (await alice.expect("assigned"))["contact"]
+    assert assigned["channel"] == "voice" and assigned["profile"]["role"] == "young_person"
+    assert len(assigned["caller"]) == 8 and NUMBER.strip("+") not in str(assigned)
+    command = await server.app[_carrier_key()].next_command(sid, 10)
+    assert command is not None and command.action == "redirect"
+    assert command.url == f"{PUBLIC}/telephony/voice/connect?lang=fr"
+    answer = await twilio.follow(command.url, sid)
+    dial = answer.first("Dial")
+    assert dial.get("timeout") == "20"
+    assert dial.get("action") == f"{PUBLIC}/telephony/voice/dialed?lang=fr"
+    assert answer.first("Client").text == "alice"
+
+
+async def test_a_phone_number_endpoint_is_dialled_as_a_number(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("bob", voice_endpoint="+33155555555")
+    sid = await twilio.queued_call()
+    bob = await clients_of(server).online("bob")
+    await bob.expect("assigned")
+    assert (await twilio.step(WAIT, sid)).first("Number").text == "+33155555555"
+
+
+async def test_a_counsellor_without_a_voice_endpoint_gets_chats_but_no_calls(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("carol")
+    c = clients_of(server)
+    sid = await twilio.queued_call()
+    visitor = await c.waiting_visitor()
+    carol = await c.online("carol")
+    assert (await carol.expect("assigned"))["contact"]["contact_id"] == visitor.contact_id
+    await server.services.floor.dispatch()
+    assert (await contact_of(server, sid)).state is ContactState.QUEUED
+
+
+async def test_no_answer_puts_the_call_back_at_the_front_and_the_counsellor_on_break(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    first = await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    await alice.expect("assigned")
+    later = await twilio.queued_call(number="+33688888888")
+    answer = await twilio.step("/telephony/voice/dialed?lang=fr", first, DialCallStatus="no-answer")
+    assert "Vous gardez votre place, en tête de la file." in " ".join(answer.said())
+    assert answer.first("Redirect").text == f"{PUBLIC}{WAIT}"
+    contact = await contact_of(server, first)
+    assert (await alice.expect("unassigned", contact_id=contact.id))["reason"] == "not_answered"
+    await alice.expect("status", status="break")
+    assert contact.state is ContactState.QUEUED
+    assert "Vous êtes le prochain appel." in (await twilio.step(WAIT, first)).said()
+    assert "Vous êtes en position 2 dans la file." in (await twilio.step(WAIT, later)).said()
+
+
+async def test_the_counsellor_hangs_up_from_the_console_and_the_call_ends_with_its_durations(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    sid = await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    await alice.send_json({"type": "end", "contact_id": contact_id})
+    await alice.expect("ended", contact_id=contact_id)
+    hang_up = [c for c in fake_commands(server) if c.action == "hang_up"]
+    assert [c.call_ref for c in hang_up] == [sid]
+    assert (await twilio.hang_up(sid, duration=300)).status == 204
+    ended = await stored(server, contact_id)
+    assert ended.state is ContactState.ENDED and ended.end_reason == "counsellor"
+    assert ended.carrier_ref is None  # the carrier's id of the call is not kept
+    assert ended.talk_s is not None and ended.wait_s == 300 - ended.talk_s
+
+
+async def test_a_call_that_ends_after_talking_records_wait_and_talk(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    sid = await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    # The caller hangs up while talking: Twilio reports the dial, then the call.
+    await twilio.step(
+        "/telephony/voice/dialed?lang=fr",
+        sid,
+        DialCallStatus="completed",
+        DialCallDuration="240",
+        CallStatus="completed",
+    )
+    await twilio.hang_up(sid, duration=400)
+    assert (await alice.expect("ended", contact_id=contact_id))["reason"] == "visitor"
+    ended = await stored(server, contact_id)
+    assert (ended.wait_s, ended.talk_s) == (160, 240)
+
+
+async def test_the_counsellors_phone_hanging_up_ends_the_conversation_and_the_caller_hears_goodbye(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="+33155555555")
+    sid = await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    answer = await twilio.step(
+        "/telephony/voice/dialed?lang=fr", sid, DialCallStatus="completed", DialCallDuration="60"
+    )
+    assert answer.verbs() == ["Say", "Hangup"] and "Merci de votre appel" in answer.said()[0]
+    assert (await alice.expect("ended", contact_id=contact_id))["reason"] == "counsellor"
+
+
+async def test_a_cold_transfer_takes_the_caller_back_to_the_hold_loop(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    sid = await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    transfer = {"type": "transfer", "contact_id": contact_id, "to": {"skill": "legal"}}
+    await alice.send_json({**transfer, "mode": "warm"})
+    assert (await alice.expect("error"))["code"] == "no_warm_transfer_for_calls"
+    await alice.send_json(transfer)
+    await alice.expect("unassigned", contact_id=contact_id)
+    holds = [c for c in fake_commands(server) if c.action == "redirect" and c.url.endswith(WAIT)]
+    assert [c.call_ref for c in holds] == [sid]
+
+
+async def test_a_call_has_no_written_messages(server: Server, twilio: Twilio, clients_of: ClientsOf) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    await twilio.queued_call()
+    alice = await clients_of(server).online("alice")
+    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    await alice.send_json({"type": "message", "contact_id": contact_id, "client_id": "m1", "text": "allô"})
+    assert (await alice.expect("error"))["code"] == "not_a_chat"
+    assert await server.services.conversations.history(contact_id) == []
+
+
+# --- hanging up, callbacks ------------------------------------------------------------------
+
+
+async def test_a_caller_hanging_up_while_waiting_leaves_the_queue_and_every_queue_view(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    c = clients_of(server)
+    for name in ("alice", "bob"):
+        await server.add_counsellor(name, voice_endpoint=f"client:{name}")
+    consoles = [c.counsellor(name) for name in ("alice", "bob")]
+    for console in consoles:
+        await console.login()
+        await console.connect(status="break")
+    sid = await twilio.queued_call()
+    contact = await contact_of(server, sid)
+    for console in consoles:
+        await _queue_view(console, lambda ids: contact.id in ids)
+    assert (await twilio.hang_up(sid, duration=12)).status == 204
+    assert await server.services.floor.queue_list() == []  # at once, for everyone who asks
+    ended = await stored(server, contact.id)
+    assert (ended.state, ended.end_reason, ended.wait_s) == (ContactState.ABANDONED, "abandoned", 12)
+    for console in consoles:
+        await _queue_view(console, lambda ids: contact.id not in ids)
+
+
+async def _queue_view(console: Any, wanted: Any) -> None:
+    while True:
+        event = await console.expect("queue")
+        if "contacts" in event and wanted({e["contact_id"] for e in event["contacts"]}):
+            return
+
+
+async def test_repeated_and_late_status_callbacks_change_nothing(server: Server, twilio: Twilio) -> None:
+    sid = await twilio.queued_call()
+    contact = await contact_of(server, sid)
+    for status, duration in (("completed", 30), ("completed", 99), ("no-answer", 5), ("ringing", 0)):
+        assert (await twilio.hang_up(sid, duration=duration, status=status)).status == 204
+    ended = await stored(server, contact.id)
+    assert (ended.state, ended.wait_s) == (ContactState.ABANDONED, 30)
+    assert (await twilio.step(WAIT, sid)).verbs() == ["Say", "Hangup"]  # lost: nothing left to wait for
+
+
+async def test_a_carrier_retry_of_the_same_call_does_not_queue_it_twice(
+    server: Server, twilio: Twilio
+) -> None:
+    sid = await twilio.queued_call()
+    await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
+    again = await twilio.step("/telephony/voice/incoming", sid)
+    assert again.first("Redirect").text == f"{PUBLIC}{WAIT}"
+    assert len(await server.services.floor.queue_list()) == 1
+
+
+# --- callers: repeat counts, blocks ----------------------------------------------------------
+
+
+async def test_repeat_callers_are_counted_by_their_key_and_hidden_numbers_are_not(
+    server: Server,
+    twilio: Twilio,
+) -> None:
+    for _ in range(2):
+        await twilio.hang_up(await twilio.queued_call(number="+33 6 12 34 56 78"))
+    third = await contact_of(server, await twilio.queued_call(number="0033612345678"))
+    assert third.profile["repeat_calls"] == 2
+    hidden = await contact_of(server, await twilio.queued_call(number="anonymous"))
+    assert hidden.caller_key is None and "repeat_calls" not in hidden.profile
+
+
+async def test_a_supervisor_blocks_a_caller_who_then_hears_a_short_message_and_nothing_is_created(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("sam", role=_role("supervisor"))
+    await server.add_counsellor("alice")
+    first = await contact_of(server, await twilio.queued_call())
+    c = clients_of(server)
+    alice, sam = c.counsellor("alice"), c.counsellor("sam")
+    for person in (alice, sam):
+        await person.login()
+    url = f"{server.url}/api/v1/contacts/{first.id}/caller-block"
+    async with alice.http.post(url, json={"hours": 24, "reason": "insultes répétées"}) as r:
+        assert r.status == 403
+    async with sam.http.post(url, json={"hours": "long", "reason": "x"}) as r:
+        assert r.status == 422
+    async with sam.http.post(url, json={"hours": 24, "reason": "insultes répétées"}) as r:
+        assert r.status == 201, await r.text()
+    sid = new_sid()
+    answer = await twilio.step("/telephony/voice/incoming", sid)
+    assert answer.said() == ["Cette ligne ne peut pas prendre votre appel pour le moment. Au revoir."]
+    assert answer.verbs()[-1] == "Hangup"
+    assert (await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")).verbs()[-1] == "Hangup"
+    assert await contact_of(server, sid) is None
+    other = await twilio.step("/telephony/voice/incoming", new_sid(), number="+33677777777")
+    assert other.first("Gather") is not None  # only that caller
+    async with sam.http.delete(url) as r:
+        assert r.status == 204
+    assert (await twilio.step("/telephony/voice/incoming", new_sid())).first("Gather") is not None
+    hidden = await contact_of(server, await twilio.queued_call(number="anonymous"))
+    async with sam.http.post(
+        f"{server.url}/api/v1/contacts/{hidden.id}/caller-block", json={"hours": 1, "reason": "x"}
+    ) as r:
+        assert r.status == 409 and (await r.json())["error"]["code"] == "no_caller_number"
+
+
+def _role(name: str) -> Any:
+    from helpline.domain.counsellor import Role
+
+    return Role(name)
+
+
+def _carrier_key() -> Any:
+    from telephony.webhooks import CARRIER
+
+    return CARRIER
