@@ -54,10 +54,10 @@ async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wra
     await server.start()
     counsellor = Counsellor(server, "alice")  # type: ignore[arg-type]
     try:
-        code, out, err = await server.cli(
+        code, _, err = await server.cli(
             "counsellor", "add", "alice", "--password-stdin", "--voice", "client:alice", stdin="secret-pass\n"
         )
-        assert code == 0, out + err
+        assert code == 0, err
         heard = Listener()
         caller = Caller(server=server.url, token=TOKEN, number=NUMBER, press="3", say=heard)
         call = asyncio.create_task(caller.run())
@@ -122,3 +122,15 @@ async def _status(url: str) -> dict[str, object]:
 
     async with aiohttp.ClientSession() as http, http.get(f"{url}/api/v1/status") as r:
         return dict(await r.json())
+
+
+async def test_the_telephony_commands_say_clearly_what_they_miss(tmp_path: Path) -> None:
+    server = PhoneServer(tmp_path)  # not started: nobody answers on its port
+    code, _, err = await server.cli("telephony", "configure", "--number", "+33800000000")
+    assert code == 2 and "HELPLINE_TWILIO_ACCOUNT_SID" in err
+    code, _, err = await server.cli("telephony", "simulate", "--caller", NUMBER, "--url", server.url)
+    assert code == 1 and err.startswith("error: ")
+    code, _, err = await server.cli(
+        "counsellor", "add", "zoe", "--password-stdin", "--voice", "0612", stdin="secret-pass\n"
+    )
+    assert code == 1 and "invalid_voice_endpoint" in err

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from helpline.i18n import _catalog
 
-SOURCE = Path(__file__).resolve().parents[2] / "helpline"
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = (ROOT / "helpline", ROOT / "telephony")  # the adapter's errors go through the core's
 RAISED = re.compile(
     r'(?:DomainError|Conflict|NotFound|Forbidden)\(\s*"([a-z_]+)"'
     r'|ApiError\(\s*\d+,\s*"([a-z_]+)"'
@@ -18,7 +19,7 @@ RAISED = re.compile(
 
 def codes_in_source() -> set[str]:
     found: set[str] = set()
-    for path in SOURCE.rglob("*.py"):
+    for path in (p for source in SOURCES for p in source.rglob("*.py")):
         for match in RAISED.finditer(path.read_text("utf-8")):
             found.update(g for g in match.groups() if g)
     return found
