@@ -37,7 +37,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         services = Services.build(settings, store, the_bus, clock or SystemClock())
         app[SERVICES] = services
         loops = background_loops(services, app[REGISTRY])
-        floor_sub = await the_bus.subscribe(FLOOR, lambda _event: [loop.kick() for loop in loops[:2]])
+        def floor_changed(_event: object) -> None:
+            services.floor.forget_snapshot()
+            for loop in loops[:2]:
+                loop.kick()
+
+        floor_sub = await the_bus.subscribe(FLOOR, floor_changed)
         for loop in loops:
             loop.start()
         yield
@@ -62,7 +67,8 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
 
     async def notify_floor() -> None:
         """Queue positions to waiting visitors, the waiting list to consoles, the
-        overview to supervisors: at most once a second, after changes."""
+        overview to supervisors: after changes, at most twice a second (so a change, a
+        caller hanging up say, shows everywhere within a second)."""
         visitors = [conn for conns in registry.visitors.values() for conn in conns]
         consoles = [conn for conns in registry.consoles.values() for conn in conns]
         if visitors:
@@ -87,7 +93,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
 
     return [
         Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
-        Periodic("floor-updates", notify_floor, 15.0, min_gap=1.0),
+        Periodic("floor-updates", notify_floor, 15.0, min_gap=0.5),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
     ]

@@ -13,7 +13,7 @@ log = get_logger("tasks")
 
 class Periodic:
     """Run ``fn`` every ``interval`` seconds, or sooner when kicked; never twice at once.
-    ``min_gap`` spaces two runs (kicks in between are merged into the next run)."""
+    ``min_gap`` spaces the starts of two runs (kicks in between are merged into the next run)."""
 
     def __init__(
         self, name: str, fn: Callable[[], Awaitable[object]], interval: float, min_gap: float = 0.0
@@ -39,9 +39,11 @@ class Periodic:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kicked.wait(), timeout=self.interval)
             self._kicked.clear()
+            started = asyncio.get_running_loop().time()
             try:
                 await self.fn()
             except Exception:
                 log.exception("background_task_failed", task=self.name)
             if self.min_gap:
-                await asyncio.sleep(self.min_gap)
+                ran = asyncio.get_running_loop().time() - started
+                await asyncio.sleep(max(0.0, self.min_gap - ran))

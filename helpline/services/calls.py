@@ -225,12 +225,14 @@ class Calls:
         """A supervisor blocks the caller of this contact for a while."""
         if not by.role.supervises:
             raise Forbidden("forbidden")
+        if not reason.strip():
+            raise DomainError("invalid_reason")
         contact = await self._caller_of(contact_id)
         now = self.ctx.clock.now()
         until = now + min(timedelta(hours=hours), MAX_BLOCK)
         assert contact.caller_key is not None
         async with self.ctx.store.transaction() as tx:
-            await tx.callers.block(contact.caller_key, until, reason, by.id, now)
+            await tx.callers.block(contact.caller_key, until, reason.strip(), by.id, now)
         log.info("caller_blocked", contact_id=contact_id, by=by.id, until=events.iso(until))
         return until
 

@@ -43,9 +43,13 @@ def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
         "skill": c.skill, "priority": c.priority.label, "note": c.handover_note,
         "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
         "last_seq": c.last_seq,
-        # A call: a short, stable label for the caller (part of the keyed hash; never the number).
-        **({"caller": c.caller_key[:8]} if c.caller_key else {}),
+        **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
     }
+
+
+def caller_label(caller_key: str) -> str:
+    """What counsellors see of a caller: a short, stable part of the keyed hash (never the number)."""
+    return caller_key[:8]
 
 
 def assigned_to_counsellor(c: ContactRecord, now: datetime) -> Event:

@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from ..bus.base import FLOOR, contact_channel, counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
@@ -26,6 +27,7 @@ HANDLE_TIME_WINDOW = timedelta(days=7)
 MIN_HANDLE_SAMPLES = 5
 
 
+SNAPSHOT_MAX_AGE_S = 1.0  # a queue snapshot is shared this long, unless the floor changes
 NEWCOMER = "~newcomer"  # a contact that would arrive now (chat, general), for the public estimate
 SERVICE_LEVEL_S = 60
 
@@ -60,6 +62,8 @@ class Floor:
         self.schedules = schedules
         # Rings the counsellor when a call is assigned (see services.calls).
         self.put_through: Callable[[ContactRecord, CounsellorRecord], Awaitable[None]] | None = None
+        self._snapshot: tuple[float, QueueSnapshot] | None = None
+        self._floor_version = 0
 
     def _live_after(self, now: datetime) -> datetime:
         """A console that has not stamped for three heartbeats is not live."""
@@ -67,7 +71,13 @@ class Floor:
 
     async def changed(self) -> None:
         """Tell every process that the queue or the counsellors changed."""
+        self.forget_snapshot()
         await self.ctx.bus.publish(FLOOR, events.FLOOR_CHANGED)
+
+    def forget_snapshot(self) -> None:
+        """The floor changed (here, or in another process): the next snapshot is fresh."""
+        self._floor_version += 1
+        self._snapshot = None
 
     # --- counsellors -----------------------------------------------------------------
 
@@ -111,6 +121,18 @@ class Floor:
         return timedelta(seconds=self.ctx.settings.routing_fallback_s)
 
     async def snapshot(self) -> QueueSnapshot:
+        """Where everyone stands. Shared for up to a second between the callers' hold loops,
+        the visitors' updates and the public status, and recomputed after any change."""
+        cached = self._snapshot
+        if cached is not None and monotonic() - cached[0] < SNAPSHOT_MAX_AGE_S:
+            return cached[1]
+        version, taken = self._floor_version, monotonic()
+        snap = await self._compute_snapshot()
+        if version == self._floor_version:  # nothing changed meanwhile
+            self._snapshot = (taken, snap)
+        return snap
+
+    async def _compute_snapshot(self) -> QueueSnapshot:
         now = self.ctx.clock.now()
         async with self.ctx.store.reading() as tx:
             waiting = await tx.contacts.waiting()

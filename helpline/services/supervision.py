@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Services
-from .events import iso
+from .events import caller_label, iso
 
 
 async def colleagues(services: Services) -> list[dict[str, Any]]:
@@ -25,9 +25,10 @@ async def conversations_in_progress(services: Services) -> list[dict[str, Any]]:
         for counsellor in staff:
             for c in await tx.contacts.active_for(counsellor["id"]):
                 found.append({
-                    "contact_id": c.id, "counsellor_id": counsellor["id"],
+                    "contact_id": c.id, "channel": c.channel.value, "counsellor_id": counsellor["id"],
                     "counsellor": counsellor["display_name"], "skill": c.skill,
                     "priority": c.priority.label, "topic": c.profile.get("topic"),
                     "assigned_at": iso(c.assigned_at) if c.assigned_at else None,
+                    **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
                 })
     return found

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from ..domain.counsellor import Role
 from ..services import Services
-from ..services.events import iso
+from ..services.events import caller_label, iso
 from ..services.supervision import colleagues, conversations_in_progress
 from ..services.throttle import LoginThrottle
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
@@ -101,6 +101,7 @@ def monitoring_event(contact: ContactRecord) -> dict[str, Any]:
         "contact_id": contact.id, "state": contact.state.value, "channel": contact.channel.value,
         "profile": contact.profile, "skill": contact.skill, "priority": contact.priority.label,
         "counsellor_id": contact.counsellor_id, "last_seq": contact.last_seq,
+        **({"caller": caller_label(contact.caller_key)} if contact.caller_key else {}),
     }}
 
 

@@ -224,3 +224,43 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     faint = await widget(page).evaluate(CONTRAST_SCRIPT)
     assert not faint, f"text below WCAG AA contrast in state {name!r}: {faint}"
+
+
+# --- phone calls -------------------------------------------------------------------------
+
+async def add_account(server: ServerProcess, username: str, *, role: str = "counsellor",
+                      voice: str | None = None) -> None:
+    """`helpline counsellor add` with the test password; ``voice``: where their calls ring."""
+    args = ["counsellor", "add", username, "--password-stdin", "--role", role,
+            "--display-name", username.capitalize()]
+    if voice is not None:
+        args += ["--voice", voice]
+    code, out, err = await server.cli(*args, stdin=PASSWORD + "\n")
+    assert code == 0, f"`helpline {' '.join(args)}` exited with {code}: {out}{err}"
+
+
+class Ear:
+    """What a simulated caller hears (pass it as the simulator's ``say``), awaitable:
+    ``await ear.hears("a counsellor answers")`` returns once a line containing it came."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._new = asyncio.Event()
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        self._new.set()
+
+    async def hears(self, fragment: str, timeout: float = 20.0) -> str:
+        async def first() -> str:
+            while True:
+                found = next((line for line in self.lines if fragment in line), None)
+                if found is not None:
+                    return found
+                self._new.clear()
+                await self._new.wait()
+
+        try:
+            return await asyncio.wait_for(first(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the caller never heard {fragment!r}; heard: {self.lines}") from None

@@ -393,6 +393,8 @@ async def test_a_supervisor_blocks_a_caller_who_then_hears_a_short_message_and_n
         assert r.status == 403
     async with sam.http.post(url, json={"hours": "long", "reason": "x"}) as r:
         assert r.status == 422
+    async with sam.http.post(url, json={"hours": 24, "reason": "   "}) as r:
+        assert (await r.json())["error"]["code"] == "invalid_reason"
     async with sam.http.post(url, json={"hours": 24, "reason": "insultes répétées"}) as r:
         assert r.status == 201, await r.text()
     sid = new_sid()

@@ -48,6 +48,16 @@ function skillChecks(selected) {
       h("input", { type: "checkbox", name: "skills", value: s, checked: selected.includes(s) }), t(`skill_${s}`))));
 }
 
+// Where the counsellor's calls ring: a number (+33612345678) or a softphone (client:identity).
+let hintIds = 0;
+function voiceField(value) {
+  const hintId = `voice-hint-${++hintIds}`;
+  return h("div", { class: "voice-field" },
+    field(t("admin_voice_endpoint"), h("input", { name: "voice_endpoint", value: value || "", maxlength: "120",
+      placeholder: "+33612345678", autocomplete: "off", spellcheck: "false", "aria-describedby": hintId })),
+    h("small", { class: "muted hint-text", id: hintId, text: t("admin_voice_hint") }));
+}
+
 function checkedSkills(form) {
   return [...form.querySelectorAll("input[name=skills]:checked")].map((i) => i.value);
 }
@@ -69,6 +79,7 @@ function accountForm(a) {
       field(t("admin_display_name"), h("input", { name: "display_name", value: a.display_name, maxlength: "80" })),
       field(t("admin_role"), roleSelect(a.role)),
       field(t("admin_max_chats"), h("input", { name: "max_chats", type: "number", min: "1", max: "20", value: String(a.max_chats) }))),
+    h("div", { class: "row" }, voiceField(a.voice_endpoint)),
     skillChecks(a.skills),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "disabled", checked: a.disabled }), t("admin_disabled")),
     h("div", { class: "row actions" },
@@ -86,6 +97,7 @@ function accountForm(a) {
       display_name: form.elements.display_name.value, role: form.elements.role.value,
       max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
       disabled: form.elements.disabled.checked,
+      voice_endpoint: form.elements.voice_endpoint.value.trim(), // "" takes it away
     });
     status(out, result, t("admin_saved"));
     form.classList.toggle("disabled", result.ok && result.data.disabled);
@@ -104,6 +116,7 @@ function newAccountForm() {
     h("div", { class: "row" },
       field(t("admin_role"), roleSelect("counsellor")),
       field(t("admin_max_chats"), h("input", { name: "max_chats", type: "number", min: "1", max: "20", value: "3" }))),
+    h("div", { class: "row" }, voiceField("")),
     skillChecks(SKILLS),
     h("button", { type: "submit", class: "primary small", text: t("admin_create") }), out);
   form.addEventListener("submit", async (event) => {
@@ -112,6 +125,7 @@ function newAccountForm() {
       username: form.elements.username.value, password: form.elements.password.value,
       display_name: form.elements.display_name.value || null, role: form.elements.role.value,
       max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
+      voice_endpoint: form.elements.voice_endpoint.value.trim() || null,
     });
     status(out, result, t("admin_saved"));
     if (result.ok) { form.reset(); loadAccounts(); }

@@ -2,7 +2,7 @@
 // comes from a visitor or a colleague is put in the page as text, never as HTML.
 import { api, errorMessage } from "./api.js";
 import { h, replace } from "./dom.js";
-import { duration, locale, setLocale, t } from "./i18n.js";
+import { duration, locale, ordinal, setLocale, t } from "./i18n.js";
 import { buildAdmin, renderAdmin } from "./admin.js";
 import { ConsoleSocket } from "./socket.js";
 
@@ -169,7 +169,8 @@ function buildShell() {
     panes);
   const floorView = h("section", { class: "floor", id: "view-floor", hidden: true });
   const adminView = h("section", { class: "admin", id: "view-admin", hidden: true });
-  root.append(h("main", { class: "content" }, conversationsView, floorView, adminView), buildTransferDialog());
+  root.append(h("main", { class: "content" }, conversationsView, floorView, adminView), buildTransferDialog(),
+    buildBlockDialog());
   return { root, statusButtons, connection, convList, offerList, queueList, panes, floorView, adminView, tabs,
     alert: root.querySelector(".wait-alert"), notice: root.querySelector(".notice-bar") };
 }
@@ -192,8 +193,9 @@ function showView(view) {
   }
 }
 
-function notice(text) {
+function notice(text, kind = "") {
   ui.notice.textContent = text;
+  ui.notice.dataset.kind = kind;
   ui.notice.hidden = false;
 }
 
@@ -249,6 +251,8 @@ function handleEvent(event) {
       break;
     case "status":
       state.status = event.status;
+      // Back to available: the "your phone did not answer, you are on break" notice is done.
+      if (event.status === "available" && ui.notice.dataset.kind === "not_answered") ui.notice.hidden = true;
       break;
     case "offer":
       state.offers.set(event.contact.contact_id, { ...event, at: Date.now() });
@@ -313,6 +317,12 @@ function handleEvent(event) {
     }
     case "unassigned": {
       const c = state.contacts.get(event.contact_id);
+      if (event.reason === "not_answered") { // the call went back to the queue; the server set us on break
+        if (c) forget(c.id);
+        notice(t("call_not_answered"), "not_answered");
+        alertUser();
+        break;
+      }
       if (c) {
         c.gone = event.reason;
         for (const p of c.pending.values()) p.state = "failed";
@@ -468,6 +478,46 @@ function topicOf(info) {
   return topic ? t(`topic_${topic}`) : t("topic_none");
 }
 
+// --- calls: what a counsellor is told about a phone contact -------------------------------
+
+function isCall(info) {
+  return Boolean(info) && info.channel === "voice";
+}
+
+// A caller key exists (so the caller can be blocked): the label is given, or the repeat
+// count (counted only for a known number) is.
+function hasCaller(info) {
+  return isCall(info) && (Boolean(info.caller) || (info.profile || {}).repeat_calls !== undefined);
+}
+
+function callMark() {
+  return h("span", { class: "channel-mark channel-voice" },
+    h("span", { class: "channel-icon", "aria-hidden": "true", text: t("call_marker") }), t("channel_voice"));
+}
+
+function callerText(info) {
+  if (info.caller) return t("caller_label", { id: info.caller });
+  if (info.profile && !hasCaller(info)) return t("caller_hidden");
+  return ""; // a queue entry (nothing known yet) or a monitored call whose label is not sent
+}
+
+// Role from the keypad, language, and how often this caller called lately.
+function callFacts(info) {
+  const profile = info.profile || {};
+  const repeat = Number(profile.repeat_calls || 0);
+  return [
+    label("role", profile.role), profile.language ? t(`lang_${profile.language}`) : "",
+    repeat > 0 ? t("repeat_calls", { nth: ordinal(repeat + 1) }) : "",
+  ].filter(Boolean);
+}
+
+// The title of a contact in a list: the call marker and the caller, or the chat's topic.
+function contactTitle(info, cls) {
+  if (!isCall(info)) return h("span", { class: cls, text: topicOf(info) });
+  const caller = callerText(info);
+  return h("span", { class: `${cls} call-title` }, callMark(), caller ? h("span", { class: "caller", text: caller }) : null);
+}
+
 function timeSpan(startMs, baseS, template) {
   return h("span", { class: "ticking", "data-start": String(startMs), "data-base": String(baseS || 0),
     "data-template": template, text: t(template, { t: duration(baseS || 0) }) });
@@ -477,8 +527,9 @@ function renderSidebar() {
   ui.offerList.parentElement.hidden = !state.offers.size;
   replace(ui.offerList, [...state.offers.values()].map((o) =>
     h("li", { class: "offer-item", "data-contact": o.contact.contact_id },
-      h("span", { class: "conv-topic", text: topicOf(o.contact) }),
-      h("span", { class: "conv-meta", text: `${o.warm_transfer ? t("offer_warm") : t("offer_new")} · ${label("skill", o.contact.skill)}` }),
+      contactTitle(o.contact, "conv-topic"),
+      h("span", { class: "conv-meta", text: [o.warm_transfer ? t("offer_warm") : t("offer_new"),
+        ...(isCall(o.contact) ? callFacts(o.contact) : []), label("skill", o.contact.skill)].join(" · ") }),
       o.contact.note ? h("span", { class: "offer-note", text: t("handover_note", { note: o.contact.note }) }) : null,
       h("button", { type: "button", class: "primary small", text: t("accept"),
         onclick: () => socket.send({ type: "accept", contact_id: o.contact.contact_id }) }))));
@@ -488,8 +539,9 @@ function renderSidebar() {
       "data-contact": c.id },
       h("button", { type: "button", class: "conv-open", onclick: () => { c.open = !c.open; c.unread = 0; render(); } },
         h("span", { class: `prio prio-${c.info.priority || "normal"}`, text: label("priority", c.info.priority || "normal") }),
-        h("span", { class: "conv-topic", text: topicOf(c.info) }),
-        h("span", { class: "conv-meta" }, label("skill", c.info.skill), " · ",
+        contactTitle(c.info, "conv-topic"),
+        h("span", { class: "conv-meta" }, isCall(c.info) ? callFacts(c.info).map((x) => `${x} · `) : null,
+          label("skill", c.info.skill), " · ",
           t("waited", { t: duration(c.info.waited_s || 0) }), " · ", timeSpan(c.since, 0, "since")),
         c.unread ? h("span", { class: "unread", "aria-label": t("unread", { n: c.unread }), text: String(c.unread) }) : null));
     return item;
@@ -498,8 +550,9 @@ function renderSidebar() {
   replace(ui.queueList, state.queue.length ? state.queue.map((q) =>
     h("li", { class: "queue-item", "data-contact": q.contact_id },
       h("span", { class: `prio prio-${q.priority}`, text: label("priority", q.priority) }),
-      h("span", { class: "queue-topic", text: topicOf(q) }),
-      h("span", { class: "queue-meta" }, label("channel", q.channel), " · ", label("skill", q.skill), " · ",
+      contactTitle(q, "queue-topic"),
+      h("span", { class: "queue-meta" }, isCall(q) ? callFacts(q).map((x) => `${x} · `) : `${label("channel", q.channel)} · `,
+        label("skill", q.skill), " · ",
         timeSpan(state.queueAt, q.waited_s, "waited")),
       supervises() ? h("button", { type: "button", class: "small", text: t("monitor"),
         onclick: () => socket.send({ type: "monitor", contact_id: q.contact_id }) }) : null))
@@ -507,6 +560,7 @@ function renderSidebar() {
 }
 
 function buildPane(c) {
+  const call = isCall(c.info); // a phone call: no messages, no typing, no canned responses
   const log = h("ol", { class: "log", "aria-live": "polite", "aria-label": t("conversation", { id: c.id.slice(0, 6) }) });
   const text = h("textarea", { class: "composer-text", rows: "2", "aria-label": t("message_label"),
     placeholder: t("message_label") });
@@ -563,13 +617,24 @@ function buildPane(c) {
   priority.addEventListener("change", () => socket.send({ type: "priority", contact_id: c.id, priority: priority.value }));
   const endButton = h("button", { type: "button", class: "danger end", text: t("end") });
   const confirmEnd = h("span", { class: "confirm", hidden: true },
-    h("span", { text: t("end_confirm") }),
-    h("button", { type: "button", class: "danger confirm-end", text: t("end"),
+    h("span", { text: call ? t("hang_up_confirm") : t("end_confirm") }),
+    h("button", { type: "button", class: "danger confirm-end", text: call ? t("hang_up") : t("end"),
       onclick: () => { socket.send({ type: "end", contact_id: c.id }); confirmEnd.hidden = true; } }),
     h("button", { type: "button", class: "ghost", text: t("cancel"), onclick: () => { confirmEnd.hidden = true; } }));
   endButton.addEventListener("click", () => { confirmEnd.hidden = false; });
   const transfer = h("button", { type: "button", class: "secondary transfer", text: t("transfer"),
     onclick: () => openTransfer(c) });
+  const block = h("button", { type: "button", class: "danger block-caller", text: t("block_caller"), hidden: true,
+    onclick: () => openBlock(c) });
+  const blockStatus = h("p", { class: "block-status", role: "status", hidden: true },
+    h("span", { class: "block-text" }),
+    h("button", { type: "button", class: "secondary small unblock", text: t("unblock_caller"), onclick: () => unblockCaller(c) }));
+  const hangUp = h("button", { type: "button", class: "danger hang-up", text: t("hang_up"),
+    onclick: () => { confirmEnd.hidden = false; } });
+  const callPanel = call ? h("section", { class: "call-panel", "aria-label": t("channel_voice") },
+    h("p", { class: "call-state", role: "status" },
+      h("span", { class: "channel-icon", "aria-hidden": "true", text: t("call_marker") }), h("span", { class: "call-state-text" })),
+    h("p", { class: "call-hint" }), confirmEnd, hangUp) : null;
   const unmonitor = h("button", { type: "button", class: "secondary", text: t("unmonitor"),
     onclick: () => socket.send({ type: "unmonitor", contact_id: c.id }) });
   const close = h("button", { type: "button", class: "ghost close", text: t("close_pane"),
@@ -578,18 +643,19 @@ function buildPane(c) {
     h("header", { class: "pane-head" },
       h("div", { class: "pane-title" },
         h("h2", { class: "pane-topic" }), h("p", { class: "pane-meta" })),
-      h("div", { class: "pane-actions" }, priority, transfer, endButton, unmonitor, close)),
-    confirmEnd,
+      h("div", { class: "pane-actions" }, priority, transfer, endButton, block, unmonitor, close)),
+    call ? null : confirmEnd,
     h("p", { class: "handover", hidden: true }),
     h("p", { class: "monitor-flag", hidden: true, text: t("monitoring") }),
-    log,
-    h("p", { class: "typing", hidden: true, text: t("typing") }),
+    blockStatus,
+    call ? callPanel : log,
+    call ? null : h("p", { class: "typing", hidden: true, text: t("typing") }),
     h("p", { class: "pending-transfer", role: "status", hidden: true, text: t("transfer_pending") }),
     h("p", { class: "pane-error", role: "alert", hidden: true }),
     h("div", { class: "pane-end", hidden: true }),
-    h("div", { class: "composer" }, picker, text, send),
-    h("p", { class: "hint", text: t("composer_hint") }));
-  return { pane, log, text, priority, endButton, transfer, unmonitor, confirmEnd };
+    call ? null : h("div", { class: "composer" }, picker, text, send),
+    call ? null : h("p", { class: "hint", text: t("composer_hint") }));
+  return { pane, log, text, priority, endButton, transfer, unmonitor, confirmEnd, block, blockStatus, callPanel, hangUp };
 }
 
 function renderPane(c) {
@@ -605,21 +671,41 @@ function renderPane(c) {
   }
   c.pane.hidden = false;
   c.unread = 0;
-  const { pane, log, priority, endButton, transfer, unmonitor } = c.parts;
+  const { pane, log, priority, endButton, transfer, unmonitor, block, blockStatus, callPanel, hangUp } = c.parts;
   const closed = Boolean(c.ended || c.gone);
+  const call = isCall(c.info);
   pane.classList.toggle("monitor", c.monitor);
   pane.classList.toggle("closed", closed);
-  pane.querySelector(".pane-topic").textContent = topicOf(c.info);
+  pane.classList.toggle("call", call);
+  const title = pane.querySelector(".pane-topic");
+  if (call) replace(title, callMark(), callerText(c.info) ? h("span", { class: "caller", text: callerText(c.info) }) : null);
+  else title.textContent = topicOf(c.info);
   const profile = c.info.profile || {};
   pane.querySelector(".pane-meta").textContent = [
-    label("skill", c.info.skill), label("role", profile.role), profile.age_band ? profile.age_band.replace("_", "-") : "",
+    ...(call ? callFacts(c.info) : []),
+    label("skill", c.info.skill), call ? "" : label("role", profile.role), profile.age_band ? profile.age_band.replace("_", "-") : "",
+    call && c.info.waited_s ? t("waited", { t: duration(c.info.waited_s) }) : "",
     c.monitor && c.info.counsellor_id ? t("held_by", { name: holderName(c.info.counsellor_id) }) : "",
     `#${c.id.slice(0, 6)}`,
   ].filter(Boolean).join(" · ");
   priority.value = c.info.priority || "normal";
   priority.disabled = closed || (c.monitor && !supervises());
-  for (const el of [endButton, transfer]) el.hidden = c.monitor || closed;
+  endButton.hidden = call || c.monitor || closed; // a call ends with the call panel's hang-up
+  transfer.hidden = c.monitor || closed;
   unmonitor.hidden = !c.monitor;
+  block.hidden = !supervises() || !hasCaller(c.info) || Boolean(c.blockedUntil);
+  blockStatus.hidden = !c.blockedUntil && !c.blockNote;
+  blockStatus.querySelector(".block-text").textContent = c.blockedUntil
+    ? t("block_done", { until: new Date(c.blockedUntil).toLocaleString(locale(), { dateStyle: "long", timeStyle: "short" }) })
+    : c.blockNote || "";
+  blockStatus.querySelector(".unblock").hidden = !c.blockedUntil;
+  if (callPanel) {
+    callPanel.hidden = closed;
+    callPanel.querySelector(".call-state-text").textContent = c.monitor ? t("channel_voice") : t("call_in_progress");
+    callPanel.querySelector(".call-hint").textContent = c.monitor ? t("call_monitor") : t("call_hint");
+    hangUp.hidden = c.monitor || closed;
+    if (closed) c.parts.confirmEnd.hidden = true;
+  }
   const handover = pane.querySelector(".handover");
   handover.hidden = !c.info.note;
   handover.textContent = c.info.note ? t("handover_note", { note: c.info.note }) : "";
@@ -629,19 +715,21 @@ function renderPane(c) {
   for (const [clientId, p] of c.pending) items.push(messageItem(c, "counsellor", p.text, null, p.state, clientId, p));
   replace(log, items);
   if (nearBottom) log.scrollTop = log.scrollHeight;
-  pane.querySelector(".typing").hidden = closed || Date.now() - c.typingAt > TYPING_SHOWN_MS;
+  const typing = pane.querySelector(".typing");
+  if (typing) typing.hidden = closed || Date.now() - c.typingAt > TYPING_SHOWN_MS;
   pane.querySelector(".pending-transfer").hidden = !c.transferPending || closed;
   const error = pane.querySelector(".pane-error");
   error.hidden = !c.error;
   error.textContent = c.error || "";
-  pane.querySelector(".composer").hidden = c.monitor || closed;
-  pane.querySelector(".hint").hidden = c.monitor || closed;
+  for (const el of pane.querySelectorAll(".composer, .hint")) el.hidden = c.monitor || closed;
   const end = pane.querySelector(".pane-end");
   end.hidden = !closed;
   if (!closed) delete end.dataset.done;
   if (closed && !end.dataset.done) {
     end.dataset.done = "1";
-    const reason = c.gone ? (c.gone === "transferred" ? t("transferred") : t("requeued")) : t(`ended_${c.ended}`);
+    const prefix = call ? "call_" : "";
+    const reason = c.gone ? (c.gone === "transferred" ? t(`${prefix}transferred`) : t(`${prefix}requeued`))
+      : t(`${prefix}ended_${c.ended}`);
     replace(end, h("p", { class: "end-notice", text: reason }));
     if (c.ended && !c.gone && !c.monitor) end.append(wrapupForm(c));
   }
@@ -746,8 +834,9 @@ function buildTransferDialog() {
     h("fieldset", { class: "modes" },
       h("legend", { text: t("transfer_mode") }),
       h("label", { class: "check" }, h("input", { type: "radio", name: "mode", value: "cold", checked: true }), t("transfer_cold")),
-      h("label", { class: "check" }, h("input", { type: "radio", name: "mode", value: "warm" }), t("transfer_warm"))),
+      h("label", { class: "check warm-choice" }, h("input", { type: "radio", name: "mode", value: "warm" }), t("transfer_warm"))),
     h("p", { class: "mode mode-cold", text: t("transfer_mode_cold") }),
+    h("p", { class: "mode mode-call", hidden: true, text: t("call_transfer_cold_only") }),
     h("p", { class: "mode mode-warm", hidden: true, text: t("transfer_mode_warm") }),
     h("div", { class: "field" },
       h("label", { for: "transfer-note", text: t("transfer_note") }),
@@ -759,16 +848,18 @@ function buildTransferDialog() {
     const toSkill = form.elements.target.value === "skill";
     form.querySelector(".to-skill").hidden = !toSkill;
     form.querySelector(".to-counsellor").hidden = toSkill;
-    const warm = form.elements.mode.value === "warm";
+    const call = Boolean(transferring) && isCall(transferring.info);
+    const warm = !call && form.elements.mode.value === "warm";
     form.querySelector(".mode-warm").hidden = !warm;
-    form.querySelector(".mode-cold").hidden = warm;
+    form.querySelector(".mode-cold").hidden = warm || call;
+    form.querySelector(".mode-call").hidden = !call;
   });
   form.addEventListener("submit", () => {
     if (!transferring) return;
     const to = form.elements.target.value === "skill"
       ? { skill: form.elements.skill.value } : { counsellor: Number(form.elements.counsellor.value) };
     const note = form.elements.note.value.trim();
-    const mode = form.elements.mode.value;
+    const mode = isCall(transferring.info) ? "cold" : form.elements.mode.value; // calls: cold only
     transferring.error = null;
     transferring.transferPending = mode === "warm";
     socket.send({ type: "transfer", contact_id: transferring.id, to, mode, ...(note ? { note } : {}) });
@@ -797,7 +888,91 @@ async function openTransfer(c) {
   replace(select, state.colleagues.filter((x) => x.id !== state.me.id).map((x) =>
     h("option", { value: String(x.id), text: `${x.display_name} (#${x.id}, ${t(`status_${x.status}`)})` })));
   dialog.querySelector("#transfer-note").value = "";
+  // A call can only go back on hold (cold): the warm choice is not offered for it.
+  const call = isCall(c.info);
+  const form = dialog.querySelector("form");
+  dialog.querySelector("#transfer-title").textContent = call ? t("call_transfer_title") : t("transfer_title");
+  dialog.querySelector(".warm-choice").hidden = call;
+  form.querySelector("input[name=mode][value=warm]").disabled = call;
+  if (call) form.querySelector("input[name=mode][value=cold]").checked = true;
+  form.dispatchEvent(new Event("change"));
   dialog.showModal();
+}
+
+// --- supervisors: blocking a caller ------------------------------------------------------
+
+let blocking = null;
+const BLOCK_HOURS = [[24, "block_24h"], [24 * 7, "block_7d"], [24 * 30, "block_30d"]];
+
+function buildBlockDialog() {
+  const dialog = h("dialog", { class: "transfer-dialog block-dialog", id: "block-dialog", "aria-labelledby": "block-title" });
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "danger", text: t("block_submit") });
+  const form = h("form", { class: "block-form" },
+    h("h2", { id: "block-title", text: t("block_title") }),
+    h("p", { class: "block-who" }),
+    h("p", { class: "mode", text: t("block_explain") }),
+    h("fieldset", { class: "modes durations" },
+      h("legend", { text: t("block_duration") }),
+      BLOCK_HOURS.map(([hours, key], i) => h("label", { class: "check" },
+        h("input", { type: "radio", name: "hours", value: String(hours), checked: i === 0 }), t(key)))),
+    h("div", { class: "field" },
+      h("label", { for: "block-reason", text: t("block_reason") }),
+      h("input", { id: "block-reason", name: "reason", required: true, maxlength: "200", autocomplete: "off" })),
+    error,
+    h("div", { class: "dialog-actions" },
+      h("button", { type: "button", class: "ghost", text: t("cancel"), onclick: () => dialog.close() }), submit));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const c = blocking;
+    if (!c) return;
+    const reason = form.elements.reason.value.trim();
+    if (!reason) {
+      error.textContent = t("block_reason_missing");
+      error.hidden = false;
+      form.elements.reason.focus();
+      return;
+    }
+    submit.disabled = true;
+    const result = await api("POST", `/api/v1/contacts/${encodeURIComponent(c.id)}/caller-block`,
+      { hours: Number(form.elements.hours.value), reason });
+    submit.disabled = false;
+    if (!result.ok) {
+      error.textContent = errorMessage(result, t("error_generic"));
+      error.hidden = false;
+      return;
+    }
+    c.blockedUntil = result.data.blocked_until;
+    c.blockNote = null;
+    blocking = null;
+    dialog.close();
+    renderPane(c);
+  });
+  form.elements.reason.addEventListener("input", () => { error.hidden = true; });
+  dialog.append(form);
+  return dialog;
+}
+
+function openBlock(c) {
+  blocking = c;
+  const dialog = ui.root.querySelector("#block-dialog");
+  dialog.querySelector("form").reset();
+  dialog.querySelector(".form-error").hidden = true;
+  const who = dialog.querySelector(".block-who");
+  who.textContent = callerText(c.info);
+  who.hidden = !who.textContent;
+  dialog.showModal();
+}
+
+async function unblockCaller(c) {
+  const result = await api("DELETE", `/api/v1/contacts/${encodeURIComponent(c.id)}/caller-block`);
+  if (result.ok || result.status === 404) { // 404: the block had already ended or been lifted
+    c.blockedUntil = null;
+    c.blockNote = result.ok ? t("unblock_done") : errorMessage(result, t("error_generic"));
+  } else {
+    c.error = errorMessage(result, t("error_generic"));
+  }
+  renderPane(c);
 }
 
 // --- supervisor: the floor -----------------------------------------------------------
@@ -866,7 +1041,8 @@ function renderFloor() {
       state.inProgress.length ? h("ul", { class: "progress-list" }, state.inProgress.map((x) =>
         h("li", { "data-contact": x.contact_id },
           h("span", { class: `prio prio-${x.priority}`, text: label("priority", x.priority) }),
-          h("span", { text: `${topicOf(x)} · ${label("skill", x.skill)} · ${t("held_by", { name: x.counsellor })}` }),
+          h("span", {}, isCall(x) ? [callMark(), " · "] : `${topicOf(x)} · `,
+            `${label("skill", x.skill)} · ${t("held_by", { name: x.counsellor })}`),
           x.counsellor_id === state.me.id ? null : h("button", { type: "button", class: "small", text: t("monitor"),
             onclick: () => socket.send({ type: "monitor", contact_id: x.contact_id }) }))))
         : h("p", { class: "empty", text: t("none_in_progress") })));
