@@ -43,7 +43,6 @@ import resource
 import secrets
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,13 +53,13 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import aiohttp
 from aiohttp import WSMsgType, web
 from aiohttp.abc import AbstractCookieJar
+from processes import HOST, ServerProcess, cpu_seconds, free_port, helpline_command
 
-HOST = "127.0.0.1"
 MAX_CHATS = 20  # the most conversations one counsellor may hold
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_BAD_TOKEN = 4401
@@ -248,32 +247,12 @@ def baseline_app() -> web.Application:
 # --- server subprocesses ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def proc_status_kib(pid: int, key: str) -> int:
     """A ``kB`` figure of /proc/<pid>/status, e.g. VmRSS or VmHWM."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(f"{key}:"):
             return int(line.split()[1])
     return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def helpline_command() -> list[str]:
-    """The ``helpline`` script next to this interpreter, else ``python -m helpline.cli``."""
-    sibling = Path(sys.executable).with_name("helpline")
-    if sibling.exists():
-        return [str(sibling)]
-    return [sys.executable, "-m", "helpline.cli"]
 
 
 def server_env(workdir: Path | None) -> dict[str, str]:
@@ -284,76 +263,6 @@ def server_env(workdir: Path | None) -> dict[str, str]:
         env["HELPLINE_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         env["HELPLINE_LOG_LEVEL"] = "warning"
     return env
-
-
-@dataclass
-class ServerProcess:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    log_file: TextIO
-
-    @classmethod
-    def start(cls, name: str, command: Sequence[str], port: int, env: dict[str, str], workdir: Path,
-              cpus: set[int] | None) -> ServerProcess:
-        log_path = workdir / f"{name}.log"
-        log_file = log_path.open("w")
-        mine = os.sched_getaffinity(0)
-        try:
-            if cpus:  # the child inherits the affinity, its threads too
-                os.sched_setaffinity(0, cpus)
-            proc = subprocess.Popen(list(command), cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=log_file, stderr=subprocess.STDOUT)
-        finally:
-            os.sched_setaffinity(0, mine)
-        return cls(name, port, proc, log_path, log_file)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-
-    def log_lines(self) -> list[str]:
-        if not self.log_file.closed:
-            self.log_file.flush()
-        return self.log_path.read_text(errors="replace").splitlines()
-
-    def problems(self) -> list[str]:
-        """Log lines at warning level or above, and tracebacks."""
-        return [line for line in self.log_lines()
-                if '"level": "warning"' in line or '"level": "error"' in line or "Traceback" in line]
-
-    async def wait_healthy(self, within_s: float) -> None:
-        deadline = time.monotonic() + within_s
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    tail = "\n".join(self.log_lines()[-20:])
-                    raise RuntimeError(f"{self.name} server exited ({self.proc.returncode}):\n{tail}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                        if r.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} server not healthy after {within_s:.0f} s")
 
 
 async def add_counsellors(helpline: Sequence[str], env: dict[str, str], workdir: Path, names: Sequence[str],

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
 import math
@@ -52,8 +51,6 @@ import re
 import secrets
 import shlex
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,14 +59,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from processes import HOST, ServerProcess, cpu_seconds, free_port, helpline_command
 from twilio.request_validator import RequestValidator
 
-HOST = "127.0.0.1"
 PREFIX = "/telephony/voice"
 NS = 1_000_000_000
 THIS_FILE = str(Path(__file__).resolve())
@@ -142,18 +139,6 @@ def baseline_app(token: str, public_url: str) -> web.Application:
 # --- server subprocesses ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_plan(pin: bool) -> tuple[set[int] | None, set[int] | None]:
     """(server CPUs, load generator CPUs): the last CPU for the load generator, the rest
     for the server; nothing pinned if asked not to or with a single CPU."""
@@ -161,14 +146,6 @@ def cpu_plan(pin: bool) -> tuple[set[int] | None, set[int] | None]:
     if not pin or len(cpus) < 2:
         return None, None
     return set(cpus[:-1]), {cpus[-1]}
-
-
-def helpline_command() -> list[str]:
-    """The ``helpline`` script next to this interpreter, else ``python -m helpline.cli``."""
-    sibling = Path(sys.executable).with_name("helpline")
-    if sibling.exists():
-        return [str(sibling)]
-    return [sys.executable, "-m", "helpline.cli"]
 
 
 def server_env(token: str, public_url: str, database: Path | None) -> dict[str, str]:
@@ -183,72 +160,6 @@ def server_env(token: str, public_url: str, database: Path | None) -> dict[str, 
         env["HELPLINE_SCHEDULE"] = "always"
         env["HELPLINE_VISITOR_GRACE_S"] = str(GRACE_S)
     return env
-
-
-@dataclass
-class ServerProcess:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    log_file: TextIO
-
-    @classmethod
-    def start(cls, name: str, command: Sequence[str], port: int, env: dict[str, str], workdir: Path,
-              cpus: set[int] | None) -> ServerProcess:
-        log_path = workdir / f"{name}.log"
-        log_file = log_path.open("w")
-        mine = os.sched_getaffinity(0)
-        try:
-            if cpus:  # the child inherits the affinity, its threads too
-                os.sched_setaffinity(0, cpus)
-            proc = subprocess.Popen(list(command), cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=log_file, stderr=subprocess.STDOUT)
-        finally:
-            os.sched_setaffinity(0, mine)
-        return cls(name, port, proc, log_path, log_file)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-
-    def log_lines(self) -> list[str]:
-        if not self.log_file.closed:
-            self.log_file.flush()
-        return self.log_path.read_text(errors="replace").splitlines()
-
-    def problems(self) -> list[str]:
-        """Log lines at warning level or above, and tracebacks."""
-        return [line for line in self.log_lines()
-                if '"level": "warning"' in line or '"level": "error"' in line or "Traceback" in line]
-
-    async def wait_healthy(self, within_s: float) -> None:
-        deadline = time.monotonic() + within_s
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    tail = "\n".join(self.log_lines()[-20:])
-                    raise RuntimeError(f"{self.name} server exited ({self.proc.returncode}):\n{tail}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                        if r.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} server not healthy after {within_s:.0f} s")
 
 
 def start_server(target: str, config: Config, workdir: Path, token: str) -> ServerProcess:

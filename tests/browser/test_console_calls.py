@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest_asyncio
 
 from telephony.simulator import Caller
-from tests.browser import support
+from tests.browser import support, test_console
 from tests.browser.support import PASSWORD, Ear, WidgetServer, add_account, expect
 from tests.browser.test_console import ConsoleTab, log_in, new_tab, shot
 
+tabs = test_console.tabs  # the same fixture: tabs opened on demand, checked at the end
 TOKEN = "test-twilio-auth-token"
 NUMBER = "+33612345678"
 BLOCKED = "Cette ligne ne peut pas prendre votre appel pour le moment. Au revoir."
@@ -33,20 +34,6 @@ async def server(tmp_path: Path) -> AsyncIterator[WidgetServer]:
         yield process
     finally:
         await process.stop()
-
-
-@pytest_asyncio.fixture
-async def tabs(browser: support.Browser) -> AsyncIterator[list[ConsoleTab]]:
-    """Console tabs opened on demand; checked when the test ends, as in test_console."""
-    opened: list[ConsoleTab] = []
-    yield opened
-    for tab in opened:
-        await tab.close()
-    for tab in opened:
-        assert not tab.errors, f"the page raised: {tab.errors}"
-        assert not tab.left_loopback(), f"requests left loopback: {tab.left_loopback()}"
-        assert not tab.csp_violations, f"CSP violations: {tab.csp_violations}"
-        assert not tab.dialogs, f"unexpected dialogs: {tab.dialogs}"
 
 
 class Call:
