@@ -38,8 +38,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not settings.enabled:
         print(f"(HELPLINE_TWILIO_AUTH_TOKEN not set: signing with the demo server's {DEMO_TOKEN!r})")
     caller = Caller(
-        server=args.url or settings.public_url,
-        public_url=settings.public_url,
+        server=args.url or settings.public_url or settings.own_url,
+        public_url=settings.public_url or settings.own_url,
         token=token,
         number=args.caller,
         press=args.press,
@@ -61,10 +61,10 @@ def cmd_configure(args: argparse.Namespace) -> int:
 
     settings = TelephonySettings()
     number = args.number or settings.twilio_number
-    if settings.carrier != "twilio" or not number:
+    if settings.carrier != "twilio" or not number or not settings.public_url:
         print(
-            "error: needs HELPLINE_TWILIO_ACCOUNT_SID, HELPLINE_TWILIO_AUTH_TOKEN, HELPLINE_SECRET_KEY "
-            "and the number (--number or HELPLINE_TWILIO_NUMBER)",
+            "error: needs HELPLINE_TWILIO_ACCOUNT_SID, HELPLINE_TWILIO_AUTH_TOKEN, HELPLINE_SECRET_KEY, "
+            "HELPLINE_PUBLIC_URL and the number (--number or HELPLINE_TWILIO_NUMBER)",
             file=sys.stderr,
         )
         return 2

@@ -24,7 +24,7 @@ class TelephonySettings(BaseSettings):
     public_url: str = Field(
         "", description="This server's address as Twilio sees it (behind a proxy); default http://HOST:PORT."
     )
-    host: str = "127.0.0.1"  # the server's own HELPLINE_HOST and _PORT, for the default public URL
+    host: str = "127.0.0.1"  # the server's own HELPLINE_HOST and _PORT (the default public URL)
     port: int = 8080
     secret_key: SecretStr | None = Field(
         None, description="Keys callers: HMAC-SHA256(secret, number). Required with Twilio."
@@ -48,8 +48,6 @@ class TelephonySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _carrier(self) -> TelephonySettings:
-        if not self.public_url:  # this very server, as it listens
-            self.public_url = f"http://{self.host}:{self.port}"
         if self.carrier is None:
             has_twilio = bool(self.twilio_account_sid and self.twilio_auth_token)
             self.carrier = "twilio" if has_twilio else "fake"
@@ -59,6 +57,11 @@ class TelephonySettings(BaseSettings):
             if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("HELPLINE_SECRET_KEY (32 characters or more) is needed to key callers")
         return self
+
+    @property
+    def own_url(self) -> str:
+        """This server as it listens: the public URL when none is given."""
+        return f"http://{self.host}:{self.port}"
 
     @property
     def enabled(self) -> bool:

@@ -46,7 +46,6 @@ class Call:
     """One checked webhook request: its parameters, the call's id, the caller's language."""
 
     def __init__(self, request: web.Request, params: MultiDictProxy[Any]) -> None:
-        self.request = request
         self.params = params
         self.settings = request.app[TELEPHONY]
         self.services: Services = request.app[SERVICES]

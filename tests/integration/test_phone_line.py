@@ -32,6 +32,21 @@ async def twilio(server: Server) -> AsyncIterator[Twilio]:
     await t.close()
 
 
+async def alice_on_a_call(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+    endpoint: str = "client:alice",
+    digits: str = "1",
+) -> tuple[str, Any, dict[str, Any]]:
+    """Alice, whose calls ring at ``endpoint``, took a caller's call: its CallSid, her
+    console, and the call as her console got it."""
+    await server.add_counsellor("alice", voice_endpoint=endpoint)
+    sid = await twilio.queued_call(digits=digits)
+    alice = await clients_of(server).online("alice")
+    return sid, alice, (await alice.expect("assigned"))["contact"]
+
+
 async def contact_of(server: Server, sid: str) -> Any:
     return await server.services.calls.find(sid)
 
@@ -106,10 +121,7 @@ async def test_the_hold_loop_says_the_estimated_wait_when_counsellors_who_take_c
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    await alice.expect("assigned")  # on that call: the next caller waits for her
+    await alice_on_a_call(server, twilio, clients_of)  # on that call: the next caller waits for her
     said = (await twilio.step(WAIT, await twilio.queued_call(number="+33699999999"))).said()
     assert said[0] == "Vous êtes le prochain appel."
     assert re.fullmatch(r"L'attente estimée est d'environ \d+ minutes\.", said[1]), said
@@ -156,10 +168,7 @@ async def test_an_assigned_call_is_put_through_to_the_counsellors_phone(
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    sid = await twilio.queued_call(digits="1")
-    alice = await clients_of(server).online("alice")
-    assigned = (await alice.expect("assigned"))["contact"]
+    sid, _, assigned = await alice_on_a_call(server, twilio, clients_of)
     assert assigned["channel"] == "voice" and assigned["profile"]["role"] == "young_person"
     assert len(assigned["caller"]) == 8 and NUMBER.strip("+") not in str(assigned)
     command = await server.app[_carrier_key()].next_command(sid, 10)
@@ -204,10 +213,7 @@ async def test_no_answer_puts_the_call_back_at_the_front_and_the_counsellor_on_b
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    first = await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    await alice.expect("assigned")
+    first, alice, _ = await alice_on_a_call(server, twilio, clients_of)
     later = await twilio.queued_call(number="+33688888888")
     answer = await twilio.step("/telephony/voice/dialed?lang=fr", first, DialCallStatus="no-answer")
     assert "Vous gardez votre place, en tête de la file." in " ".join(answer.said())
@@ -225,10 +231,8 @@ async def test_the_counsellor_hangs_up_from_the_console_and_the_call_ends_with_i
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    sid = await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    contact_id = contact["contact_id"]
     await alice.send_json({"type": "end", "contact_id": contact_id})
     await alice.expect("ended", contact_id=contact_id)
     hang_up = [c for c in fake_commands(server) if c.action == "hang_up"]
@@ -245,10 +249,8 @@ async def test_a_call_that_ends_after_talking_records_wait_and_talk(
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    sid = await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    contact_id = contact["contact_id"]
     # The caller hangs up while talking: Twilio reports the dial, then the call.
     await twilio.step(
         "/telephony/voice/dialed?lang=fr",
@@ -268,10 +270,8 @@ async def test_the_counsellors_phone_hanging_up_ends_the_conversation_and_the_ca
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="+33155555555")
-    sid = await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of, endpoint="+33155555555")
+    contact_id = contact["contact_id"]
     answer = await twilio.step(
         "/telephony/voice/dialed?lang=fr", sid, DialCallStatus="completed", DialCallDuration="60"
     )
@@ -284,10 +284,8 @@ async def test_a_cold_transfer_takes_the_caller_back_to_the_hold_loop(
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    sid = await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    contact_id = contact["contact_id"]
     transfer = {"type": "transfer", "contact_id": contact_id, "to": {"skill": "legal"}}
     await alice.send_json({**transfer, "mode": "warm"})
     assert (await alice.expect("error"))["code"] == "no_warm_transfer_for_calls"
@@ -298,10 +296,8 @@ async def test_a_cold_transfer_takes_the_caller_back_to_the_hold_loop(
 
 
 async def test_a_call_has_no_written_messages(server: Server, twilio: Twilio, clients_of: ClientsOf) -> None:
-    await server.add_counsellor("alice", voice_endpoint="client:alice")
-    await twilio.queued_call()
-    alice = await clients_of(server).online("alice")
-    contact_id = (await alice.expect("assigned"))["contact"]["contact_id"]
+    _, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    contact_id = contact["contact_id"]
     await alice.send_json({"type": "message", "contact_id": contact_id, "client_id": "m1", "text": "allô"})
     assert (await alice.expect("error"))["code"] == "not_a_chat"
     assert await server.services.conversations.history(contact_id) == []
