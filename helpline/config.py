@@ -12,6 +12,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
 
 
+def check_public_url(value: str) -> str:
+    """``http(s)://host[:port][/path]`` without a trailing slash, or empty (unset)."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ValueError("the public URL must be http(s)://host[:port][/path]")
+    return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPLINE_", extra="ignore")
 
@@ -29,7 +39,12 @@ class Settings(BaseSettings):
     counsellor_grace_s: float = Field(60.0, gt=0)
     hello_timeout_s: float = Field(10.0, gt=0)
     session_idle_s: float = Field(8 * 3600.0, gt=0)
-    cookie_secure: bool = False
+    cookie_secure: bool | None = Field(
+        None, description="Mark the session cookie Secure; unset: true when the public URL is https."
+    )
+    public_url: str = Field(
+        "", description="This server's address as browsers and Twilio reach it; default http://HOST:PORT."
+    )
     default_max_chats: int = Field(3, ge=1, le=20)
     handle_time_s: float = Field(
         900.0, gt=0, description="Median length of a conversation before any is measured."
@@ -71,6 +86,22 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
             raise ValueError("the quick exit URL must be an http(s) address")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return check_public_url(value)
+
+    @property
+    def public_base(self) -> str:
+        """This server's address as the outside reaches it (the public URL, else where it listens)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
 
     @property
     def heartbeat_s(self) -> float:

@@ -36,8 +36,11 @@ class Periodic:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+            # that stop() sends when a kick lands at the same moment, and stop() waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kicked.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._kicked.wait()
             self._kicked.clear()
             started = asyncio.get_running_loop().time()
             try:

@@ -110,7 +110,8 @@ class FakeCarrier(Carrier):
         """The next thing done to this call, waiting up to ``wait_s`` seconds."""
         queue = self._pending[call_ref]
         try:
-            return await asyncio.wait_for(queue.get(), wait_s)
+            async with asyncio.timeout(wait_s):
+                return await queue.get()
         except TimeoutError:
             return None
         finally:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from helpline.config import check_public_url
 
 
 class TelephonySettings(BaseSettings):
@@ -39,12 +40,7 @@ class TelephonySettings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str) -> str:
-        if not value:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-            raise ValueError("the public URL must be http(s)://host[:port][/path]")
-        return value.rstrip("/")
+        return check_public_url(value)
 
     @model_validator(mode="after")
     def _carrier(self) -> TelephonySettings:

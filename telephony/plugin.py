@@ -66,8 +66,7 @@ def make_carrier(settings: TelephonySettings) -> Carrier:
 def setup(app: web.Application, core: Settings, settings: TelephonySettings | None = None) -> None:
     """Add the webhooks; once the services run, plug the phone line into them."""
     settings = settings or TelephonySettings()
-    if not settings.public_url:  # this very server, as it was told to listen
-        settings.public_url = f"http://{core.host}:{core.port}"
+    settings.public_url = settings.public_url or core.public_base
     longest_turn = max(1, int(core.visitor_grace_s / 2))
     if settings.hold_announce_s > longest_turn:  # a caller on hold is gone once the loop stops coming round
         log.warning("hold_announce_shortened", seconds=longest_turn)

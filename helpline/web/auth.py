@@ -31,7 +31,7 @@ async def require_user(request: web.Request, *roles: Role) -> CounsellorRecord:
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     settings = request.app[SETTINGS]
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", secure=settings.cookie_secure, path="/",
+        COOKIE, token, httponly=True, samesite="Strict", secure=settings.secure_cookies, path="/",
         max_age=int(settings.session_idle_s),
     )
 
