@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from aiohttp import WSCloseCode, web
 
 from .bus import Bus, make_bus
-from .bus.base import FLOOR
+from .bus.base import FLOOR, SESSIONS
 from .clock import Clock, SystemClock
 from .config import Settings
+from .logs import get_logger
 from .plugins import channels
 from .services import Services
 from .services.schedule import load_config
@@ -22,6 +23,8 @@ from .web.registry import Registry
 from .web.routes import setup_routes
 
 MAX_BODY = 64 * 1024
+CLOSE_SOCKETS_S = 3.0
+log = get_logger("app")
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
@@ -36,17 +39,29 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         await the_bus.start()
         services = Services.build(settings, store, the_bus, clock or SystemClock())
         app[SERVICES] = services
-        loops = background_loops(services, app[REGISTRY])
+        registry = app[REGISTRY]
+        loops = background_loops(services, registry)
+
         def floor_changed(_event: object) -> None:
             services.floor.forget_snapshot()
             for loop in loops[:2]:
                 loop.kick()
 
-        floor_sub = await the_bus.subscribe(FLOOR, floor_changed)
+        def catch_up() -> None:  # the bus may have lost events: every client reads the truth again
+            floor_changed(None)
+            for conn in registry.all():
+                conn.request_catch_up()
+
+        the_bus.on_resync(catch_up)
+        subscriptions = [
+            await the_bus.subscribe(FLOOR, floor_changed),
+            await the_bus.subscribe(SESSIONS, registry.session_ended),
+        ]
         for loop in loops:
             loop.start()
         yield
-        await floor_sub.close()
+        for sub in subscriptions:
+            await sub.close()
         for loop in loops:
             await loop.stop()
         await services.conversations.writer.close()
@@ -100,8 +115,14 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
 
 
 async def close_sockets(registry: Registry) -> None:
+    """Shutting down: every socket is told (1001 going away) and closed, within seconds
+    even if a client never answers the close."""
     conns = registry.all()
-    await asyncio.gather(
-        *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server_shutdown") for c in conns),
-        return_exceptions=True,
-    )
+    try:
+        async with asyncio.timeout(CLOSE_SOCKETS_S):
+            await asyncio.gather(
+                *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server_shutdown") for c in conns),
+                return_exceptions=True,
+            )
+    except TimeoutError:
+        log.warning("sockets_close_timeout", open=sum(1 for c in conns if not c.ws.closed))

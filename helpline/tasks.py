@@ -1,4 +1,6 @@
-"""Background loops that run on a period and can be woken early."""
+"""Background work: loops that run on a period and can be woken early, and a supervisor
+that keeps a long-running task alive. No background task dies silently: a failure is
+logged and the work starts again."""
 
 from __future__ import annotations
 
@@ -9,6 +11,42 @@ from collections.abc import Awaitable, Callable
 from .logs import get_logger
 
 log = get_logger("tasks")
+RESTART_AFTER_S = 0.5
+STOP_TIMEOUT_S = 5.0
+
+
+def supervise(name: str, work: Callable[[], Awaitable[None]], restart_after: float = RESTART_AFTER_S
+              ) -> asyncio.Task[None]:
+    """Run ``work`` in a task for as long as the process runs. If it fails (or returns),
+    the failure is logged as an error and ``work`` starts again after ``restart_after``
+    seconds; only cancelling the task stops it."""
+
+    async def run() -> None:
+        while True:
+            try:
+                await work()
+                log.error("background_task_returned", task=name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background_task_crashed", task=name)
+            await asyncio.sleep(restart_after)
+
+    return asyncio.create_task(run(), name=name)
+
+
+async def stop(task: asyncio.Task[None] | None, within: float = STOP_TIMEOUT_S) -> None:
+    """Cancel a background task and wait for it to end, at most ``within`` seconds (a task
+    that will not stop is logged and left behind: shutdown always finishes)."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    try:
+        async with asyncio.timeout(within):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    except TimeoutError:
+        log.error("background_task_would_not_stop", task=task.get_name())
 
 
 class Periodic:
@@ -26,13 +64,10 @@ class Periodic:
         self._kicked.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        self._task = supervise(self.name, self._run)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop(self._task)
 
     async def _run(self) -> None:
         while True:

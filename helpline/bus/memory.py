@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Bus, Event
+from .base import Bus
 
 
 class MemoryBus(Bus):
-    async def publish(self, channel: str, event: Event) -> None:
-        self._deliver(channel, event)
+    """Every handler lives in this process: publishing is delivering."""

@@ -11,9 +11,11 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..bus.base import SESSIONS
 from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import Conflict, DomainError
 from ..store.records import CounsellorRecord
+from . import events
 from .context import Context
 
 _hasher = PasswordHasher()
@@ -102,6 +104,28 @@ class Accounts:
                 await tx.sessions.touch(digest, now)
         return user
 
-    async def logout(self, token: str) -> None:
+    async def get(self, counsellor_id: int) -> CounsellorRecord | None:
+        async with self.ctx.store.reading() as tx:
+            return await tx.counsellors.get(counsellor_id)
+
+    async def session_alive(self, digest: str) -> bool:
+        """The session exists, is not idle past its time, and its account is enabled."""
+        idle = timedelta(seconds=self.ctx.settings.session_idle_s)
+        async with self.ctx.store.reading() as tx:
+            return await tx.sessions.counsellor_for(digest, self.ctx.clock.now() - idle) is not None
+
+    async def touch_session(self, digest: str) -> None:
         async with self.ctx.store.transaction() as tx:
-            await tx.sessions.delete(token_hash(token))
+            await tx.sessions.touch(digest, self.ctx.clock.now())
+
+    async def logout(self, token: str) -> None:
+        digest = token_hash(token)
+        async with self.ctx.store.transaction() as tx:
+            await tx.sessions.delete(digest)
+        await self.sessions_ended(session=digest)
+
+    async def sessions_ended(self, *, session: str | None = None, counsellor_id: int | None = None) -> None:
+        """Tell every process to close the consoles of a session, or of every session of
+        an account (password reset, disabled)."""
+        ended = events.session_ended(session=session, counsellor_id=counsellor_id)
+        await self.ctx.bus.publish(SESSIONS, ended)

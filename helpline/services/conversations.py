@@ -70,6 +70,11 @@ class Conversations:
             raise NotFound("unknown_contact")
         return contact
 
+    async def active_for(self, counsellor_id: int) -> list[ContactRecord]:
+        """The contacts this counsellor holds now, in the order they got them."""
+        async with self.ctx.store.reading() as tx:
+            return await tx.contacts.active_for(counsellor_id)
+
     async def require_own(self, contact_id: str, counsellor_id: int) -> ContactRecord:
         """The contact, if it is assigned to this counsellor."""
         contact = await self.get(contact_id)

@@ -96,4 +96,10 @@ def status(status_value: str) -> Event:
     return {"type": "status", "status": status_value}
 
 
+def session_ended(*, session: str | None = None, counsellor_id: int | None = None) -> Event:
+    """A console session ended (logout, expiry), or every session of an account (password
+    reset, disabled): its consoles close, in every process."""
+    return {"type": "session_ended", "session": session, "counsellor_id": counsellor_id}
+
+
 FLOOR_CHANGED: Event = {"type": "floor_changed"}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from time import monotonic
 
-from ..bus.base import FLOOR, contact_channel, counsellor_channel
+from ..bus.base import FLOOR, SESSIONS, contact_channel, counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, NotFound
@@ -385,8 +385,10 @@ class Floor:
         for missed_by in sorted({c.offered_to for c in expired if c.offered_to is not None}):
             await self.set_status(missed_by, Status.BREAK, reason="timeout")  # they missed an offer
         async with self.ctx.store.transaction() as tx:
-            await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
+            expired_sessions = await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
             await tx.callers.purge(now)
+        for session in expired_sessions:
+            await self.ctx.bus.publish(SESSIONS, events.session_ended(session=session))
         if changed:
             await self.changed()
 

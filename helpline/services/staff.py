@@ -84,6 +84,7 @@ async def update_account(
         if disabled:
             await staff.end_sessions(counsellor_id)
     if disabled:
+        await services.accounts.sessions_ended(counsellor_id=counsellor_id)
         await services.floor.set_status(counsellor_id, Status.OFFLINE)
     log.info("account_changed", counsellor_id=counsellor_id, by=by.id, fields=sorted(values))
     await services.floor.changed()
@@ -101,6 +102,7 @@ async def reset_password(services: Services, by: CounsellorRecord, counsellor_id
             raise NotFound("unknown_counsellor")
         await tx.counsellors.set_password(counsellor_id, password_hash)
         await StaffRepo(tx.conn).end_sessions(counsellor_id)
+    await services.accounts.sessions_ended(counsellor_id=counsellor_id)
     log.info("password_reset", counsellor_id=counsellor_id, by=by.id)
 
 

@@ -11,7 +11,6 @@ messages instead of one each.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -22,11 +21,13 @@ from ..domain.messages import Sender, check_can_write, next_seq
 from ..logs import get_logger
 from ..store import Tx
 from ..store.records import MessageRecord
+from ..tasks import stop, supervise
 from .context import Context
 
 log = get_logger("writer")
 MAX_BATCH = 500
 ATTEMPTS = 3  # a batch is retried when another process stored one of its client_ids first
+CLOSE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +55,28 @@ class MessageWriter:
         self.ctx = ctx
         self._publish = published
         self._pending: list[Draft] = []
+        self._writing: list[Draft] = []  # the batch being stored now
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def write(self, draft: Draft) -> Posted:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="message-writer")
+        if self._task is None or self._task.done():
+            self._task = supervise("message-writer", self._run)
         self._pending.append(draft)
         self._wake.set()
         return await asyncio.shield(draft.done)  # a sender who leaves does not cancel the write
 
     async def close(self) -> None:
-        """Store what is pending, then stop."""
+        """Store what is pending (for a few seconds at most), then stop."""
         if self._task is None:
             return
-        while self._pending:
-            await asyncio.gather(*(d.done for d in list(self._pending)), return_exceptions=True)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                while waiting := [d.done for d in self._writing + self._pending if not d.done.done()]:
+                    await asyncio.gather(*waiting, return_exceptions=True)
+        except TimeoutError:
+            log.error("message_writer_close_timeout", pending=len(self._pending))
+        await stop(self._task)
 
     async def _run(self) -> None:
         while True:
@@ -80,33 +84,50 @@ class MessageWriter:
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                await self._write_batch(batch)
+                self._writing = batch
+                try:
+                    await self._write_batch(batch)
+                except Exception as e:  # whatever happens, every sender hears back
+                    log.exception("message_batch_failed", size=len(batch))
+                    _settle(batch, e)
 
     async def _write_batch(self, batch: list[Draft]) -> None:
-        outcomes: list[Posted | DomainError] | None = None
-        for _ in range(ATTEMPTS):
-            try:
-                async with self.ctx.store.transaction() as tx:
-                    outcomes = await self._store(tx, batch)
-                break
-            except IntegrityError:
-                continue
-            except Exception as e:
-                log.exception("message_batch_failed", size=len(batch))
-                for d in batch:
-                    if not d.done.done():
-                        d.done.set_exception(e)
-                return
-        if outcomes is None:
-            outcomes = [DomainError("conflict")] * len(batch)
+        try:
+            outcomes = await self._commit(batch)
+        except Exception:
+            if len(batch) == 1:
+                raise
+            # One bad row must not cost the others: store them one by one.
+            log.exception("message_batch_failed", size=len(batch))
+            for draft in batch:
+                try:
+                    await self._write_batch([draft])
+                except Exception as e:
+                    log.exception("message_failed", contact_id=draft.contact_id)
+                    _settle([draft], e)
+            return
         for draft, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, DomainError):
-                draft.done.set_exception(outcome)
-            else:
-                draft.done.set_result(outcome)
+            _settle([draft], outcome)
         for outcome in outcomes:
             if isinstance(outcome, Posted) and not outcome.duplicate:
-                await self._publish(outcome.message)
+                try:
+                    await self._publish(outcome.message)
+                except Exception:  # stored and acked: followers catch up by seq
+                    log.exception("message_publish_failed", contact_id=outcome.message.contact_id)
+
+    async def _commit(self, batch: list[Draft]) -> list[Posted | DomainError]:
+        """Store the batch in one transaction. A conflict (another process stored one of
+        these client_ids first) is retried: the next attempt sees it as a resend."""
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self.ctx.store.transaction() as tx:
+                    return await self._store(tx, batch)
+            except IntegrityError:
+                if attempt == ATTEMPTS - 1:
+                    if len(batch) == 1:
+                        return [DomainError("conflict")]
+                    raise
+        raise AssertionError("unreachable")
 
     async def _store(self, tx: Tx, batch: list[Draft]) -> list[Posted | DomainError]:
         now = self.ctx.clock.now()
@@ -138,3 +159,14 @@ class MessageWriter:
         )
         await tx.messages.add_many(new)
         return outcomes
+
+
+def _settle(drafts: list[Draft], outcome: Posted | BaseException) -> None:
+    """Give each sender still waiting its answer (a result, or the error to tell them)."""
+    for draft in drafts:
+        if draft.done.done():
+            continue
+        if isinstance(outcome, Posted):
+            draft.done.set_result(outcome)
+        else:
+            draft.done.set_exception(outcome)

@@ -641,8 +641,12 @@ class SessionRepo:
     async def delete(self, session_hash: str) -> None:
         await self.conn.execute(delete(Session).where(Session.id == session_hash))
 
-    async def purge(self, seen_before: datetime) -> None:
-        await self.conn.execute(delete(Session).where(Session.last_seen_at < seen_before))
+    async def purge(self, seen_before: datetime) -> list[str]:
+        """Forget the sessions idle since before ``seen_before``; their ids."""
+        rows = await self.conn.execute(
+            delete(Session).where(Session.last_seen_at < seen_before).returning(Session.id)
+        )
+        return [r.id for r in rows]
 
 
 class ScheduleRepo:

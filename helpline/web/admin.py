@@ -3,15 +3,13 @@ counsellor, reading the canned responses)."""
 
 from __future__ import annotations
 
-import contextlib
-
 from aiohttp import web
 
 from ..domain.counsellor import Role
 from ..services import staff
 from .auth import require_user
 from .errors import ApiError, read_json
-from .keys import REGISTRY, SERVICES
+from .keys import SERVICES
 from .schemas import AccountChange, AccountIn, CannedIn, PasswordIn
 
 
@@ -48,10 +46,6 @@ async def change_account(request: web.Request) -> web.Response:
         max_voice=body.max_voice, skills=body.skills, disabled=body.disabled,
         voice_endpoint=body.voice_endpoint,
     )
-    if body.disabled:  # their open consoles (in this process) close now
-        for conn in list(request.app[REGISTRY].consoles.get(counsellor_id, ())):
-            with contextlib.suppress(Exception):
-                await conn.ws.close(code=4401, message=b"disabled")
     return web.json_response(changed)
 
 

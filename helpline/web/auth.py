@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..domain.counsellor import Role
+from ..services.accounts import token_hash
 from ..store.records import CounsellorRecord
 from .errors import ApiError
 from .keys import SERVICES, SETTINGS
@@ -12,9 +13,22 @@ from .keys import SERVICES, SETTINGS
 COOKIE = "helpline_session"
 
 
-async def current_user(request: web.Request) -> CounsellorRecord | None:
+def session_token(request: web.Request) -> str | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 256:
+        return None
+    return token
+
+
+def session_digest(request: web.Request) -> str | None:
+    """What names the request's session server-side (never the token itself)."""
+    token = session_token(request)
+    return token_hash(token) if token else None
+
+
+async def current_user(request: web.Request) -> CounsellorRecord | None:
+    token = session_token(request)
+    if token is None:
         return None
     return await request.app[SERVICES].accounts.user_for_session(token)
 

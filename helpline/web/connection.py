@@ -35,6 +35,7 @@ HISTORY_PAGE = 500
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_BAD_TOKEN = 4401
 CLOSE_SLOW = 4408
+CLOSE_SESSION_ENDED = 4401
 
 
 def new_socket() -> web.WebSocketResponse:
@@ -54,6 +55,7 @@ class Connection:
         self.subscriptions: dict[str, Subscription] = {}
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[bool] | None = None
+        self._catch_up_pending = False
 
     # --- receiving ---------------------------------------------------------------------
 
@@ -112,9 +114,31 @@ class Connection:
         except asyncio.QueueFull:
             # It reconnects and resyncs from its last seq; nothing is lost.
             log.warning("slow_consumer", connection=self.id)
-            self._closing = asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_SLOW, message=b"slow_consumer")
-            )
+            self.close_soon(CLOSE_SLOW, b"slow_consumer")
+
+    def request_catch_up(self) -> None:
+        """Events may have been lost (the bus was down): read where things stand from the
+        database, once, whatever the number of requests meanwhile."""
+        if not self._catch_up_pending:
+            self._catch_up_pending = True
+            self.push({"type": "_catch_up"})
+
+    async def catch_up(self) -> None:
+        """Send what was missed: by default, every followed contact's messages."""
+        for contact_id in list(self.cursors):
+            await self.sync(contact_id)
+
+    def close_soon(self, code: int, reason: bytes) -> None:
+        """Close the socket from a bus handler (which cannot wait)."""
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: bytes) -> bool:
+        try:
+            return await self.ws.close(code=code, message=reason)
+        except Exception:  # the socket is gone already
+            log.debug("ws_close_failed", connection=self.id)
+            return False
 
     async def error(self, code: str, **extra: Any) -> None:
         await self.outbox.put({
@@ -160,6 +184,9 @@ class Connection:
             await self.deliver_message(event)
         elif kind == "_sync":
             await self.sync(event["contact_id"])
+        elif kind == "_catch_up":
+            self._catch_up_pending = False
+            await self.catch_up()
         else:
             await self.forward(event)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from aiohttp import web
@@ -15,8 +16,8 @@ from ..services import Services
 from ..services import events as ev
 from ..services.events import Event
 from ..store.records import CounsellorRecord
-from .auth import require_user
-from .connection import Connection, new_socket
+from .auth import require_user, session_digest
+from .connection import CLOSE_SESSION_ENDED, Connection, new_socket
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
 from .schemas import (
@@ -34,15 +35,20 @@ from .schemas import (
 )
 from .wrapup import monitoring_event
 
+SESSION_TOUCH_S = 60.0
+
 
 class ConsoleConnection(Connection):
     frames = console_frames
 
     def __init__(
-        self, ws: web.WebSocketResponse, services: Services, lang: str, user: CounsellorRecord
+        self, ws: web.WebSocketResponse, services: Services, lang: str, user: CounsellorRecord,
+        session: str,
     ) -> None:
         super().__init__(ws, services, lang)
         self.user = user
+        self.session = session  # the digest of the session this console was opened with
+        self._session_touched = 0.0
         self.after: dict[str, int] = {}
         self.monitored: set[str] = set()  # contacts a supervisor follows read-only
 
@@ -85,9 +91,8 @@ class ConsoleConnection(Connection):
         self.after = dict(hello.after)
         for contact_id in list(self.subscriptions):
             await self.unfollow(contact_id)
-        async with self.services.ctx.store.reading() as tx:
-            active = await tx.contacts.active_for(self.user.id)
-            me = await tx.counsellors.get(self.user.id)
+        active = await self.services.conversations.active_for(self.user.id)
+        me = await self.services.accounts.get(self.user.id)
         now = self.services.ctx.clock.now()
         self.push({"type": "session", "counsellor": {
             "id": self.user.id, "username": self.user.username,
@@ -102,9 +107,45 @@ class ConsoleConnection(Connection):
         if self.user.role.supervises:
             self.push({"type": "overview", **await self.services.floor.overview()})
 
+    async def catch_up(self) -> None:
+        """Events may have been lost: check the session is still valid, then bring every
+        pane up to date (new contacts, contacts gone meanwhile, missed messages, offers)."""
+        services = self.services
+        if not await services.accounts.session_alive(self.session):
+            self.close_soon(CLOSE_SESSION_ENDED, b"session_ended")
+            return
+        now = services.ctx.clock.now()
+        active = {c.id: c for c in await services.conversations.active_for(self.user.id)}
+        for contact_id in list(self.cursors):
+            if contact_id in active:
+                continue
+            contact = await services.conversations.get(contact_id)
+            if not contact.state.is_open:
+                self.push(ev.ended(contact_id, EndReason(contact.end_reason or EndReason.VISITOR)))
+            elif contact_id not in self.monitored:
+                reason = "transferred" if contact.counsellor_id is not None else "counsellor_disconnected"
+                self.push(ev.unassigned(contact_id, reason))
+        for contact_id in list(self.cursors):
+            await self.sync(contact_id)
+        for contact in active.values():
+            if contact.id not in self.cursors:
+                self.push(ev.assigned_to_counsellor(contact, now))
+        for offer in await services.floor.pending_offers(self.user.id):
+            self.push(offer)
+        me = await services.accounts.get(self.user.id)
+        self.push(ev.status(me.status.value if me else "offline"))
+
+    async def keep_session(self) -> None:
+        """A counsellor at work keeps their session from expiring (stamped once a minute)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._session_touched >= SESSION_TOUCH_S:
+            self._session_touched = now
+            await self.services.accounts.touch_session(self.session)
+
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
         me = self.user.id
+        await self.keep_session()
         if isinstance(frame, ConsoleMessage):
             posted = await conversations.post(
                 frame.contact_id, Sender.COUNSELLOR, frame.client_id, frame.text, counsellor_id=me
@@ -146,9 +187,11 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     registry = request.app[REGISTRY]
     user = await require_user(request)  # 401 before the upgrade
+    session = session_digest(request)
+    assert session is not None
     ws = new_socket()
     await ws.prepare(request)
-    conn = ConsoleConnection(ws, services, request_lang(request), user)
+    conn = ConsoleConnection(ws, services, request_lang(request), user, session)
     conn.start_writer()
     subscription = await services.ctx.bus.subscribe(counsellor_channel(user.id), conn.push)
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .connection import CLOSE_SESSION_ENDED
 
 if TYPE_CHECKING:
     from .console import ConsoleConnection
@@ -42,6 +44,14 @@ class Registry:
             del self.consoles[conn.user.id]
             return True
         return False
+
+    def session_ended(self, event: dict[str, Any]) -> None:
+        """Bus handler: close the consoles of a session that ended (or of every session of
+        an account) in this process."""
+        for conns in list(self.consoles.values()):
+            for conn in list(conns):
+                if conn.session == event.get("session") or conn.user.id == event.get("counsellor_id"):
+                    conn.close_soon(CLOSE_SESSION_ENDED, b"session_ended")
 
     def all(self) -> list[VisitorConnection | ConsoleConnection]:
         return [c for cs in self.visitors.values() for c in cs] + [

@@ -13,7 +13,7 @@ from ..domain.schedule import Override
 from ..services.conversations import LineClosed
 from ..services.events import iso
 from ..services.schedule import emergency_resources, validate_override
-from .auth import COOKIE, clear_session_cookie, require_user, set_session_cookie
+from .auth import clear_session_cookie, require_user, session_token, set_session_cookie
 from .errors import ApiError, error_body, read_json, request_lang
 from .keys import SERVICES
 from .openapi import openapi_document
@@ -32,11 +32,15 @@ from .widget import widget_endpoint
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """503 without the database (nothing works); 200 "degraded" without the bus (this
+    process serves its own clients, but events do not reach the other processes)."""
+    ctx = request.app[SERVICES].ctx
+    linked = ctx.bus.linked
     try:
-        await request.app[SERVICES].ctx.store.ping()
+        await ctx.store.ping()
     except Exception:
-        return web.json_response({"status": "unavailable", "database": False}, status=503)
-    return web.json_response({"status": "ok", "database": True})
+        return web.json_response({"status": "unavailable", "database": False, "bus": linked}, status=503)
+    return web.json_response({"status": "ok" if linked else "degraded", "database": True, "bus": linked})
 
 
 @widget_endpoint(refuse=False)  # read by the widget from its host sites
@@ -100,8 +104,8 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    token = request.cookies.get(COOKIE)
-    if token and len(token) <= 256:
+    token = session_token(request)
+    if token:
         await request.app[SERVICES].accounts.logout(token)
     response = web.json_response({"ok": True})
     clear_session_cookie(response)

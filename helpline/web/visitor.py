@@ -67,6 +67,16 @@ class VisitorConnection(Connection):
         else:
             self.push(ev.ended(contact.id, EndReason(contact.end_reason or EndReason.VISITOR)))
 
+    async def catch_up(self) -> None:
+        """Events may have been lost: the messages missed, then where the contact stands."""
+        await self.sync(self.contact_id)
+        contact = await self.services.conversations.get(self.contact_id)
+        if not (contact.state.is_open or self.state.is_open):
+            return  # ended, and the visitor knows
+        if contact.state is ContactState.QUEUED and self.state is not ContactState.QUEUED:
+            self.state, self.last_queue = ContactState.QUEUED, None
+        await self.current_state()
+
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
         if isinstance(frame, VisitorMessage):

@@ -12,7 +12,7 @@ SOURCES = (ROOT / "helpline", ROOT / "telephony")  # the adapter's errors go thr
 RAISED = re.compile(
     r'(?:DomainError|Conflict|NotFound|Forbidden)\(\s*"([a-z_]+)"'
     r'|ApiError\(\s*\d+,\s*"([a-z_]+)"'
-    r'|(?:self\.)?error\(\s*"([a-z_]+)"'
+    r'|(?:\bself\.|(?<![.\w]))error\(\s*"([a-z_]+)"'  # a socket's error event, not log.error
     r'|code = "([a-z_]+)"'
 )
 
