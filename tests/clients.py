@@ -52,9 +52,9 @@ class Server:
         return int(await self.services.accounts.add_counsellor(username, password, **kw))
 
 
-async def start_server(clock: Any = None, **overrides: Any) -> Server:
+async def start_server(clock: Any = None, bus: Any = None, **overrides: Any) -> Server:
     settings = Settings(**{**FAST, **overrides})
-    app = build_app(settings, clock=clock)
+    app = build_app(settings, clock=clock, bus=bus)
     http = TestServer(app, host="127.0.0.1", port=0)
     await http.start_server()
     return Server(http, app)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -35,7 +35,7 @@ from .schemas import (
 )
 from .wrapup import monitoring_event
 
-SESSION_TOUCH_S = 60.0
+SESSION_TOUCH = timedelta(minutes=1)
 
 
 class ConsoleConnection(Connection):
@@ -48,7 +48,7 @@ class ConsoleConnection(Connection):
         super().__init__(ws, services, lang)
         self.user = user
         self.session = session  # the digest of the session this console was opened with
-        self._session_touched = 0.0
+        self._session_touched: datetime | None = None
         self.after: dict[str, int] = {}
         self.monitored: set[str] = set()  # contacts a supervisor follows read-only
 
@@ -137,8 +137,8 @@ class ConsoleConnection(Connection):
 
     async def keep_session(self) -> None:
         """A counsellor at work keeps their session from expiring (stamped once a minute)."""
-        now = asyncio.get_running_loop().time()
-        if now - self._session_touched >= SESSION_TOUCH_S:
+        now = self.services.ctx.clock.now()
+        if self._session_touched is None or now - self._session_touched >= SESSION_TOUCH:
             self._session_touched = now
             await self.services.accounts.touch_session(self.session)
 

@@ -40,8 +40,10 @@ class ServerProcess:
     Every start writes its stdout and stderr to new files in ``directory``; the port and
     the database stay the same across restarts."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, **settings: str) -> None:
+        """``settings``: HELPLINE_* variables by their short name (``redis_url=...``)."""
         self.directory = directory
+        self.settings = {f"HELPLINE_{k.upper()}": v for k, v in settings.items()}
         self.port = free_port()
         self.db_path = directory / "e2e.db"
         self.proc: asyncio.subprocess.Process | None = None
@@ -65,6 +67,7 @@ class ServerProcess:
                 "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
                 "HELPLINE_LOG_LEVEL": "info",
                 "PYTHONUNBUFFERED": "1",  # nothing held in a buffer when the process is killed
+                **self.settings,
             }
         )
         return env
@@ -154,19 +157,22 @@ class ServerProcess:
         self.proc.send_signal(signal.SIGKILL)
         await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
 
-    async def stop(self) -> None:
-        """Stop gracefully (SIGTERM), or kill if it does not stop in time. Idempotent."""
+    async def stop(self) -> int | None:
+        """Stop gracefully (SIGTERM), or kill if it does not stop in time. Idempotent.
+        The exit code; None if it had to be killed."""
         if not self.running:
-            return
+            return self.proc.returncode if self.proc else None
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):  # it may have exited just now
             self.proc.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+            async with asyncio.timeout(STOP_TIMEOUT):
+                return await self.proc.wait()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
             await self.proc.wait()
+            return None
 
     async def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
         """Run `helpline <args>` against the same database; (exit code, stdout, stderr)."""
