@@ -3,16 +3,18 @@
 Every line on standard error is one JSON object. Ours come from structlog with their
 fields. The standard library's loggers (aiohttp, asyncio, alembic, twilio...) go through
 the same JSON rendering with only their logger name, level and message *template*: a
-library puts the client's address, a bad header line or an SQL value in the arguments
-or the exception message, which are never written."""
+library puts the client's address, a bad header line or an SQL value in the arguments,
+which are never written. No exception's message is written either, only its type and
+frames."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import traceback
+import warnings
 from types import TracebackType
-from typing import Any
+from typing import TextIO
 
 import structlog
 from aiohttp import hdrs
@@ -26,24 +28,41 @@ QUIET = ("twilio",)
 
 
 def _foreign(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """A standard library record: its template's first line, and its exception without
-    the message (only the type and where it was raised)."""
+    """A standard library record: its template's first line only."""
     record: logging.LogRecord = event_dict["_record"]
     template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
     event_dict["event"] = template.split("\n", 1)[0]  # asyncio appends the failed task's repr
     event_dict.pop("stack_info", None)
-    exc_info = event_dict.pop("exc_info", None)
-    if isinstance(exc_info, tuple) and exc_info[0] is not None:
-        event_dict["exception"] = exception_outline(exc_info[0], exc_info[2])
     return event_dict
 
 
-def exception_outline(kind: type[BaseException], tb: TracebackType | None) -> dict[str, Any]:
-    """An exception's type and frames (file, line, function): its message is left out,
-    it quotes what failed to parse (header lines, SQL values)."""
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-    frames = [{"file": f.filename, "line": f.lineno, "function": f.name} for f in traceback.extract_tb(tb)]
-    return {"type": name, "frames": frames}
+def _exception(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """``exc_info`` becomes the exception's type and frames (file, line, function). Its
+    message is left out: it quotes what failed (a header line, the values of an SQL
+    statement, a message's text)."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[0] is not None:
+        kind: type[BaseException] = exc_info[0]
+        tb: TracebackType | None = exc_info[2]
+        name = kind.__qualname__
+        frames = traceback.extract_tb(tb)
+        event_dict["exception"] = {
+            "type": name if kind.__module__ == "builtins" else f"{kind.__module__}.{name}",
+            "frames": [{"file": f.filename, "line": f.lineno, "function": f.name} for f in frames],
+        }
+    return event_dict
+
+
+def _warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: TextIO | None = None, line: str | None = None,
+) -> None:
+    """A Python warning: its category and where it was raised, not its text."""
+    get_logger("warnings").warning("python_warning", category=category.__name__, file=filename, line=lineno)
 
 
 def configure(level: str = "info") -> None:
@@ -54,6 +73,7 @@ def configure(level: str = "info") -> None:
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[
                 _foreign,
+                _exception,
                 structlog.stdlib.add_logger_name,
                 structlog.processors.add_log_level,
                 timestamper,
@@ -66,7 +86,7 @@ def configure(level: str = "info") -> None:
         )
     )
     logging.basicConfig(handlers=[handler], level=numeric, force=True)
-    logging.captureWarnings(True)  # Python's warnings too, as JSON lines
+    warnings.showwarning = _warning
     for name in QUIET:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
@@ -74,7 +94,7 @@ def configure(level: str = "info") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             timestamper,
-            structlog.processors.format_exc_info,
+            _exception,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
