@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from . import logs
-from .config import Settings
+from .config import Settings, invalid_settings
 from .domain.counsellor import Role
 from .domain.errors import DomainError
 from .i18n import translate
@@ -43,6 +44,7 @@ def _serve(settings: Settings, banner: str = "") -> None:
     from .store.migrate import upgrade
 
     logs.configure(settings.log_level)
+    app = build_app(settings)  # the channels' settings are checked before anything changes
     if settings.is_sqlite:  # the embedded database upgrades itself
         upgrade(settings.database_url)
 
@@ -56,7 +58,7 @@ def _serve(settings: Settings, banner: str = "") -> None:
               "(Ctrl+C to stop)", flush=True)
 
     web.run_app(
-        build_app(settings), host=settings.host, port=settings.port,
+        app, host=settings.host, port=settings.port,
         access_log_class=logs.RedactedAccessLogger, print=started, shutdown_timeout=5.0,
     )
 
@@ -138,8 +140,9 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
         print(f"{args.role} {args.username!r} added (id {counsellor_id})")
         return 0
 
+    settings = Settings()
     try:
-        return _with_services(Settings(), add)
+        return _with_services(settings, add)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -304,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as e:
         print(f"error: {e.code}: {translate(f'error.{e.code}', 'en')}", file=sys.stderr)
         return 1
+    except ValidationError as e:  # a HELPLINE_* variable the settings refuse
+        for line in invalid_settings(e):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,10 +6,30 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")  # in a variable's name: its value is never shown
+
+
+def invalid_settings(error: ValidationError, prefix: str = "HELPLINE_") -> list[str]:
+    """What is wrong with the environment, one line per bad variable: its name, its value
+    (unless it may hold a secret) and what it accepts. No traceback, no other variable."""
+    lines: dict[str, str] = {}
+    for e in error.errors(include_url=False):
+        why = e["msg"].removeprefix("Value error, ").removeprefix("Input ")
+        if e["type"] == "literal_error":
+            why = f"expected {e['ctx']['expected']}"
+        if not e["loc"]:  # a rule across variables: its message names them
+            lines.setdefault(why, why)
+            continue
+        name = prefix + str(e["loc"][0]).upper()
+        value = e["input"]
+        credentials = isinstance(value, str) and "://" in value and "@" in value  # user:password@host
+        shown = "" if credentials or any(w in name for w in SECRET_WORDS) else f"={value!r}"
+        lines.setdefault(name, f"{name}{shown} is not valid: {why}")
+    return list(lines.values())
 
 
 def check_public_url(value: str) -> str:

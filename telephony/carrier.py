@@ -4,14 +4,10 @@ implementations, Twilio's REST API and a local fake."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
-
-# The SDK's HTTP client logs requests at INFO; nothing of a call goes to logs but ours.
-logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 class CarrierError(Exception):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -117,3 +118,69 @@ def test_schedule_refuses_nonsense(sqlite_url: str) -> None:
     bad_date = run(["schedule", "close", "2026-13-01", "--reason", "x"], sqlite_url)
     assert bad_date.returncode == 2
     assert "dates look like" in bad_date.stderr
+
+
+def run_with(args: list[str], tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`helpline ARGS` with only these HELPLINE_* variables (and an SQLite database of its own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
+    env.update({"HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", **variables})
+    return subprocess.run(
+        HELPLINE + args, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "line"),
+    [
+        ({"HELPLINE_SCHEDULE": "sometimes"},
+         "error: HELPLINE_SCHEDULE='sometimes' is not valid: expected 'hours' or 'always'"),
+        ({"HELPLINE_PORT": "abc"}, "error: HELPLINE_PORT='abc' is not valid: should be a valid integer"),
+        ({"HELPLINE_VISITOR_GRACE_S": "-1"},
+         "error: HELPLINE_VISITOR_GRACE_S='-1' is not valid: should be greater than 0"),
+        ({"HELPLINE_WIDGET_ORIGINS": "https://ok.example,ftp://x"},
+         "error: HELPLINE_WIDGET_ORIGINS='https://ok.example,ftp://x' is not valid: not an origin"),
+        ({"HELPLINE_CARRIER": "bogus"},
+         "error: HELPLINE_CARRIER='bogus' is not valid: expected 'fake' or 'twilio'"),
+    ],
+    ids=["schedule", "port", "grace", "origins", "carrier"],
+)
+def test_serve_with_a_bad_variable_names_it_in_one_line_and_exits_2(
+    tmp_path: Path, variables: dict[str, str], line: str
+) -> None:
+    result = run_with(["serve"], tmp_path, **variables)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(line) and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "h.db").exists()  # refused before anything changed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["db", "upgrade"],
+        ["counsellor", "add", "bob", "--password-stdin"],
+        ["telephony", "simulate", "--caller", "+33612345678"],
+        ["demo"],
+    ],
+    ids=lambda args: "-".join(args[:2]),
+)
+def test_every_command_reports_bad_variables_one_per_line(tmp_path: Path, args: list[str]) -> None:
+    other = "HELPLINE_HOLD_ANNOUNCE_S" if args[0] == "telephony" else "HELPLINE_DEFAULT_MAX_CHATS"
+    bad = {"HELPLINE_PORT": "abc", other: "0"}
+    result = run_with(args, tmp_path, **bad)
+    assert result.returncode == 2, result.stderr
+    assert sorted(line.split("=")[0] for line in result.stderr.splitlines()) == [
+        f"error: {name}" for name in sorted(bad)
+    ], result.stderr
+
+
+def test_a_bad_secret_is_never_echoed(tmp_path: Path) -> None:
+    token, secret = "token-" + "t" * 20, "short-secret"
+    result = run_with(
+        ["telephony", "configure", "--number", "+33100000000"], tmp_path,
+        HELPLINE_CARRIER="twilio", HELPLINE_TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        HELPLINE_TWILIO_AUTH_TOKEN=token, HELPLINE_SECRET_KEY=secret,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: HELPLINE_SECRET_KEY (32 characters or more) is needed to key callers\n"
+    assert token not in result.stderr + result.stdout and secret not in result.stderr + result.stdout
