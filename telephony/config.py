@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Literal
 
+import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +31,9 @@ class TelephonySettings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Keys callers: HMAC-SHA256(secret, number). Required with Twilio."
     )
+    phone_region: str = Field(
+        "FR", description="Where a caller's national number (06 12 34 56 78) is read as from (ISO 3166 code)."
+    )
     hold_audio_url: str | None = Field(None, description="Hold music (mp3/wav URL); silence if unset.")
     hold_announce_s: int = Field(45, ge=1, le=300, description="Place and wait are told this often.")
     keypad_timeout_s: int = Field(5, ge=1, le=30, description="Time to press 1, 2 or 3.")
@@ -41,6 +45,14 @@ class TelephonySettings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str) -> str:
         return check_public_url(value)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"HELPLINE_PHONE_REGION: {value!r} is not a region with phone numbers (e.g. FR)")
+        return region
 
     @model_validator(mode="after")
     def _carrier(self) -> TelephonySettings:

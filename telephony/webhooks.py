@@ -15,7 +15,7 @@ from helpline.domain.contact import ContactState
 from helpline.domain.profile import VisitorRole
 from helpline.logs import get_logger
 from helpline.services import Services
-from helpline.services.calls import Admission
+from helpline.services.calls import LONGEST_CALL_S, Admission
 from helpline.web.errors import ApiError
 from helpline.web.keys import SERVICES
 
@@ -61,8 +61,18 @@ class Call:
         value = self.params.get(name, "")
         return value if isinstance(value, str) else ""
 
+    def seconds(self, name: str) -> int:
+        """A duration the carrier reports: ASCII digits, else 0; never more than the
+        longest call (a status callback is never refused: refusing it would leave the
+        call queued)."""
+        value = self.param(name)
+        if not (value.isascii() and value.isdigit()):
+            return 0
+        digits = value.lstrip("0")
+        return int(digits or "0") if len(digits) <= len(str(LONGEST_CALL_S)) else LONGEST_CALL_S
+
     def caller_key(self) -> str | None:
-        return caller_key(self.settings.caller_secret(), self.param("From"))
+        return caller_key(self.settings.caller_secret(), self.param("From"), self.settings.phone_region)
 
     def url(self, step: str, lang: str | None = None) -> str:
         return url(self.settings, step, lang or self.lang)
@@ -102,6 +112,8 @@ def refused(call: Call, admission: Admission) -> str:
 @twiml
 async def incoming(call: Call) -> str:
     """A call rings: blocked, closed, or welcome and the keypad menu."""
+    if await call.services.calls.is_over(call.sid):  # a replayed request for an ended call
+        return call.voice.ending("goodbye")
     admission = await call.services.calls.admit(call.caller_key())
     if not admission.open:
         return refused(call, admission)
@@ -124,7 +136,8 @@ async def choice(call: Call) -> str:
     profile: dict[str, Any] = {"language": call.lang}
     if digits in KEYPAD:
         profile["role"] = KEYPAD[digits].value
-    await call.services.calls.enqueue(call.sid, key, profile)
+    if await call.services.calls.enqueue(call.sid, key, profile) is None:  # it ended meanwhile
+        return call.voice.ending("goodbye")
     return call.voice.queued(call.url("wait"))
 
 
@@ -158,8 +171,7 @@ async def dialed(call: Call) -> str:
     if outcome in NOT_ANSWERED:
         await call.services.calls.not_answered(contact.id, outcome)
         return call.voice.not_answered(call.url("wait"))
-    duration = call.param("DialCallDuration")
-    await call.services.calls.talked(contact.id, int(duration) if duration.isdigit() else 0)
+    await call.services.calls.talked(contact.id, call.seconds("DialCallDuration"))
     if call.param("CallStatus") not in CALL_OVER:  # the counsellor hung up; the caller is still there
         await call.services.calls.counsellor_left(contact.id)
     return call.voice.ending("goodbye")
@@ -170,8 +182,7 @@ async def status(request: web.Request) -> web.Response:
     who was talking ended the call. Repeated or late callbacks change nothing."""
     call = Call(request, await checked_params(request))
     if call.param("CallStatus") in CALL_OVER:
-        duration = call.param("CallDuration")
-        await call.services.calls.ended(call.sid, int(duration) if duration.isdigit() else 0)
+        await call.services.calls.ended(call.sid, call.seconds("CallDuration"))
     return web.Response(status=204)
 
 

@@ -9,6 +9,7 @@ the carrier reports what a call did. Callers are known only by their caller key
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,18 @@ from .schedule import Schedules
 log = get_logger("calls")
 REPEAT_WINDOW = timedelta(days=30)
 MAX_BLOCK = timedelta(days=90)
+CALL_MEMORY = timedelta(days=1)  # how long a call's end is remembered (by a hash of its id)
+LONGEST_CALL_S = 24 * 3600  # durations reported by the carrier are bounded by this
+
+
+def seen_as(carrier_ref: str) -> str:
+    """How the store remembers a call once it is over: a SHA-256 of the carrier's id (the
+    id itself leads to the caller's number at the carrier)."""
+    return hashlib.sha256(carrier_ref.encode()).hexdigest()
+
+
+def bounded(seconds: int) -> int:
+    return min(max(0, seconds), LONGEST_CALL_S)
 
 
 class CallControl(Protocol):
@@ -102,11 +115,15 @@ class Calls:
 
     async def enqueue(
         self, carrier_ref: str, caller_key: str | None, profile: dict[str, Any]
-    ) -> ContactRecord:
+    ) -> ContactRecord | None:
         """The caller joins the queue as a voice contact. Asking twice for the same call
-        (a carrier retry) gives the same contact."""
+        (a carrier retry) gives the same contact; asking for a call that is over (a late or
+        replayed request) gives None."""
         now = self.ctx.clock.now()
         async with self.ctx.store.transaction() as tx:
+            if not await tx.calls_seen.live(seen_as(carrier_ref), now + CALL_MEMORY):
+                log.info("call_already_over")
+                return None
             existing = await tx.contacts.by_carrier_ref(carrier_ref)
             if existing is not None:
                 return existing
@@ -126,6 +143,11 @@ class Calls:
     async def find(self, carrier_ref: str) -> ContactRecord | None:
         async with self.ctx.store.reading() as tx:
             return await tx.contacts.by_carrier_ref(carrier_ref)
+
+    async def is_over(self, carrier_ref: str) -> bool:
+        """The carrier said this call ended (within the last day)."""
+        async with self.ctx.store.reading() as tx:
+            return await tx.calls_seen.ended(seen_as(carrier_ref))
 
     # --- waiting -------------------------------------------------------------------------
 
@@ -185,7 +207,7 @@ class Calls:
     async def talked(self, contact_id: str, talk_s: int) -> None:
         """One answered leg of the call lasted ``talk_s`` seconds."""
         async with self.ctx.store.transaction() as tx:
-            await tx.contacts.add_talk(contact_id, max(0, talk_s))
+            await tx.contacts.add_talk(contact_id, bounded(talk_s))
 
     async def counsellor_left(self, contact_id: str) -> None:
         """The counsellor's side hung up: the conversation is over."""
@@ -197,9 +219,13 @@ class Calls:
 
     async def ended(self, carrier_ref: str, call_s: int) -> None:
         """The carrier says the call is over. A caller who was waiting abandoned; one who
-        was talking ended it. Saying it twice, or late, changes nothing."""
+        was talking ended it. The call stays over: saying it twice, or late, changes nothing,
+        and a request for it that arrives after (or at the same time) queues nothing."""
         now = self.ctx.clock.now()
         async with self.ctx.store.transaction() as tx:
+            # First, so that an enqueue of this call running now either finished before
+            # (its contact is found below) or will find the call over.
+            await tx.calls_seen.end(seen_as(carrier_ref), now + CALL_MEMORY)
             contact = await tx.contacts.by_carrier_ref(carrier_ref)
             if contact is None:
                 return
@@ -208,7 +234,8 @@ class Calls:
             talk_s = contact.talk_s
             if talk_s is None and contact.assigned_at is not None:  # hung up without a Dial report
                 talk_s = round(((contact.ended_at or now) - contact.assigned_at).total_seconds())
-            await tx.contacts.call_over(contact.id, max(0, call_s - (talk_s or 0)), talk_s or 0)
+            talk_s = bounded(talk_s or 0)
+            await tx.contacts.call_over(contact.id, bounded(call_s - talk_s), talk_s)
         await self._ended(closed)
 
     async def _ended(self, closed: ContactRecord | None) -> None:

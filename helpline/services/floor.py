@@ -350,7 +350,8 @@ class Floor:
 
     async def sweep(self) -> None:
         """End contacts whose visitor is gone past grace; put back the contacts of
-        counsellors whose console is gone past grace; forget idle sessions."""
+        counsellors whose console is gone past grace; forget idle sessions, expired caller
+        blocks and the calls ended a day ago."""
         now = self.ctx.clock.now()
         settings = self.ctx.settings
         changed = False
@@ -387,6 +388,7 @@ class Floor:
         async with self.ctx.store.transaction() as tx:
             expired_sessions = await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
             await tx.callers.purge(now)
+            await tx.calls_seen.purge(now)
         for session in expired_sessions:
             await self.ctx.bus.publish(SESSIONS, events.session_ended(session=session))
         if changed:

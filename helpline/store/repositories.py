@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Table, and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
@@ -15,7 +16,7 @@ from ..domain.messages import Sender
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
 from .records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
-from .tables import CallerBlock, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
+from .tables import CallerBlock, CallSeen, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
 _NO_OFFER: dict[str, Any] = {"offered_to": None, "offer_expires_at": None, "offer_skill": None}
@@ -798,3 +799,44 @@ class CallerRepo:
 
     async def purge(self, now: datetime) -> None:
         await self.conn.execute(delete(CallerBlock).where(CallerBlock.until <= now))
+
+
+class CallsSeenRepo:
+    """The calls the carrier told us about, by the hash of their id: live or over.
+
+    Both writes are one upsert on the call's row, so a call's first request and its end
+    wait for each other (PostgreSQL: the row lock; SQLite: one writer at a time): whatever
+    the order they commit in, the one that comes second sees what the first did."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    def _upsert(self, ref_hash: str, ended: bool, forget_at: datetime) -> Any:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        return dialect.insert(CallSeen).values(ref_hash=ref_hash, ended=ended, forget_at=forget_at)
+
+    async def live(self, ref_hash: str, forget_at: datetime) -> bool:
+        """Note the call as live unless it is over, and lock its row till commit. True if
+        it is not over."""
+        stmt = self._upsert(ref_hash, False, forget_at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[CallSeen.ref_hash], set_={"ended": CallSeen.ended}  # as it is
+        ).returning(CallSeen.ended)
+        return not (await self.conn.execute(stmt)).scalar_one()
+
+    async def end(self, ref_hash: str, forget_at: datetime) -> None:
+        """The call is over, from now on, whether we had heard of it or not."""
+        stmt = self._upsert(ref_hash, True, forget_at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[CallSeen.ref_hash], set_={"ended": True, "forget_at": stmt.excluded.forget_at}
+        )
+        await self.conn.execute(stmt)
+
+    async def ended(self, ref_hash: str) -> bool:
+        row = (await self.conn.execute(
+            select(CallSeen.ended).where(CallSeen.ref_hash == ref_hash)
+        )).first()
+        return bool(row and row.ended)
+
+    async def purge(self, now: datetime) -> None:
+        await self.conn.execute(delete(CallSeen).where(CallSeen.forget_at <= now))

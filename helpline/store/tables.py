@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -181,6 +182,18 @@ class CallerBlock(Base):
     reason: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class CallSeen(Base):
+    """A call the carrier told us about, known by the SHA-256 of its call id (never the id
+    itself), and whether it is over. Kept a day, so that a late or replayed webhook never
+    brings an ended call back."""
+
+    __tablename__ = "calls_seen"
+
+    ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ended: Mapped[bool] = mapped_column(Boolean)
+    forget_at: Mapped[datetime]
 
 
 class Survey(Base):

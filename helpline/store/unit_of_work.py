@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from .repositories import (
     CallerRepo,
+    CallsSeenRepo,
     ContactRepo,
     CounsellorRepo,
     MessageRepo,
@@ -39,6 +40,7 @@ class Tx:
         self.surveys = SurveyRepo(conn)
         self.wrapups = WrapupRepo(conn)
         self.callers = CallerRepo(conn)
+        self.calls_seen = CallsSeenRepo(conn)
 
 
 def make_engine(url: str) -> AsyncEngine:

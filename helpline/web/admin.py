@@ -8,16 +8,16 @@ from aiohttp import web
 from ..domain.counsellor import Role
 from ..services import staff
 from .auth import require_user
-from .errors import ApiError, read_json
+from .errors import ApiError, read_json, whole_number
 from .keys import SERVICES
 from .schemas import AccountChange, AccountIn, CannedIn, PasswordIn
 
 
 def _id(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 12:
+    number = whole_number(request.match_info[name])
+    if number is None:
         raise ApiError(404, "not_found")
-    return int(raw)
+    return number
 
 
 async def list_accounts(request: web.Request) -> web.Response:

@@ -27,6 +27,14 @@ def request_lang(request: web.Request) -> str:
     return negotiate(request.query.get("lang") or request.headers.get("Accept-Language"))
 
 
+def whole_number(raw: str, max_digits: int = 12) -> int | None:
+    """A number from a URL: ASCII digits only (``str.isdigit`` alone lets "²" through,
+    which ``int`` refuses), at most ``max_digits`` of them; else None."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= max_digits:
+        return int(raw)
+    return None
+
+
 def error_body(code: str, lang: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": translate(f"error.{code}", lang), **extra}}
 

@@ -14,7 +14,7 @@ from ..services.conversations import LineClosed
 from ..services.events import iso
 from ..services.schedule import emergency_resources, validate_override
 from .auth import clear_session_cookie, require_user, session_token, set_session_cookie
-from .errors import ApiError, error_body, read_json, request_lang
+from .errors import ApiError, error_body, read_json, request_lang, whole_number
 from .keys import SERVICES
 from .openapi import openapi_document
 from .schemas import (
@@ -69,11 +69,11 @@ async def create_contact(request: web.Request) -> web.Response:
 
 
 def _after_seq(request: web.Request) -> int:
-    raw = request.query.get("after_seq", "0")
-    if not raw.isdigit() or len(raw) > 12:
+    after_seq = whole_number(request.query.get("after_seq", "0"))
+    if after_seq is None:
         problem = [{"field": "after_seq", "problem": "int_parsing"}]
         raise ApiError(422, "invalid_request", details=problem)
-    return int(raw)
+    return after_seq
 
 
 async def transcript(request: web.Request) -> web.Response:
@@ -149,9 +149,9 @@ async def add_schedule_exception(request: web.Request) -> web.Response:
 
 async def remove_schedule_exception(request: web.Request) -> web.Response:
     await require_user(request, Role.ADMIN)
-    raw = request.match_info["exception_id"]
+    exception_id = whole_number(request.match_info["exception_id"])
     schedules = request.app[SERVICES].schedules
-    if not raw.isdigit() or len(raw) > 12 or not await schedules.remove_override(int(raw)):
+    if exception_id is None or not await schedules.remove_override(exception_id):
         raise ApiError(404, "not_found")
     return web.Response(status=204)
 

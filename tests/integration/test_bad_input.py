@@ -172,3 +172,24 @@ async def test_the_console_socket_needs_a_session(server: Server) -> None:
         with pytest.raises(aiohttp.WSServerHandshakeError) as raised:
             await http.ws_connect(f"{server.ws_url}/api/v1/console/ws", headers=headers)
         assert raised.value.status == 401
+
+
+async def test_a_number_in_an_address_is_plain_digits_or_refused_never_a_500(
+    server: Server, clients: Clients
+) -> None:
+    from helpline.domain.counsellor import Role
+
+    await server.add_counsellor("root", role=Role.ADMIN)
+    root = clients.counsellor("root")
+    await root.login()
+    superscript_two = "%C2%B2"  # "²" passes str.isdigit() but is no number for int()
+    for method, path in (
+        ("DELETE", f"/api/v1/admin/canned/{superscript_two}"),
+        ("PATCH", f"/api/v1/admin/counsellors/{superscript_two}"),
+        ("DELETE", f"/api/v1/admin/schedule/exceptions/{superscript_two}"),
+    ):
+        async with root.http.request(method, server.url + path, json={}) as r:
+            assert (r.status, (await r.json())["error"]["code"]) == (404, "not_found"), path
+    url = f"{server.url}/api/v1/contacts/{'0' * 32}/messages?after_seq={superscript_two}"
+    async with root.http.get(url) as r:
+        assert (r.status, (await r.json())["error"]["code"]) == (422, "invalid_request")

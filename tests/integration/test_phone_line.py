@@ -3,12 +3,14 @@ as chats and through to counsellors; callers are known only by a keyed hash."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import func, select
 
 from helpline.domain.contact import ContactState
 from tests.clients import Server
@@ -53,6 +55,18 @@ async def contact_of(server: Server, sid: str) -> Any:
 
 async def stored(server: Server, contact_id: str) -> Any:
     return await server.services.conversations.get(contact_id)
+
+
+async def open_calls(server: Server) -> dict[str, int]:
+    """How many calls are queued and assigned, as the database has them."""
+    from helpline.store.tables import Contact
+
+    async with server.services.ctx.store.reading() as tx:
+        rows = await tx.conn.execute(
+            select(Contact.state, func.count()).where(Contact.channel == "voice").group_by(Contact.state)
+        )
+        counts = {row[0]: row[1] for row in rows}
+    return {state: counts.get(state, 0) for state in ("queued", "assigned")}
 
 
 # --- what a caller hears -----------------------------------------------------------------
@@ -357,6 +371,119 @@ async def test_a_carrier_retry_of_the_same_call_does_not_queue_it_twice(
     assert len(await server.services.floor.queue_list()) == 1
 
 
+# --- an ended call stays ended, whatever arrives after ---------------------------------------
+
+NOBODY = {"queued": 0, "assigned": 0}
+
+
+async def test_a_replayed_choice_never_requeues_an_ended_call(
+    server: Server, twilio: Twilio, clients_of: ClientsOf
+) -> None:
+    sid = await twilio.queued_call()
+    assert len(await server.services.floor.queue_list()) == 1
+    assert (await twilio.hang_up(sid)).status == 204
+    assert await server.services.floor.queue_list() == []
+    again = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
+    assert again.verbs() == ["Say", "Hangup"] and "Merci de votre appel" in again.said()[0]
+    assert await server.services.floor.queue_list() == []
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    alice = await clients_of(server).online("alice")
+    await server.services.floor.dispatch()
+    assert await open_calls(server) == NOBODY
+    assert not [e for e in alice.events if e["type"] == "assigned"]
+
+
+async def test_a_hang_up_reported_before_the_keypad_answer_leaves_nothing_queued(
+    server: Server, twilio: Twilio
+) -> None:
+    sid = new_sid()
+    welcome = await twilio.step("/telephony/voice/incoming", sid, CallStatus="ringing")
+    assert welcome.first("Gather") is not None
+    assert (await twilio.hang_up(sid, duration=4)).status == 204  # overtakes the keypad answer
+    late = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
+    assert late.verbs() == ["Say", "Hangup"]
+    assert await contact_of(server, sid) is None
+    assert await open_calls(server) == NOBODY
+
+
+async def test_a_replayed_incoming_for_an_ended_call_says_goodbye(server: Server, twilio: Twilio) -> None:
+    sid = await twilio.queued_call()
+    await twilio.hang_up(sid)
+    again = await twilio.step("/telephony/voice/incoming", sid, CallStatus="ringing")
+    assert again.verbs() == ["Say", "Hangup"] and "Merci de votre appel" in again.said()[0]
+    assert await open_calls(server) == NOBODY
+
+
+async def test_callers_who_press_1_and_hang_up_at_once_are_neither_queued_nor_assigned(
+    server: Server, twilio: Twilio, clients_of: ClientsOf
+) -> None:
+    await server.add_counsellor("alice", voice_endpoint="client:alice")
+    await clients_of(server).online("alice")
+    sids = [new_sid() for _ in range(30)]
+    for sid in sids:
+        await twilio.step("/telephony/voice/incoming", sid, CallStatus="ringing")
+    answers = await asyncio.gather(*(
+        request
+        for sid in sids
+        for request in (
+            twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1"),
+            twilio.hang_up(sid, duration=6),
+        )
+    ))
+    assert {a.status for a in answers} <= {200, 204}
+    await server.services.floor.dispatch()
+    assert await open_calls(server) == NOBODY
+    assert await server.services.floor.queue_list() == []
+
+
+@pytest.mark.parametrize("duration", ["9" * 30, "2147483648", "²", "-5", "1" * 5000, "12e3"])
+async def test_odd_call_durations_still_end_the_call_with_sane_times(
+    server: Server, twilio: Twilio, clients_of: ClientsOf, duration: str
+) -> None:
+    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    waiting = await twilio.queued_call(number="+33699999999")  # alice is busy: it waits
+    waiting_id = (await contact_of(server, waiting)).id
+    dialed = await twilio.step(
+        "/telephony/voice/dialed?lang=fr", sid,
+        DialCallStatus="completed", DialCallDuration=duration, CallStatus="completed",
+    )
+    assert dialed.status == 200, dialed.body
+    assert (await twilio.step(
+        "/telephony/voice/status", sid, CallStatus="completed", CallDuration=duration
+    )).status == 204
+    assert (await twilio.step(
+        "/telephony/voice/status", waiting, CallStatus="completed", CallDuration=duration
+    )).status == 204
+    await alice.expect("ended", contact_id=contact["contact_id"])
+    assert await open_calls(server) == NOBODY
+    for contact_id in (contact["contact_id"], waiting_id):
+        ended = await stored(server, contact_id)
+        assert not ended.state.is_open
+        assert 0 <= ended.wait_s <= 86400 and 0 <= ended.talk_s <= 86400, (ended.wait_s, ended.talk_s)
+
+
+async def test_an_ended_call_is_remembered_for_a_day_then_forgotten(make_server: Any) -> None:
+    from helpline.store.tables import CallSeen
+
+    clock = FrozenClock("2026-11-28T10:00")
+    server = await make_server(clock=clock)
+    twilio = Twilio(server.url)
+    try:
+        sid = await twilio.queued_call()
+        await twilio.hang_up(sid)
+        clock.set("2026-11-29T09:00")
+        await server.services.floor.sweep()
+        late = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
+        assert late.verbs() == ["Say", "Hangup"]  # still remembered after 23 hours
+        clock.set("2026-11-29T10:01")
+        await server.services.floor.sweep()
+    finally:
+        await twilio.close()
+    async with server.services.ctx.store.reading() as tx:
+        assert (await tx.conn.execute(select(func.count()).select_from(CallSeen))).scalar_one() == 0
+    assert await open_calls(server) == NOBODY
+
+
 # --- callers: repeat counts, blocks ----------------------------------------------------------
 
 
@@ -409,6 +536,27 @@ async def test_a_supervisor_blocks_a_caller_who_then_hears_a_short_message_and_n
         f"{server.url}/api/v1/contacts/{hidden.id}/caller-block", json={"hours": 1, "reason": "x"}
     ) as r:
         assert r.status == 409 and (await r.json())["error"]["code"] == "no_caller_number"
+
+
+async def test_a_block_applies_to_the_caller_whatever_form_their_number_arrives_in(
+    server: Server,
+    twilio: Twilio,
+    clients_of: ClientsOf,
+) -> None:
+    await server.add_counsellor("sam", role=_role("supervisor"))
+    sam = clients_of(server).counsellor("sam")
+    await sam.login()
+    first = await contact_of(server, await twilio.queued_call(number="+33612345678"))
+    async with sam.http.post(
+        f"{server.url}/api/v1/contacts/{first.id}/caller-block", json={"hours": 24, "reason": "menaces"}
+    ) as r:
+        assert r.status == 201, await r.text()
+    blocked = ["Cette ligne ne peut pas prendre votre appel pour le moment. Au revoir."]
+    for number in ("0612345678", "06 12 34 56 78", "0033612345678", "+33 (0)6 12 34 56 78"):
+        answer = await twilio.step("/telephony/voice/incoming", new_sid(), number=number)
+        assert answer.said() == blocked, number
+    other = await twilio.step("/telephony/voice/incoming", new_sid(), number="0677777777")
+    assert other.first("Gather") is not None
 
 
 def _role(name: str) -> Any:

@@ -7,6 +7,9 @@ import ast
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from helpline.domain.waiting import Standing
 from telephony.callers import caller_key, normalise
 from telephony.config import TelephonySettings
@@ -18,22 +21,41 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_one_number_written_any_way_gives_one_caller_key() -> None:
     keys = {
-        caller_key(SECRET, n)
-        for n in ("+33612345678", "+33 6 12 34 56 78", "0033612345678", "+33.6.12.34.56.78")
+        caller_key(SECRET, n, "FR")
+        for n in (
+            "+33612345678", "+33 6 12 34 56 78", "0033612345678", "+33.6.12.34.56.78",
+            "0612345678", "06 12 34 56 78", "06.12.34.56.78", "+33 (0)6 12 34 56 78",
+        )
     }
     assert len(keys) == 1
     [key] = keys
     assert key is not None and len(key) == 64 and "612345678" not in key
 
 
+def test_a_national_number_is_read_in_the_configured_region() -> None:
+    assert normalise("0612345678", "FR") == "+33612345678"
+    assert normalise("020 7946 0958", "GB") == "+442079460958"
+    assert normalise("+33 6 12 34 56 78", "GB") == "+33612345678"  # an international one stays itself
+    assert caller_key(SECRET, "0612345678", "FR") != caller_key(SECRET, "0612345678", "BE")
+
+
 def test_the_key_depends_on_the_secret_so_a_leaked_table_cannot_be_checked_against_numbers() -> None:
-    assert caller_key(SECRET, "+33612345678") != caller_key(b"other" * 8, "+33612345678")
+    assert caller_key(SECRET, "+33612345678", "FR") != caller_key(b"other" * 8, "+33612345678", "FR")
 
 
 def test_hidden_or_odd_numbers_have_no_key() -> None:
-    for hidden in ("anonymous", "Restricted", "", "+266696687", "0612345678", "client:alice", "+0123"):
-        assert caller_key(SECRET, hidden) is None, hidden
-    assert normalise("+33 6 12 34 56 78") == "+33612345678"
+    for hidden in (
+        "anonymous", "Restricted", "private", "", "+266696687", "+86282452253", "+7378742833",
+        "client:alice", "sip:alice@example.org", "+0123", "123", "1" * 300,
+    ):
+        assert caller_key(SECRET, hidden, "FR") is None, hidden
+
+
+def test_the_phone_region_must_be_one_with_phone_numbers() -> None:
+    assert TelephonySettings().phone_region == "FR"
+    assert TelephonySettings(phone_region="be").phone_region == "BE"
+    with pytest.raises(ValidationError, match="HELPLINE_PHONE_REGION"):
+        TelephonySettings(phone_region="XX")
 
 
 def test_short_service_numbers_are_spoken_in_pairs() -> None:
