@@ -30,7 +30,7 @@ from .base import Bus, Event
 
 PREFIX = "helpline:"
 CONTROL = PREFIX + "bus:control"  # always subscribed: resync requests between processes
-RETRY_MIN_S, RETRY_MAX_S = 0.1, 1.0  # reconnect backoff: back within a second of Redis
+RETRY_MIN_S, RETRY_MAX_S = 0.1, 0.5  # reconnect backoff: back within half a second of Redis
 OUTGOING_LIMIT = 100_000
 SEND_BATCH = 256
 FLUSH_ON_CLOSE_S = 2.0
