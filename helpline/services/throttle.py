@@ -52,6 +52,10 @@ class LoginThrottle:
         self._checking: set[str] = set()
         self._key = secrets.token_bytes(32)
 
+    def __len__(self) -> int:
+        """How many clients are remembered."""
+        return len(self._failures)
+
     def _username(self, username: str) -> bytes:
         return hashlib.blake2b(username.strip().casefold().encode(), key=self._key, digest_size=16).digest()
 

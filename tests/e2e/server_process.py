@@ -47,6 +47,7 @@ class ServerProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self.log_files: list[Path] = []
+        self.settings: dict[str, str] = {}  # HELPLINE_* variables a test adds
 
     @property
     def url(self) -> str:
@@ -65,6 +66,7 @@ class ServerProcess:
                 "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
                 "HELPLINE_LOG_LEVEL": "info",
                 "PYTHONUNBUFFERED": "1",  # nothing held in a buffer when the process is killed
+                **self.settings,
             }
         )
         return env
