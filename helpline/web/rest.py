@@ -93,8 +93,7 @@ async def login(request: web.Request) -> web.Response:
     """Throttled per client (see ``helpline.services.throttle``)."""
     body = Login.model_validate(await read_json(request))
     services, throttle, client = request.app[SERVICES], request.app[LOGIN_THROTTLE], client_key(request)
-    now = services.ctx.clock.now()
-    refused = throttle.admit(client, body.username, now)
+    refused = throttle.admit(client, body.username, services.ctx.clock.now())
     if refused is not None:
         raise ApiError(429, refused.code, retry_after_s=refused.retry_after_s)
     result = succeeded = None
@@ -102,7 +101,7 @@ async def login(request: web.Request) -> web.Response:
         result = await services.accounts.login(body.username, body.password)
         succeeded = result is not None
     finally:
-        throttle.finish(client, body.username, now, succeeded)
+        throttle.finish(client, body.username, services.ctx.clock.now(), succeeded)
     if result is None:
         raise ApiError(401, "invalid_credentials")
     user, token = result
