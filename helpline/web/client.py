@@ -30,8 +30,13 @@ Networks = Sequence[IPv4Network | IPv6Network]
 
 
 def _parse(text: str) -> Address | None:
+    text = text.strip()
+    if text.startswith("["):  # [2001:db8::1]:443
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # 203.0.113.5:443 (some proxies add the port)
+        text = text.partition(":")[0]
     try:
-        address = ip_address(text.strip())
+        address = ip_address(text)
     except ValueError:
         return None
     if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:

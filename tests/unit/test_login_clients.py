@@ -28,6 +28,8 @@ def test_through_trusted_proxies_the_client_is_the_right_most_address_not_a_prox
     assert client_address("127.0.0.1", ["10.9.9.9, 10.2.3.4"], PROXIES) == "10.9.9.9"  # all ours
     assert client_address("127.0.0.1", [], PROXIES) == "127.0.0.1"  # the proxy's own request
     assert client_address("127.0.0.1", ["198.51.100.1, unknown"], PROXIES) == "unknown"  # as passed on
+    assert client_address("127.0.0.1", ["203.0.113.5:4711"], PROXIES) == "203.0.113.5"  # ports go
+    assert client_address("127.0.0.1", ["[2001:db8::1]:4711"], PROXIES) == "2001:db8::/64"
 
 
 def test_an_ipv6_client_is_its_64_network_and_a_mapped_ipv4_one_its_ipv4_address() -> None:
