@@ -15,10 +15,11 @@ from .logs import get_logger
 from .plugins import channels
 from .services import Services
 from .services.schedule import load_config
+from .services.throttle import LoginThrottle
 from .store import Store
 from .tasks import Periodic
 from .web.errors import error_middleware
-from .web.keys import REGISTRY, SERVICES, SETTINGS
+from .web.keys import LOGIN_THROTTLE, REGISTRY, SERVICES, SETTINGS
 from .web.registry import Registry
 from .web.routes import setup_routes
 
@@ -32,6 +33,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REGISTRY] = Registry()
+    app[LOGIN_THROTTLE] = LoginThrottle()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         store = Store(settings.database_url)

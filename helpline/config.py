@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -87,6 +88,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Sites allowed to embed the chat widget (comma-separated origins)."
     )
     quick_exit_url: str = Field("https://meteofrance.com/", description="Where the quick exit goes.")
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For is believed (addresses or networks).",
+    )
 
     @field_validator("widget_origins", mode="before")
     @classmethod
@@ -99,6 +104,16 @@ class Settings(BaseSettings):
             if o != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
                 raise ValueError(f"not an origin (scheme://host[:port]): {o!r}")
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        """``10.0.0.5, 192.168.0.0/24, fd00::/8``: an address is a network of one."""
+        items = value.split(",") if isinstance(value, str) else value
+        try:
+            return [ip_network(str(p).strip()) for p in items if str(p).strip()]
+        except ValueError as e:
+            raise ValueError(f"not an address or network: {e}") from None
 
     @field_validator("quick_exit_url")
     @classmethod

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from helpline.app import build_app
 from helpline.config import Settings
+from helpline.logs import RedactedAccessLogger
 from helpline.web.keys import SERVICES
 
 TIMEOUT = 10.0
@@ -55,7 +56,7 @@ class Server:
 async def start_server(clock: Any = None, bus: Any = None, **overrides: Any) -> Server:
     settings = Settings(**{**FAST, **overrides})
     app = build_app(settings, clock=clock, bus=bus)
-    http = TestServer(app, host="127.0.0.1", port=0)
+    http = TestServer(app, host="127.0.0.1", port=0, access_log_class=RedactedAccessLogger)
     await http.start_server()
     return Server(http, app)
 

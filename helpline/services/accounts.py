@@ -19,9 +19,10 @@ from . import events
 from .context import Context
 
 _hasher = PasswordHasher()
-# Each check takes ~64 MiB and a core for a moment: a burst of logins (or of
-# guesses) waits its turn instead of exhausting memory.
-_checks = asyncio.Semaphore(2)
+# Each hash or check takes ~64 MiB and a core for a moment: at most this many at once
+# (per server process), so a burst of logins waits its turn instead of exhausting
+# memory. The login throttle lets each client hold at most one of them.
+HASHING_SLOTS = 2
 # Verified when the username is unknown, so a wrong username costs the same time.
 _DUMMY_HASH = _hasher.hash("not a password")
 
@@ -49,6 +50,11 @@ def _verify(password_hash: str, password: str) -> bool:
 class Accounts:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.hashing = asyncio.Semaphore(HASHING_SLOTS)
+
+    async def hashed(self, password: str) -> str:
+        async with self.hashing:
+            return await asyncio.to_thread(hash_password, password)
 
     async def add_counsellor(
         self, username: str, password: str, *, display_name: str | None = None,
@@ -69,8 +75,7 @@ class Accounts:
         skills = list(known if skills is None else skills)  # by default, every skill
         if not skills or set(skills) - set(known):
             raise DomainError("unknown_skill")
-        async with _checks:
-            password_hash = await asyncio.to_thread(hash_password, password)
+        password_hash = await self.hashed(password)
         async with self.ctx.store.transaction() as tx:
             if await tx.counsellors.by_username(username) is not None:
                 raise Conflict("username_taken")
@@ -84,7 +89,7 @@ class Accounts:
         """A new session token for the right password, else None."""
         async with self.ctx.store.reading() as tx:
             user = await tx.counsellors.by_username(username)
-        async with _checks:
+        async with self.hashing:
             good = await asyncio.to_thread(_verify, user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not good or user.disabled:
             return None

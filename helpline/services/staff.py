@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,6 @@ from ..domain.errors import DomainError, NotFound
 from ..logs import get_logger
 from ..store.records import CounsellorRecord
 from ..store.repositories import CannedRepo, StaffRepo
-from .accounts import _checks, hash_password
 from .context import Services
 
 log = get_logger("staff")
@@ -95,8 +93,7 @@ async def reset_password(services: Services, by: CounsellorRecord, counsellor_id
     """A new password; every session of the account ends."""
     if len(password) < MIN_PASSWORD:
         raise DomainError("password_too_short")
-    async with _checks:
-        password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await services.accounts.hashed(password)
     async with services.ctx.store.transaction() as tx:
         if await tx.counsellors.get(counsellor_id) is None:
             raise NotFound("unknown_counsellor")

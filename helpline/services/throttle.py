@@ -1,49 +1,111 @@
-"""Login throttling: after 5 failed logins for a username within 15 minutes, further
-attempts for it are refused until the oldest failure leaves the window.
+"""Login throttling, per client (see ``helpline.web.client``), so that nobody can lock
+others out and one place cannot slow everyone down:
 
-Counted in memory, per server process (several processes each allow 5): nothing about
-failed attempts is written to the database."""
+- 5 failed logins for one username from one client within 15 minutes: that client may
+  not try that username again until the oldest of them is 15 minutes old. The same
+  username still gets in from anywhere else, so a stranger cannot lock an account.
+- 20 failed logins from one client within 15 minutes, whatever the usernames (guessing
+  across accounts): that client may not log in at all until the oldest is 15 minutes old.
+- One password check at a time per client: a second login from a client whose first
+  is still being checked is refused at once (``retry_after_s`` 1), without hashing. One
+  client therefore holds at most one of the process's password-hashing slots, and a
+  flood from one place does not delay logins from elsewhere.
+
+A success forgets that client's failures for that username (not those for others).
+Counted in memory, per server process (several processes each allow as much); nothing
+about failed attempts is written anywhere. A client is forgotten once its last failure
+is 15 minutes old, and at most 10,000 clients are remembered (beyond, the least recently
+failing are forgotten first), so a flood of addresses cannot grow memory without bound.
+Usernames are kept only as keyed hashes too: a password typed in the username field is
+never held."""
 
 from __future__ import annotations
 
-from collections import deque
+import hashlib
+import math
+import secrets
+from collections import OrderedDict, deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-MAX_FAILURES = 5
+MAX_PER_USERNAME = 5
+MAX_PER_CLIENT = 20
 WINDOW = timedelta(minutes=15)
-_MAX_USERNAMES = 10_000  # a flood of made-up usernames cannot grow memory without bound
+MAX_CLIENTS = 10_000
+BUSY_RETRY_S = 1
+
+
+@dataclass(frozen=True)
+class Refused:
+    code: str  # too_many_attempts | login_in_progress
+    retry_after_s: int
 
 
 class LoginThrottle:
-    def __init__(self, max_failures: int = MAX_FAILURES, window: timedelta = WINDOW) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
+    def __init__(self, per_username: int = MAX_PER_USERNAME, per_client: int = MAX_PER_CLIENT,
+                 window: timedelta = WINDOW, max_clients: int = MAX_CLIENTS) -> None:
+        self.per_username, self.per_client = per_username, per_client
+        self.window, self.max_clients = window, max_clients
+        # client -> its failures in the window (when, username key), oldest first; the
+        # clients are in the order of their last failure, so the stale ones come first.
+        self._failures: OrderedDict[str, deque[tuple[datetime, bytes]]] = OrderedDict()
+        self._checking: set[str] = set()
+        self._key = secrets.token_bytes(32)
 
-    @staticmethod
-    def _key(username: str) -> str:
-        return username.strip().casefold()
+    def __len__(self) -> int:
+        """How many clients are remembered."""
+        return len(self._failures)
 
-    def _recent(self, username: str, now: datetime) -> deque[datetime]:
-        failures = self._failures.get(self._key(username), deque())
-        while failures and failures[0] <= now - self.window:
+    def _username(self, username: str) -> bytes:
+        return hashlib.blake2b(username.strip().casefold().encode(), key=self._key, digest_size=16).digest()
+
+    def _recent(self, client: str, now: datetime) -> deque[tuple[datetime, bytes]]:
+        horizon = now - self.window
+        while self._failures:  # the stale clients come first
+            first = next(iter(self._failures.values()))
+            if first and first[-1][0] > horizon:
+                break
+            self._failures.popitem(last=False)
+        failures = self._failures.get(client, deque())
+        while failures and failures[0][0] <= horizon:
             failures.popleft()
         return failures
 
-    def retry_after_s(self, username: str, now: datetime) -> int | None:
-        """Seconds until this username may try again; None if it may now."""
-        failures = self._recent(username, now)
-        if len(failures) < self.max_failures:
-            return None
-        return max(1, int((failures[0] + self.window - now).total_seconds() + 0.999))
+    def admit(self, client: str, username: str, now: datetime) -> Refused | None:
+        """None if ``client`` may have ``username``'s password checked now (then call
+        ``finish`` once it is), else why not and for how long."""
+        failures = self._recent(client, now)
+        user = self._username(username)
+        mine = [when for when, u in failures if u == user]
+        frees_at = []
+        if len(mine) >= self.per_username:
+            frees_at.append(mine[-self.per_username] + self.window)
+        if len(failures) >= self.per_client:
+            frees_at.append(failures[-self.per_client][0] + self.window)
+        if frees_at:
+            return Refused("too_many_attempts", max(1, math.ceil((max(frees_at) - now).total_seconds())))
+        if client in self._checking:
+            return Refused("login_in_progress", BUSY_RETRY_S)
+        self._checking.add(client)
+        return None
 
-    def failed(self, username: str, now: datetime) -> None:
-        if len(self._failures) >= _MAX_USERNAMES:
-            for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
-                del self._failures[key]
-        failures = self._recent(username, now)
-        failures.append(now)
-        self._failures[self._key(username)] = failures
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(self._key(username), None)
+    def finish(self, client: str, username: str, now: datetime, succeeded: bool | None) -> None:
+        """The check ``admit`` let through is over: it ``succeeded``, or not, or None if
+        it gave no answer (an error, which counts as neither)."""
+        self._checking.discard(client)
+        if succeeded is None:
+            return
+        failures = self._recent(client, now)
+        user = self._username(username)
+        if succeeded:
+            kept = deque(f for f in failures if f[1] != user)
+            if kept:
+                self._failures[client] = kept
+            else:
+                self._failures.pop(client, None)
+            return
+        failures.append((now, user))
+        self._failures[client] = failures
+        self._failures.move_to_end(client)  # now the most recently failing
+        while len(self._failures) > self.max_clients:
+            self._failures.popitem(last=False)

@@ -40,7 +40,10 @@ def error_body(code: str, lang: str, **extra: Any) -> dict[str, Any]:
 
 
 def error_response(status: int, code: str, lang: str, **extra: Any) -> web.Response:
-    return web.json_response(error_body(code, lang, **extra), status=status)
+    """The error as JSON; a ``retry_after_s`` also goes in a ``Retry-After`` header."""
+    retry = extra.get("retry_after_s")
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+    return web.json_response(error_body(code, lang, **extra), status=status, headers=headers)
 
 
 def domain_status(error: DomainError) -> int:

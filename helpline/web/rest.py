@@ -14,8 +14,9 @@ from ..services.conversations import LineClosed
 from ..services.events import iso
 from ..services.schedule import emergency_resources, validate_override
 from .auth import clear_session_cookie, require_user, session_token, set_session_cookie
+from .client import client_key
 from .errors import ApiError, error_body, read_json, request_lang, whole_number
-from .keys import SERVICES
+from .keys import LOGIN_THROTTLE, SERVICES
 from .openapi import openapi_document
 from .schemas import (
     CallerBlockIn,
@@ -93,8 +94,18 @@ async def transcript(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Throttled per client (see ``helpline.services.throttle``)."""
     body = Login.model_validate(await read_json(request))
-    result = await request.app[SERVICES].accounts.login(body.username, body.password)
+    services, throttle, client = request.app[SERVICES], request.app[LOGIN_THROTTLE], client_key(request)
+    refused = throttle.admit(client, body.username, services.ctx.clock.now())
+    if refused is not None:
+        raise ApiError(429, refused.code, retry_after_s=refused.retry_after_s)
+    result = succeeded = None
+    try:
+        result = await services.accounts.login(body.username, body.password)
+        succeeded = result is not None
+    finally:
+        throttle.finish(client, body.username, services.ctx.clock.now(), succeeded)
     if result is None:
         raise ApiError(401, "invalid_credentials")
     user, token = result

@@ -1,58 +1,21 @@
-"""The console's own endpoints: the wrap-up taxonomy and form, the throttled login, and
-what a supervisor's console is told when it starts monitoring a contact."""
+"""The console's own endpoints: the wrap-up taxonomy and form, and what a supervisor's
+console is told when it starts monitoring a contact."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from aiohttp import web
 
 from ..domain.counsellor import Role
-from ..services import Services
 from ..services.events import caller_label, iso
 from ..services.supervision import colleagues, conversations_in_progress
-from ..services.throttle import LoginThrottle
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from ..store.records import ContactRecord
-from . import rest
 from .auth import require_user
 from .errors import ApiError, read_json
 from .keys import SERVICES
 from .schemas import WrapupIn, WrapupOut
-
-# One throttle per running application (per process), created on first use.
-_throttles: weakref.WeakKeyDictionary[Services, LoginThrottle] = weakref.WeakKeyDictionary()
-
-
-def login_throttle(services: Services) -> LoginThrottle:
-    throttle = _throttles.get(services)
-    if throttle is None:
-        throttle = _throttles[services] = LoginThrottle()
-    return throttle
-
-
-async def login(request: web.Request) -> web.StreamResponse:
-    """POST /api/v1/auth/login, refused with 429 ``too_many_attempts`` after 5 failures for
-    the same username in 15 minutes."""
-    body = await read_json(request)  # the body is kept: the login handler reads it again
-    username = body.get("username") if isinstance(body, dict) else None
-    if not isinstance(username, str):
-        return await rest.login(request)  # 422 as usual
-    services = request.app[SERVICES]
-    throttle = login_throttle(services)
-    now = services.ctx.clock.now()
-    wait = throttle.retry_after_s(username, now)
-    if wait is not None:
-        raise ApiError(429, "too_many_attempts", retry_after_s=wait)
-    try:
-        response = await rest.login(request)
-    except ApiError as e:
-        if e.code == "invalid_credentials":
-            throttle.failed(username, now)
-        raise
-    throttle.succeeded(username)
-    return response
 
 
 async def get_taxonomy(request: web.Request) -> web.Response:

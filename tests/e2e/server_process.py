@@ -41,7 +41,8 @@ class ServerProcess:
     the database stay the same across restarts."""
 
     def __init__(self, directory: Path, **settings: str) -> None:
-        """``settings``: HELPLINE_* variables by their short name (``redis_url=...``)."""
+        """``settings``: HELPLINE_* variables by their short name (``redis_url=...``); a test
+        may add more to ``self.settings`` (full names) before a start."""
         self.directory = directory
         self.settings = {f"HELPLINE_{k.upper()}": v for k, v in settings.items()}
         self.port = free_port()
