@@ -124,13 +124,8 @@ class Accounts:
             await tx.sessions.touch(digest, self.ctx.clock.now())
 
     async def logout(self, token: str) -> None:
+        """End the session; its consoles close, in every process."""
         digest = token_hash(token)
         async with self.ctx.store.transaction() as tx:
             await tx.sessions.delete(digest)
-        await self.sessions_ended(session=digest)
-
-    async def sessions_ended(self, *, session: str | None = None, counsellor_id: int | None = None) -> None:
-        """Tell every process to close the consoles of a session, or of every session of
-        an account (password reset, disabled)."""
-        ended = events.session_ended(session=session, counsellor_id=counsellor_id)
-        await self.ctx.bus.publish(SESSIONS, ended)
+            tx.publish(SESSIONS, events.session_ended(session=digest))

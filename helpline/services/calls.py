@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from ..bus.base import contact_channel, counsellor_channel
+from ..bus.base import counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -25,7 +25,7 @@ from ..store.records import ContactRecord, CounsellorRecord
 from . import events
 from .accounts import new_token, token_hash
 from .context import Context
-from .floor import Floor
+from .floor import Floor, contact_ended
 from .schedule import Schedules
 
 log = get_logger("calls")
@@ -135,9 +135,9 @@ class Calls:
             await tx.contacts.create(contact_id, token_hash(new_token()), Channel.VOICE, profile, now,
                                      caller_key=caller_key, carrier_ref=carrier_ref)
             contact = await tx.contacts.get(contact_id)
+            tx.floor_changed()
         assert contact is not None
         log.info("contact_started", contact_id=contact.id, channel=Channel.VOICE.value)
-        await self.floor.changed()
         return contact
 
     async def find(self, carrier_ref: str) -> ContactRecord | None:
@@ -197,12 +197,9 @@ class Calls:
 
     async def _back_in_queue(self, contact_id: str, counsellor_id: int, reason: str) -> None:
         async with self.ctx.store.transaction() as tx:
-            requeued = await tx.contacts.requeue(contact_id, counsellor_id, self.ctx.clock.now())
-        if requeued is not None:
-            await self.ctx.bus.publish(
-                counsellor_channel(counsellor_id), events.unassigned(contact_id, reason)
-            )
-            await self.floor.changed()
+            if await tx.contacts.requeue(contact_id, counsellor_id, self.ctx.clock.now()) is not None:
+                tx.publish(counsellor_channel(counsellor_id), events.unassigned(contact_id, reason))
+                tx.floor_changed()
 
     async def talked(self, contact_id: str, talk_s: int) -> None:
         """One answered leg of the call lasted ``talk_s`` seconds."""
@@ -212,8 +209,7 @@ class Calls:
     async def counsellor_left(self, contact_id: str) -> None:
         """The counsellor's side hung up: the conversation is over."""
         async with self.ctx.store.transaction() as tx:
-            closed = await tx.contacts.close(contact_id, EndReason.COUNSELLOR, self.ctx.clock.now())
-        await self._ended(closed)
+            contact_ended(tx, await tx.contacts.close(contact_id, EndReason.COUNSELLOR, self.ctx.clock.now()))
 
     # --- the end -----------------------------------------------------------------------
 
@@ -236,15 +232,7 @@ class Calls:
                 talk_s = round(((contact.ended_at or now) - contact.assigned_at).total_seconds())
             talk_s = bounded(talk_s or 0)
             await tx.contacts.call_over(contact.id, bounded(call_s - talk_s), talk_s)
-        await self._ended(closed)
-
-    async def _ended(self, closed: ContactRecord | None) -> None:
-        if closed is None:
-            return
-        reason = EndReason(closed.end_reason or EndReason.VISITOR)
-        log.info("contact_ended", contact_id=closed.id, reason=reason.value)
-        await self.ctx.bus.publish(contact_channel(closed.id), events.ended(closed.id, reason))
-        await self.floor.changed()
+            contact_ended(tx, closed)
 
     # --- callers -------------------------------------------------------------------------
 

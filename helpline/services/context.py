@@ -9,8 +9,13 @@ from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import Router
 from ..domain.triage import TriageRules
+from ..logs import get_logger
 from ..store import Store
+from ..store.unit_of_work import Effects
 from .schedule import ScheduleConfig
+
+
+log = get_logger("services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +60,15 @@ class Services:
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.floor.put_through = self.calls.put_through
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
+        ctx.store.after_commit = self._after_commit
+
+    async def _after_commit(self, effects: Effects) -> None:
+        """A transaction committed: publish what it said, in order. It is committed whatever
+        happens here: a failure is logged, and clients catch up from the database."""
+        try:
+            for channel, event in effects.events:
+                await self.ctx.bus.publish(channel, event)
+            if effects.floor_changed:
+                await self.floor.changed()
+        except Exception:
+            log.exception("after_commit_failed")

@@ -19,7 +19,7 @@ from . import events
 from .accounts import new_token, token_hash
 from .calls import Calls
 from .context import Context
-from .floor import Floor
+from .floor import Floor, contact_ended
 from .schedule import Schedules
 from .writer import Draft, MessageWriter, Posted
 
@@ -58,9 +58,9 @@ class Conversations:
             await tx.contacts.create(contact_id, token_hash(token), channel, profile, now, skill=skill,
                                      priority=self.ctx.triage.priority(topic))
             contact = await tx.contacts.get(contact_id)
+            tx.floor_changed()
         assert contact is not None
         log.info("contact_started", contact_id=contact_id, channel=channel.value)
-        await self.floor.changed()
         return contact, token
 
     async def get(self, contact_id: str) -> ContactRecord:
@@ -117,11 +117,10 @@ class Conversations:
     async def _change_priority(self, contact_id: str, level: Priority, *, raise_only: bool) -> None:
         async with self.ctx.store.transaction() as tx:
             change = tx.contacts.raise_priority if raise_only else tx.contacts.set_priority
-            changed = await change(contact_id, level)
-        if changed:
-            log.info("contact_priority", contact_id=contact_id, priority=level.label, triage=raise_only)
-            await self.ctx.bus.publish(contact_channel(contact_id), events.priority(contact_id, level.label))
-            await self.floor.changed()
+            if await change(contact_id, level):
+                tx.publish(contact_channel(contact_id), events.priority(contact_id, level.label))
+                tx.floor_changed()
+                log.info("contact_priority", contact_id=contact_id, priority=level.label, triage=raise_only)
 
     async def transfer(
         self, contact_id: str, by: int, *, skill: str | None = None, counsellor_id: int | None = None,
@@ -147,16 +146,16 @@ class Conversations:
             return
         async with self.ctx.store.transaction() as tx:
             moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id, note=note)
+            if moved is None:
+                raise Conflict("contact_not_assigned")
             # Waiting again from now (a caller's hold loop restarts; the sweep must not count the talk).
             await tx.contacts.touch_visitors([contact_id], self.ctx.clock.now())
-        if moved is None:
-            raise Conflict("contact_not_assigned")
+            tx.publish(contact_channel(contact_id), events.requeued(contact_id, "transferred"))
+            tx.floor_changed()
         log.info("contact_transferred", contact_id=contact_id, from_counsellor=by,
                  to_counsellor=counsellor_id, skill=skill)
-        await self.ctx.bus.publish(contact_channel(contact_id), events.requeued(contact_id, "transferred"))
         if moved.channel is Channel.VOICE:
             await self.calls.control.hold(moved)  # the caller goes back to the hold loop
-        await self.floor.changed()
 
     async def _publish(self, message: MessageRecord) -> None:
         await self.ctx.bus.publish(contact_channel(message.contact_id), events.message(message))
@@ -181,11 +180,9 @@ class Conversations:
             closed = await tx.contacts.close(
                 contact_id, reason, self.ctx.clock.now(), counsellor_id=counsellor_id
             )
+            contact_ended(tx, closed)
         if closed is None:
             return None
-        log.info("contact_ended", contact_id=contact_id, reason=reason.value)
-        await self.ctx.bus.publish(contact_channel(contact_id), events.ended(contact_id, reason))
-        await self.floor.changed()
         if closed.channel is Channel.VOICE and closed.carrier_ref is not None:
             await self.calls.control.hang_up(closed)
         return closed

@@ -32,6 +32,17 @@ NEWCOMER = "~newcomer"  # a contact that would arrive now (chat, general), for t
 SERVICE_LEVEL_S = 60
 
 
+def contact_ended(tx: Tx, closed: ContactRecord | None) -> None:
+    """A contact was just closed in ``tx`` (None: it was not open): everyone following it,
+    and the floor, hear it once the transaction commits."""
+    if closed is None:
+        return
+    reason = EndReason(closed.end_reason or EndReason.VISITOR)
+    log.info("contact_ended", contact_id=closed.id, reason=reason.value)
+    tx.publish(contact_channel(closed.id), events.ended(closed.id, reason))
+    tx.floor_changed()
+
+
 @dataclass(frozen=True, slots=True)
 class QueueSnapshot:
     """Where every waiting contact stands, and what a newcomer would face."""
@@ -70,7 +81,8 @@ class Floor:
         return now - timedelta(seconds=3 * self.ctx.settings.heartbeat_s)
 
     async def changed(self) -> None:
-        """Tell every process that the queue or the counsellors changed."""
+        """Tell every process that the queue or the counsellors changed. (A use case says it
+        with ``tx.floor_changed()``; this runs after its commit.)"""
         self.forget_snapshot()
         await self.ctx.bus.publish(FLOOR, events.FLOOR_CHANGED)
 
@@ -83,16 +95,15 @@ class Floor:
 
     async def set_status(self, counsellor_id: int, status: Status, *, reason: str = "status") -> None:
         """Change availability. Leaving ``available`` gives back the offers made to them."""
-        withdrawn: list[ContactRecord] = []
         async with self.ctx.store.transaction() as tx:
             changed = await tx.counsellors.set_status(counsellor_id, status, self.ctx.clock.now())
+            tx.publish(counsellor_channel(counsellor_id), events.status(status.value))
             if status is not Status.AVAILABLE:
-                withdrawn = await tx.contacts.withdraw_offers(to=counsellor_id)
-        await self.ctx.bus.publish(counsellor_channel(counsellor_id), events.status(status.value))
-        await self._offers_withdrawn(withdrawn, reason)
+                await self._withdraw(tx, await tx.contacts.withdraw_offers(to=counsellor_id), reason)
+            if changed:
+                tx.floor_changed()
         if changed:
             log.info("counsellor_status", counsellor_id=counsellor_id, status=status.value)
-            await self.changed()
 
     async def consoles_live(self, counsellor_ids: list[int]) -> None:
         async with self.ctx.store.transaction() as tx:
@@ -102,7 +113,7 @@ class Floor:
         """The last console socket of a counsellor on this process closed; grace starts."""
         async with self.ctx.store.transaction() as tx:
             await tx.counsellors.mark_disconnected(counsellor_id, self.ctx.clock.now())
-        await self.changed()
+            tx.floor_changed()
 
     async def visitors_live(self, contact_ids: list[str]) -> None:
         async with self.ctx.store.transaction() as tx:
@@ -181,27 +192,27 @@ class Floor:
                 return False
             contact = await tx.contacts.get(plan.contact_id)
             counsellor = await tx.counsellors.get(plan.counsellor_id)
-        assert contact is not None and counsellor is not None
-        if self.ctx.settings.offer_mode:
-            log.info("contact_offered", contact_id=contact.id, counsellor_id=counsellor.id)
-            await self.ctx.bus.publish(
-                counsellor_channel(counsellor.id), events.offer(contact, now, warm=False)
-            )
-        else:
-            await self._announce(contact, counsellor, now)
+            assert contact is not None and counsellor is not None
+            if self.ctx.settings.offer_mode:
+                log.info("contact_offered", contact_id=contact.id, counsellor_id=counsellor.id)
+                tx.publish(counsellor_channel(counsellor.id), events.offer(contact, now, warm=False))
+            else:
+                self._announce(tx, contact, counsellor, now)
+        if not self.ctx.settings.offer_mode:
+            await self._put_through(contact, counsellor)
         return True
 
     def _offer_expiry(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.ctx.settings.offer_timeout_s)
 
-    async def _announce(self, contact: ContactRecord, counsellor: CounsellorRecord, now: datetime) -> None:
+    def _announce(self, tx: Tx, contact: ContactRecord, counsellor: CounsellorRecord, now: datetime) -> None:
         log.info("contact_assigned", contact_id=contact.id, counsellor_id=counsellor.id)
-        await self.ctx.bus.publish(
-            contact_channel(contact.id), events.assigned_to_visitor(contact.id, counsellor.display_name)
-        )
-        await self.ctx.bus.publish(
-            counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now)
-        )
+        to_visitor = events.assigned_to_visitor(contact.id, counsellor.display_name)
+        tx.publish(contact_channel(contact.id), to_visitor)
+        tx.publish(counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now))
+
+    async def _put_through(self, contact: ContactRecord, counsellor: CounsellorRecord) -> None:
+        """An assigned call rings its counsellor (after the commit)."""
         if contact.channel is Channel.VOICE and self.put_through is not None:
             await self.put_through(contact, counsellor)
 
@@ -222,19 +233,14 @@ class Floor:
             await tx.counsellors.mark_assigned(counsellor_id, now)
             taken = await tx.contacts.get(contact_id)
             counsellor = await tx.counsellors.get(counsellor_id)
-        assert taken is not None and counsellor is not None
-        if previous is not None:
-            log.info(
-                "warm_transfer_done",
-                contact_id=contact_id,
-                from_counsellor=previous,
-                to_counsellor=counsellor_id,
-            )
-            await self.ctx.bus.publish(
-                counsellor_channel(previous), events.unassigned(contact_id, "transferred")
-            )
-        await self._announce(taken, counsellor, now)
-        await self.changed()
+            assert taken is not None and counsellor is not None
+            if previous is not None:
+                log.info("warm_transfer_done", contact_id=contact_id, from_counsellor=previous,
+                         to_counsellor=counsellor_id)
+                tx.publish(counsellor_channel(previous), events.unassigned(contact_id, "transferred"))
+            self._announce(tx, taken, counsellor, now)
+            tx.floor_changed()
+        await self._put_through(taken, counsellor)
 
     async def offer_warm(
         self,
@@ -269,28 +275,23 @@ class Floor:
             ):
                 raise Conflict("transfer_pending")
             offered = await tx.contacts.get(contact.id)
-        assert offered is not None
+            assert offered is not None
+            tx.publish(counsellor_channel(target), events.offer(offered, now, warm=True))
+            tx.publish(contact_channel(contact.id), events.transferring(contact.id))
         log.info("warm_transfer_offered", contact_id=contact.id, from_counsellor=by, to_counsellor=target)
-        await self.ctx.bus.publish(counsellor_channel(target), events.offer(offered, now, warm=True))
-        await self.ctx.bus.publish(contact_channel(contact.id), events.transferring(contact.id))
 
-    async def _offers_withdrawn(self, withdrawn: list[ContactRecord], reason: str) -> None:
-        """Tell everyone concerned that these offers are off."""
+    async def _withdraw(self, tx: Tx, withdrawn: list[ContactRecord], reason: str) -> None:
+        """These offers are off: tell everyone concerned, once the transaction commits."""
         for c in withdrawn:
             assert c.offered_to is not None
-            await self.ctx.bus.publish(counsellor_channel(c.offered_to), events.offer_withdrawn(c.id, reason))
+            tx.publish(counsellor_channel(c.offered_to), events.offer_withdrawn(c.id, reason))
             if c.state is ContactState.ASSIGNED and c.counsellor_id is not None:  # a warm transfer
-                await self.ctx.bus.publish(
-                    counsellor_channel(c.counsellor_id), events.transfer_failed(c.id, reason)
-                )
-                async with self.ctx.store.reading() as tx:
-                    keeper = await tx.counsellors.get(c.counsellor_id)
+                tx.publish(counsellor_channel(c.counsellor_id), events.transfer_failed(c.id, reason))
+                keeper = await tx.counsellors.get(c.counsellor_id)
                 if keeper is not None:  # the young person stays with whom they were talking to
-                    await self.ctx.bus.publish(
-                        contact_channel(c.id), events.assigned_to_visitor(c.id, keeper.display_name)
-                    )
+                    tx.publish(contact_channel(c.id), events.assigned_to_visitor(c.id, keeper.display_name))
         if withdrawn:
-            await self.changed()
+            tx.floor_changed()
 
     async def pending_offers(self, counsellor_id: int) -> list[events.Event]:
         now = self.ctx.clock.now()
@@ -354,45 +355,33 @@ class Floor:
         blocks and the calls ended a day ago."""
         now = self.ctx.clock.now()
         settings = self.ctx.settings
-        changed = False
         async with self.ctx.store.reading() as tx:
             gone_visitors = await tx.contacts.gone_visitors(now - timedelta(seconds=settings.visitor_grace_s))
             gone_counsellors = await tx.counsellors.gone(now - timedelta(seconds=settings.counsellor_grace_s))
         for contact_id in gone_visitors:
             async with self.ctx.store.transaction() as tx:
-                closed = await tx.contacts.close(contact_id, EndReason.ABANDONED, now)
-            if closed is not None:
-                changed = True
-                log.info("contact_abandoned", contact_id=contact_id)
-                await self.ctx.bus.publish(
-                    contact_channel(contact_id), events.ended(contact_id, EndReason.ABANDONED)
-                )
+                contact_ended(tx, await tx.contacts.close(contact_id, EndReason.ABANDONED, now))
         for counsellor_id in gone_counsellors:
             async with self.ctx.store.transaction() as tx:
                 requeued = await tx.contacts.requeue_all_of(counsellor_id)
                 await tx.counsellors.set_status(counsellor_id, Status.OFFLINE, now)
-                withdrawn = await tx.contacts.withdraw_offers(to=counsellor_id)
-            await self._offers_withdrawn(withdrawn, "counsellor_disconnected")
-            changed = True
+                await self._withdraw(tx, await tx.contacts.withdraw_offers(to=counsellor_id),
+                                     "counsellor_disconnected")
+                for c in requeued:
+                    tx.publish(contact_channel(c.id), events.requeued(c.id, "counsellor_disconnected"))
+                tx.publish(counsellor_channel(counsellor_id), events.status(Status.OFFLINE.value))
+                tx.floor_changed()
             log.info("counsellor_gone", counsellor_id=counsellor_id, requeued=len(requeued))
-            for contact in requeued:
-                await self.ctx.bus.publish(
-                    contact_channel(contact.id), events.requeued(contact.id, "counsellor_disconnected")
-                )
-            await self.ctx.bus.publish(counsellor_channel(counsellor_id), events.status(Status.OFFLINE.value))
         async with self.ctx.store.transaction() as tx:
             expired = await tx.contacts.withdraw_offers(expired_before=now)
-        await self._offers_withdrawn(expired, "timeout")
+            await self._withdraw(tx, expired, "timeout")
         for missed_by in sorted({c.offered_to for c in expired if c.offered_to is not None}):
             await self.set_status(missed_by, Status.BREAK, reason="timeout")  # they missed an offer
         async with self.ctx.store.transaction() as tx:
-            expired_sessions = await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s))
+            for session in await tx.sessions.purge(now - timedelta(seconds=settings.session_idle_s)):
+                tx.publish(SESSIONS, events.session_ended(session=session))
             await tx.callers.purge(now)
             await tx.calls_seen.purge(now)
-        for session in expired_sessions:
-            await self.ctx.bus.publish(SESSIONS, events.session_ended(session=session))
-        if changed:
-            await self.changed()
 
     async def status(self) -> dict[str, object]:
         """The public status: the schedule's view (open or not, hours, emergency numbers),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..bus.base import SESSIONS
 from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import DomainError, NotFound
 from ..logs import get_logger
 from ..store.records import CounsellorRecord
 from ..store.repositories import CannedRepo, StaffRepo
+from . import events
 from .context import Services
 
 log = get_logger("staff")
@@ -81,11 +83,11 @@ async def update_account(
             raise NotFound("unknown_counsellor")
         if disabled:
             await staff.end_sessions(counsellor_id)
+            tx.publish(SESSIONS, events.session_ended(counsellor_id=counsellor_id))
+        tx.floor_changed()
     if disabled:
-        await services.accounts.sessions_ended(counsellor_id=counsellor_id)
         await services.floor.set_status(counsellor_id, Status.OFFLINE)
     log.info("account_changed", counsellor_id=counsellor_id, by=by.id, fields=sorted(values))
-    await services.floor.changed()
     return await get_account(services, counsellor_id)
 
 
@@ -99,7 +101,7 @@ async def reset_password(services: Services, by: CounsellorRecord, counsellor_id
             raise NotFound("unknown_counsellor")
         await tx.counsellors.set_password(counsellor_id, password_hash)
         await StaffRepo(tx.conn).end_sessions(counsellor_id)
-    await services.accounts.sessions_ended(counsellor_id=counsellor_id)
+        tx.publish(SESSIONS, events.session_ended(counsellor_id=counsellor_id))
     log.info("password_reset", counsellor_id=counsellor_id, by=by.id)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
@@ -28,10 +29,28 @@ from .repositories import (
     WrapupRepo,
 )
 
+Event = dict[str, Any]
+
+
+@dataclass
+class Effects:
+    """What must happen because a transaction committed: events to publish, in order, and
+    whether the floor (queue, who can take contacts) changed. Dropped on rollback."""
+
+    events: list[tuple[str, Event]] = field(default_factory=list)
+    floor_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.events) or self.floor_changed
+
+
+AfterCommit = Callable[[Effects], Awaitable[None]]
+
 
 class Tx:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, effects: Effects | None = None) -> None:
         self.conn = conn
+        self.effects = effects if effects is not None else Effects()
         self.contacts = ContactRepo(conn)
         self.messages = MessageRepo(conn)
         self.counsellors = CounsellorRepo(conn)
@@ -41,6 +60,14 @@ class Tx:
         self.wrapups = WrapupRepo(conn)
         self.callers = CallerRepo(conn)
         self.calls_seen = CallsSeenRepo(conn)
+
+    def publish(self, channel: str, event: Event) -> None:
+        """Publish ``event`` on ``channel`` once this transaction has committed."""
+        self.effects.events.append((channel, event))
+
+    def floor_changed(self) -> None:
+        """Tell every process the floor changed, once this transaction has committed."""
+        self.effects.floor_changed = True
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -68,12 +95,18 @@ class Store:
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.after_commit: AfterCommit | None = None  # runs a committed transaction's effects
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """One transaction. What the use case hands it (``tx.publish``, ``tx.floor_changed``)
+        happens after the commit, outside the write lock; nothing of it on a rollback."""
+        effects = Effects()
         lock = self._write_lock or contextlib.nullcontext()
         async with lock, self.engine.begin() as conn:
-            yield Tx(conn)
+            yield Tx(conn, effects)
+        if effects and self.after_commit is not None:
+            await self.after_commit(effects)
 
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:

@@ -1,0 +1,45 @@
+"""The use cases on their own: SQLite, the in-memory bus and a fixed clock, no sockets.
+A rule can be tested here without a server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+
+from helpline.bus import MemoryBus
+from helpline.config import Settings
+from helpline.services import Services
+from helpline.store import Store
+from tests.clients import FAST
+from tests.clock import FrozenClock
+
+
+class Recorder:
+    """Every event published on the channels it listens to, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def listen(self, bus: MemoryBus, *channels: str) -> None:
+        for channel in channels:
+            await bus.subscribe(channel, lambda event, channel=channel: self.events.append((channel, event)))
+
+    def types(self) -> list[str]:
+        return [event["type"] for _, event in self.events]
+
+
+@pytest_asyncio.fixture
+async def services(sqlite_url: str) -> AsyncIterator[Services]:
+    store = Store(sqlite_url)
+    built = Services.build(Settings(**{**FAST, "database_url": sqlite_url}), store, MemoryBus(),
+                           FrozenClock("2026-11-27T10:00"))
+    yield built
+    await built.conversations.writer.close()
+    await store.close()
+
+
+@pytest_asyncio.fixture
+async def recorder() -> Recorder:
+    return Recorder()
