@@ -11,6 +11,7 @@ from .bus import Bus, make_bus
 from .bus.base import FLOOR, SESSIONS
 from .clock import Clock, SystemClock
 from .config import Settings
+from .domain.access import may_see_floor
 from .logs import get_logger
 from .plugins import channels
 from .services import Services
@@ -98,7 +99,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
             waiting = {"type": "queue", "contacts": await services.floor.queue_list()}
             for console in consoles:
                 console.push(waiting)
-        supervisors = [c for c in consoles if c.user.role.supervises]
+        supervisors = [c for c in consoles if may_see_floor(c.user.role)]
         if supervisors:
             overview = {"type": "overview", **await services.floor.overview()}
             for console in supervisors:

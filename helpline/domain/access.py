@@ -1,16 +1,46 @@
-"""Who may see or act on a contact. One condition a line, tested hard."""
+"""Who may see or act on what. One small function per action, one condition a line,
+tested hard (tests/unit/test_access.py). Services and sockets ask these; nothing
+decides access anywhere else."""
 
 from __future__ import annotations
 
 from .counsellor import Role
 
 
+def may_act_on_contact(user_id: int, assigned_to: int | None) -> bool:
+    """Write, type, end, transfer: only the counsellor the contact is assigned to."""
+    return assigned_to is not None and assigned_to == user_id
+
+
 def may_read_transcript(role: Role, user_id: int, assigned_to: int | None) -> bool:
+    """Its counsellor, or a supervisor or admin."""
     if role.supervises:
         return True
-    return assigned_to is not None and assigned_to == user_id
+    return may_act_on_contact(user_id, assigned_to)
 
 
-def may_act_on_contact(user_id: int, assigned_to: int | None) -> bool:
-    """Write, type or end: only the counsellor the contact is assigned to."""
-    return assigned_to is not None and assigned_to == user_id
+def may_wrap_up(role: Role, user_id: int, assigned_to: int | None) -> bool:
+    """Write or read a contact's wrap-up: whoever may read its transcript."""
+    return may_read_transcript(role, user_id, assigned_to)
+
+
+def may_set_priority(role: Role, user_id: int, assigned_to: int | None) -> bool:
+    """Its counsellor, or a supervisor or admin for any contact."""
+    if role.supervises:
+        return True
+    return may_act_on_contact(user_id, assigned_to)
+
+
+def may_monitor(role: Role) -> bool:
+    """Follow any conversation read-only, as it happens."""
+    return role.supervises
+
+
+def may_see_floor(role: Role) -> bool:
+    """The supervisor's overview: every counsellor, the queue per skill, today's figures."""
+    return role.supervises
+
+
+def may_block_callers(role: Role) -> bool:
+    """Block the caller of a call for a while, and lift the block."""
+    return role.supervises

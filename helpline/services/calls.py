@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..bus.base import counsellor_channel
+from ..domain.access import may_block_callers
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -238,7 +239,7 @@ class Calls:
 
     async def block(self, contact_id: str, by: CounsellorRecord, hours: float, reason: str) -> datetime:
         """A supervisor blocks the caller of this contact for a while."""
-        if not by.role.supervises:
+        if not may_block_callers(by.role):
             raise Forbidden("forbidden")
         if not reason.strip():
             raise DomainError("invalid_reason")
@@ -252,7 +253,7 @@ class Calls:
         return until
 
     async def unblock(self, contact_id: str, by: CounsellorRecord) -> None:
-        if not by.role.supervises:
+        if not may_block_callers(by.role):
             raise Forbidden("forbidden")
         contact = await self._caller_of(contact_id)
         assert contact.caller_key is not None

@@ -14,7 +14,6 @@ from ..store import Store
 from ..store.unit_of_work import Effects
 from .schedule import ScheduleConfig
 
-
 log = get_logger("services")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..bus.base import contact_channel
-from ..domain.access import may_act_on_contact
+from ..domain.access import may_act_on_contact, may_read_transcript, may_set_priority
 from ..domain.contact import Channel, EndReason
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.messages import Sender, validate_client_id, validate_text
@@ -108,7 +108,7 @@ class Conversations:
     async def set_priority(self, contact_id: str, level: Priority, by: CounsellorRecord) -> None:
         """A counsellor changes their contact's priority; a supervisor any contact's."""
         contact = await self.get(contact_id)
-        if not (by.role.supervises or may_act_on_contact(by.id, contact.counsellor_id)):
+        if not may_set_priority(by.role, by.id, contact.counsellor_id):
             raise Forbidden("not_your_contact")
         if not contact.state.is_open:
             raise Conflict("contact_closed")
@@ -159,6 +159,14 @@ class Conversations:
 
     async def _publish(self, message: MessageRecord) -> None:
         await self.ctx.bus.publish(contact_channel(message.contact_id), events.message(message))
+
+    async def transcript(self, contact_id: str, by: CounsellorRecord, after_seq: int = 0
+                         ) -> tuple[ContactRecord, list[MessageRecord]]:
+        """The contact and its messages after ``after_seq``, for whoever may read them."""
+        contact = await self.get(contact_id)
+        if not may_read_transcript(by.role, by.id, contact.counsellor_id):
+            raise Forbidden("not_your_contact")
+        return contact, await self.history(contact.id, after_seq)
 
     async def history(self, contact_id: str, after_seq: int = 0, limit: int = 1000) -> list[MessageRecord]:
         async with self.ctx.store.reading() as tx:

@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..domain.access import may_read_transcript
+from ..domain.access import may_wrap_up
 from ..domain.errors import Conflict, DomainError, Forbidden
 from ..logs import get_logger
 from ..store.records import CounsellorRecord
@@ -81,7 +81,7 @@ async def write_wrapup(services: Services, contact_id: str, by: CounsellorRecord
     """Store (or replace) the wrap-up of an ended contact: by the counsellor who handled it,
     or by a supervisor or admin."""
     contact = await services.conversations.get(contact_id)  # NotFound unknown_contact
-    if not may_read_transcript(by.role, by.id, contact.counsellor_id):
+    if not may_wrap_up(by.role, by.id, contact.counsellor_id):
         raise Forbidden("not_your_contact")
     if contact.state.is_open:
         raise Conflict("contact_not_ended")
@@ -94,7 +94,7 @@ async def write_wrapup(services: Services, contact_id: str, by: CounsellorRecord
 
 async def read_wrapup(services: Services, contact_id: str, by: CounsellorRecord) -> dict[str, Any] | None:
     contact = await services.conversations.get(contact_id)
-    if not may_read_transcript(by.role, by.id, contact.counsellor_id):
+    if not may_wrap_up(by.role, by.id, contact.counsellor_id):
         raise Forbidden("not_your_contact")
     async with services.ctx.store.reading() as tx:
         return await tx.wrapups.get(contact_id)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from ..bus.base import counsellor_channel
+from ..domain.access import may_monitor, may_see_floor
 from ..domain.contact import EndReason
 from ..domain.errors import Forbidden
 from ..domain.messages import Sender
@@ -104,7 +105,7 @@ class ConsoleConnection(Connection):
         for offer in await self.services.floor.pending_offers(self.user.id):
             self.push(offer)
         self.push({"type": "queue", "contacts": await self.services.floor.queue_list()})
-        if self.user.role.supervises:
+        if may_see_floor(self.user.role):
             self.push({"type": "overview", **await self.services.floor.overview()})
 
     async def catch_up(self) -> None:
@@ -167,7 +168,7 @@ class ConsoleConnection(Connection):
         elif isinstance(frame, ConsoleAccept):
             await self.services.floor.accept(frame.contact_id, me)
         elif isinstance(frame, ConsoleMonitor):  # supervisors follow any contact, read-only
-            if not self.user.role.supervises:
+            if not may_monitor(self.user.role):
                 raise Forbidden("forbidden")
             contact = await conversations.get(frame.contact_id)
             self.monitored.add(contact.id)

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from ..domain.access import may_read_transcript
 from ..domain.contact import Channel
 from ..domain.counsellor import Role
 from ..domain.schedule import Override
@@ -80,11 +79,8 @@ def _after_seq(request: web.Request) -> int:
 async def transcript(request: web.Request) -> web.Response:
     user = await require_user(request)
     after_seq = _after_seq(request)
-    services = request.app[SERVICES]
-    contact = await services.conversations.get(request.match_info["contact_id"])
-    if not may_read_transcript(user.role, user.id, contact.counsellor_id):
-        raise ApiError(403, "not_your_contact")
-    messages = await services.conversations.history(contact.id, after_seq)
+    conversations = request.app[SERVICES].conversations
+    contact, messages = await conversations.transcript(request.match_info["contact_id"], user, after_seq)
     body = Transcript(
         contact_id=contact.id, state=contact.state.value,
         messages=[MessageOut(seq=m.seq, sender=m.sender.value, text=m.text, sent_at=iso(m.sent_at))
