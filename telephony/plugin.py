@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from helpline.config import Settings
+from helpline.domain.records import ContactRecord, CounsellorRecord
 from helpline.logs import get_logger
-from helpline.store.records import ContactRecord, CounsellorRecord
 from helpline.web.keys import SERVICES
 
 from .carrier import Carrier, CarrierError, FakeCarrier, TwilioCarrier

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..bus.base import SESSIONS
 from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import Conflict, DomainError
-from ..store.records import CounsellorRecord
+from ..domain.records import CounsellorRecord
 from . import events
 from .context import Context
 
@@ -88,9 +88,10 @@ class Accounts:
     async def login(self, username: str, password: str) -> tuple[CounsellorRecord, str] | None:
         """A new session token for the right password, else None."""
         async with self.ctx.store.reading() as tx:
-            user = await tx.counsellors.by_username(username)
+            found = await tx.counsellors.credentials(username)
+        user, password_hash = found if found else (None, _DUMMY_HASH)
         async with self.hashing:
-            good = await asyncio.to_thread(_verify, user.password_hash if user else _DUMMY_HASH, password)
+            good = await asyncio.to_thread(_verify, password_hash, password)
         if user is None or not good or user.disabled:
             return None
         token = new_token()

@@ -20,9 +20,9 @@ from ..domain.access import may_block_callers
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
+from ..domain.records import ContactRecord, CounsellorRecord
 from ..domain.waiting import Standing
 from ..logs import get_logger
-from ..store.records import ContactRecord, CounsellorRecord
 from . import events
 from .accounts import new_token, token_hash
 from .context import Context

@@ -61,6 +61,14 @@ class Services:
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         ctx.store.after_commit = self._after_commit
 
+    async def health(self) -> tuple[bool, bool]:
+        """Does the database answer; do events reach the other processes."""
+        try:
+            database = await self.ctx.store.ping()
+        except Exception:
+            database = False
+        return database, self.ctx.bus.linked
+
     async def _after_commit(self, effects: Effects) -> None:
         """A transaction committed: publish what it said, in order. It is committed whatever
         happens here: a failure is logged, and clients catch up from the database."""

@@ -12,9 +12,9 @@ from ..domain.access import may_act_on_contact, may_read_transcript, may_set_pri
 from ..domain.contact import Channel, EndReason
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.messages import Sender, validate_client_id, validate_text
+from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
 from ..domain.routing import GENERAL, Priority
 from ..logs import get_logger
-from ..store.records import ContactRecord, CounsellorRecord, MessageRecord
 from . import events
 from .accounts import new_token, token_hash
 from .calls import Calls

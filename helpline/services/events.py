@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.contact import EndReason
-from ..store.records import ContactRecord, MessageRecord
+from ..domain.records import ContactRecord, MessageRecord
 
 Event = dict[str, Any]
 

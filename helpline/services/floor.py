@@ -13,11 +13,11 @@ from ..bus.base import FLOOR, SESSIONS, contact_channel, counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, NotFound
+from ..domain.records import ContactRecord, CounsellorRecord
 from ..domain.routing import GENERAL, Assignment, Priority, WaitingContact, can_serve
 from ..domain.waiting import Standing, standings
 from ..logs import get_logger
 from ..store import Tx
-from ..store.records import ContactRecord, CounsellorRecord
 from . import events
 from .context import Context
 from .schedule import Schedules

@@ -8,8 +8,8 @@ from typing import Any
 from ..bus.base import SESSIONS
 from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
 from ..domain.errors import DomainError, NotFound
+from ..domain.records import CounsellorRecord
 from ..logs import get_logger
-from ..store.records import CounsellorRecord
 from ..store.repositories import CannedRepo, StaffRepo
 from . import events
 from .context import Services

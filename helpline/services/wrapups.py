@@ -12,8 +12,8 @@ from typing import Any
 
 from ..domain.access import may_wrap_up
 from ..domain.errors import Conflict, DomainError, Forbidden
+from ..domain.records import CounsellorRecord
 from ..logs import get_logger
-from ..store.records import CounsellorRecord
 from .context import Services
 
 log = get_logger("wrapups")

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import DomainError, NotFound
 from ..domain.messages import Sender, check_can_write, next_seq
+from ..domain.records import MessageRecord
 from ..logs import get_logger
 from ..store import Tx
-from ..store.records import MessageRecord
 from ..tasks import stop, supervise
 from .context import Context
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
 from ..domain.messages import Sender
+from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
-from .records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
 from .tables import CallerBlock, CallSeen, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
@@ -77,7 +77,6 @@ def _counsellor(row: Row[Any]) -> CounsellorRecord:
         id=row.id,
         username=row.username,
         display_name=row.display_name,
-        password_hash=row.password_hash,
         role=Role(row.role),
         max_chats=row.max_chats,
         max_voice=row.max_voice,
@@ -505,6 +504,11 @@ class CounsellorRepo:
     async def by_username(self, username: str) -> CounsellorRecord | None:
         row = (await self.conn.execute(select(Counsellor).where(Counsellor.username == username))).first()
         return _counsellor(row) if row else None
+
+    async def credentials(self, username: str) -> tuple[CounsellorRecord, str] | None:
+        """The account and its password hash, for a login only (the hash goes no further)."""
+        row = (await self.conn.execute(select(Counsellor).where(Counsellor.username == username))).first()
+        return (_counsellor(row), row.password_hash) if row else None
 
     async def get(self, counsellor_id: int) -> CounsellorRecord | None:
         row = (await self.conn.execute(select(Counsellor).where(Counsellor.id == counsellor_id))).first()

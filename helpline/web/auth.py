@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..domain.counsellor import Role
+from ..domain.records import CounsellorRecord
 from ..services.accounts import token_hash
-from ..store.records import CounsellorRecord
 from .errors import ApiError
 from .keys import SERVICES, SETTINGS
 

@@ -12,11 +12,11 @@ from ..domain.access import may_monitor, may_see_floor
 from ..domain.contact import EndReason
 from ..domain.errors import Forbidden
 from ..domain.messages import Sender
+from ..domain.records import CounsellorRecord
 from ..domain.routing import Priority
 from ..services import Services
 from ..services import events as ev
 from ..services.events import Event
-from ..store.records import CounsellorRecord
 from .auth import require_user, session_digest
 from .connection import CLOSE_SESSION_ENDED, Connection, new_socket
 from .errors import request_lang

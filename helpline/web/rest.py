@@ -34,13 +34,10 @@ from .widget import widget_endpoint
 async def healthz(request: web.Request) -> web.Response:
     """503 without the database (nothing works); 200 "degraded" without the bus (this
     process serves its own clients, but events do not reach the other processes)."""
-    ctx = request.app[SERVICES].ctx
-    linked = ctx.bus.linked
-    try:
-        await ctx.store.ping()
-    except Exception:
-        return web.json_response({"status": "unavailable", "database": False, "bus": linked}, status=503)
-    return web.json_response({"status": "ok" if linked else "degraded", "database": True, "bus": linked})
+    database, bus = await request.app[SERVICES].health()
+    if not database:
+        return web.json_response({"status": "unavailable", "database": False, "bus": bus}, status=503)
+    return web.json_response({"status": "ok" if bus else "degraded", "database": True, "bus": bus})
 
 
 @widget_endpoint(refuse=False)  # read by the widget from its host sites

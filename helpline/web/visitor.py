@@ -60,8 +60,7 @@ class VisitorConnection(Connection):
             if event:
                 self.push(event)
         elif contact.state is ContactState.ASSIGNED and contact.counsellor_id is not None:
-            async with self.services.ctx.store.reading() as tx:
-                counsellor = await tx.counsellors.get(contact.counsellor_id)
+            counsellor = await self.services.accounts.get(contact.counsellor_id)
             name = counsellor.display_name if counsellor else ""
             self.push(ev.assigned_to_visitor(contact.id, name))
         else:

@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from ..domain.counsellor import Role
+from ..domain.records import ContactRecord
 from ..services.events import caller_label, iso
 from ..services.supervision import colleagues, conversations_in_progress
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
-from ..store.records import ContactRecord
 from .auth import require_user
 from .errors import ApiError, read_json
 from .keys import SERVICES

@@ -1,4 +1,5 @@
-"""Plain records the store hands to the services (no session, no lazy loading)."""
+"""Plain records that cross the layers: the store reads them, the services and the web
+layer use them (no session, no lazy loading, nothing secret)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.contact import Channel, ContactState
-from ..domain.counsellor import Role, Status
-from ..domain.messages import Sender
-from ..domain.routing import Priority
+from .contact import Channel, ContactState
+from .counsellor import Role, Status
+from .messages import Sender
+from .routing import Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,6 @@ class CounsellorRecord:
     id: int
     username: str
     display_name: str
-    password_hash: str
     role: Role
     max_chats: int
     max_voice: int
