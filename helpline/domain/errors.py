@@ -24,3 +24,10 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Duplicate(Conflict):
+    """The store refused a row that another one already holds (a unique key): a second
+    answer, a resend racing its first copy, a username taken meanwhile."""
+
+    code = "conflict"

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..bus.base import SESSIONS
 from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats, validate_voice_endpoint
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, Duplicate
 from ..domain.records import CounsellorRecord
 from . import events
 from .context import Context
@@ -76,14 +76,17 @@ class Accounts:
         if not skills or set(skills) - set(known):
             raise DomainError("unknown_skill")
         password_hash = await self.hashed(password)
-        async with self.ctx.store.transaction() as tx:
-            if await tx.counsellors.by_username(username) is not None:
-                raise Conflict("username_taken")
-            return await tx.counsellors.add(
-                username, display_name or username, password_hash, role, max_chats,
-                self.ctx.clock.now(), skills=skills, max_voice=max_voice,
-                voice_endpoint=validate_voice_endpoint(voice_endpoint),
-            )
+        try:
+            async with self.ctx.store.transaction() as tx:
+                if await tx.counsellors.by_username(username) is not None:
+                    raise Conflict("username_taken")
+                return await tx.counsellors.add(
+                    username, display_name or username, password_hash, role, max_chats,
+                    self.ctx.clock.now(), skills=skills, max_voice=max_voice,
+                    voice_endpoint=validate_voice_endpoint(voice_endpoint),
+                )
+        except Duplicate:  # the same username, created at the same moment elsewhere
+            raise Conflict("username_taken") from None
 
     async def login(self, username: str, password: str) -> tuple[CounsellorRecord, str] | None:
         """A new session token for the right password, else None."""

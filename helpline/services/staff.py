@@ -10,7 +10,6 @@ from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice
 from ..domain.errors import DomainError, NotFound
 from ..domain.records import CounsellorRecord
 from ..logs import get_logger
-from ..store.repositories import CannedRepo, StaffRepo
 from . import events
 from .context import Services
 
@@ -29,7 +28,7 @@ def account(c: CounsellorRecord) -> dict[str, Any]:
 
 async def list_accounts(services: Services) -> list[dict[str, Any]]:
     async with services.ctx.store.reading() as tx:
-        return [account(c) for c in await StaffRepo(tx.conn).all()]
+        return [account(c) for c in await tx.counsellors.all()]
 
 
 async def get_account(services: Services, counsellor_id: int) -> dict[str, Any]:
@@ -78,11 +77,10 @@ async def update_account(
     if disabled is not None:
         values["disabled"] = disabled
     async with services.ctx.store.transaction() as tx:
-        staff = StaffRepo(tx.conn)
-        if values and not await staff.update(counsellor_id, values):
+        if values and not await tx.counsellors.update(counsellor_id, values):
             raise NotFound("unknown_counsellor")
         if disabled:
-            await staff.end_sessions(counsellor_id)
+            await tx.counsellors.end_sessions(counsellor_id)
             tx.publish(SESSIONS, events.session_ended(counsellor_id=counsellor_id))
         tx.floor_changed()
     if disabled:
@@ -100,7 +98,7 @@ async def reset_password(services: Services, by: CounsellorRecord, counsellor_id
         if await tx.counsellors.get(counsellor_id) is None:
             raise NotFound("unknown_counsellor")
         await tx.counsellors.set_password(counsellor_id, password_hash)
-        await StaffRepo(tx.conn).end_sessions(counsellor_id)
+        await tx.counsellors.end_sessions(counsellor_id)
         tx.publish(SESSIONS, events.session_ended(counsellor_id=counsellor_id))
     log.info("password_reset", counsellor_id=counsellor_id, by=by.id)
 
@@ -118,7 +116,7 @@ def _check_canned(title: str, text: str) -> tuple[str, str]:
 async def canned_responses(services: Services, query: str = "") -> list[dict[str, Any]]:
     """Every canned response, or those whose title or text holds every word of ``query``."""
     async with services.ctx.store.reading() as tx:
-        found = await CannedRepo(tx.conn).all()
+        found = await tx.canned.all()
     words = query.casefold().split()
     return [c for c in found if all(w in f"{c['title']} {c['text']}".casefold() for w in words)]
 
@@ -126,21 +124,21 @@ async def canned_responses(services: Services, query: str = "") -> list[dict[str
 async def add_canned(services: Services, title: str, text: str) -> dict[str, Any]:
     title, text = _check_canned(title, text)
     async with services.ctx.store.transaction() as tx:
-        new_id = await CannedRepo(tx.conn).add(title, text, services.ctx.clock.now())
+        new_id = await tx.canned.add(title, text, services.ctx.clock.now())
     return {"id": new_id, "title": title, "text": text}
 
 
 async def change_canned(services: Services, canned_id: int, title: str, text: str) -> dict[str, Any]:
     title, text = _check_canned(title, text)
     async with services.ctx.store.transaction() as tx:
-        if not await CannedRepo(tx.conn).update(canned_id, title, text):
+        if not await tx.canned.update(canned_id, title, text):
             raise NotFound("not_found")
     return {"id": canned_id, "title": title, "text": text}
 
 
 async def remove_canned(services: Services, canned_id: int) -> None:
     async with services.ctx.store.transaction() as tx:
-        if not await CannedRepo(tx.conn).remove(canned_id):
+        if not await tx.canned.remove(canned_id):
             raise NotFound("not_found")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, Duplicate
 from ..logs import get_logger
 from .context import Services
 
@@ -26,6 +24,6 @@ async def answer_survey(
             if await tx.surveys.exists(contact_id):
                 raise Conflict("survey_already_answered")
             await tx.surveys.add(contact_id, helpful, again, day)
-    except IntegrityError:  # a second answer raced this one in
+    except Duplicate:  # a second answer raced this one in
         raise Conflict("survey_already_answered") from None
     log.info("survey_answered", contact_id=contact_id)

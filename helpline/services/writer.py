@@ -14,9 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
-
-from ..domain.errors import DomainError, NotFound
+from ..domain.errors import DomainError, Duplicate, NotFound
 from ..domain.messages import Sender, check_can_write, next_seq
 from ..domain.records import MessageRecord
 from ..logs import get_logger
@@ -122,7 +120,7 @@ class MessageWriter:
             try:
                 async with self.ctx.store.transaction() as tx:
                     return await self._store(tx, batch)
-            except IntegrityError:
+            except Duplicate:
                 if attempt == ATTEMPTS - 1:
                     if len(batch) == 1:
                         return [DomainError("conflict")]

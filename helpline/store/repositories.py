@@ -620,6 +620,19 @@ class CounsellorRepo:
             for r in rows
         ]
 
+    async def all(self) -> list[CounsellorRecord]:
+        rows = await self.conn.execute(select(Counsellor).order_by(Counsellor.id))
+        return [_counsellor(r) for r in rows]
+
+    async def update(self, counsellor_id: int, values: dict[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(Counsellor).where(Counsellor.id == counsellor_id).values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def end_sessions(self, counsellor_id: int) -> None:
+        await self.conn.execute(delete(Session).where(Session.counsellor_id == counsellor_id))
+
 
 class SessionRepo:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -720,26 +733,6 @@ class WrapupRepo:
 
         row = (await self.conn.execute(select(Wrapup).where(Wrapup.contact_id == contact_id))).first()
         return dict(row._mapping) if row else None
-
-
-class StaffRepo:
-    """Counsellor accounts as admins manage them."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def all(self) -> list[CounsellorRecord]:
-        rows = await self.conn.execute(select(Counsellor).order_by(Counsellor.id))
-        return [_counsellor(r) for r in rows]
-
-    async def update(self, counsellor_id: int, values: dict[str, Any]) -> bool:
-        result = await self.conn.execute(
-            update(Counsellor).where(Counsellor.id == counsellor_id).values(**values)
-        )
-        return bool(result.rowcount)
-
-    async def end_sessions(self, counsellor_id: int) -> None:
-        await self.conn.execute(delete(Session).where(Session.counsellor_id == counsellor_id))
 
 
 class CannedRepo:

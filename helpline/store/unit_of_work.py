@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ..domain.errors import Duplicate
 from .repositories import (
     CallerRepo,
     CallsSeenRepo,
+    CannedRepo,
     ContactRepo,
     CounsellorRepo,
     MessageRepo,
@@ -60,6 +63,7 @@ class Tx:
         self.wrapups = WrapupRepo(conn)
         self.callers = CallerRepo(conn)
         self.calls_seen = CallsSeenRepo(conn)
+        self.canned = CannedRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""
@@ -103,8 +107,11 @@ class Store:
         happens after the commit, outside the write lock; nothing of it on a rollback."""
         effects = Effects()
         lock = self._write_lock or contextlib.nullcontext()
-        async with lock, self.engine.begin() as conn:
-            yield Tx(conn, effects)
+        try:
+            async with lock, self.engine.begin() as conn:
+                yield Tx(conn, effects)
+        except IntegrityError as e:  # the services hear a rule's word, not the driver's
+            raise Duplicate() from e
         if effects and self.after_commit is not None:
             await self.after_commit(effects)
 
