@@ -1,4 +1,4 @@
-"""What every use case works with, and the facade that groups the use cases."""
+"""What every use case works with."""
 
 from __future__ import annotations
 
@@ -9,12 +9,8 @@ from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import Router
 from ..domain.triage import TriageRules
-from ..logs import get_logger
 from ..store import Store
-from ..store.unit_of_work import Effects
 from .schedule import ScheduleConfig
-
-log = get_logger("services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,56 +22,3 @@ class Context:
     router: Router
     schedule: ScheduleConfig
     triage: TriageRules
-
-
-class Services:
-    @classmethod
-    def build(cls, settings: Settings, store: Store, bus: Bus, clock: Clock) -> Services:
-        """The use cases as the settings configure them. Bad rule files fail here."""
-        from datetime import timedelta
-
-        from ..domain.routing import SkillsRouter
-        from .schedule import load_config
-        from .triage import load_triage
-
-        return cls(Context(
-            store=store, bus=bus, clock=clock, settings=settings,
-            router=SkillsRouter(timedelta(seconds=settings.routing_fallback_s)),
-            schedule=load_config(settings.schedule, settings.schedule_file),
-            triage=load_triage(settings.triage_file),
-        ))
-
-    def __init__(self, ctx: Context) -> None:
-        from .accounts import Accounts
-        from .calls import Calls
-        from .conversations import Conversations
-        from .floor import Floor
-        from .schedule import Schedules
-
-        self.ctx = ctx
-        self.accounts = Accounts(ctx)
-        self.schedules = Schedules(ctx, ctx.schedule)
-        self.floor = Floor(ctx, self.schedules)
-        self.calls = Calls(ctx, self.floor, self.schedules)
-        self.floor.put_through = self.calls.put_through
-        self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
-        ctx.store.after_commit = self._after_commit
-
-    async def health(self) -> tuple[bool, bool]:
-        """Does the database answer; do events reach the other processes."""
-        try:
-            database = await self.ctx.store.ping()
-        except Exception:
-            database = False
-        return database, self.ctx.bus.linked
-
-    async def _after_commit(self, effects: Effects) -> None:
-        """A transaction committed: publish what it said, in order. It is committed whatever
-        happens here: a failure is logged, and clients catch up from the database."""
-        try:
-            for channel, event in effects.events:
-                await self.ctx.bus.publish(channel, event)
-            if effects.floor_changed:
-                await self.floor.changed()
-        except Exception:
-            log.exception("after_commit_failed")

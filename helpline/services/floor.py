@@ -4,7 +4,6 @@ when someone goes away."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from time import monotonic
@@ -71,8 +70,6 @@ class Floor:
     def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
         self.schedules = schedules
-        # Rings the counsellor when a call is assigned (see services.calls).
-        self.put_through: Callable[[ContactRecord, CounsellorRecord], Awaitable[None]] | None = None
         self._snapshot: tuple[float, QueueSnapshot] | None = None
         self._floor_version = 0
 
@@ -198,23 +195,19 @@ class Floor:
                 tx.publish(counsellor_channel(counsellor.id), events.offer(contact, now, warm=False))
             else:
                 self._announce(tx, contact, counsellor, now)
-        if not self.ctx.settings.offer_mode:
-            await self._put_through(contact, counsellor)
         return True
 
     def _offer_expiry(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.ctx.settings.offer_timeout_s)
 
     def _announce(self, tx: Tx, contact: ContactRecord, counsellor: CounsellorRecord, now: datetime) -> None:
+        """Tell both sides (and ring an assigned call), once the transaction commits."""
         log.info("contact_assigned", contact_id=contact.id, counsellor_id=counsellor.id)
         to_visitor = events.assigned_to_visitor(contact.id, counsellor.display_name)
         tx.publish(contact_channel(contact.id), to_visitor)
         tx.publish(counsellor_channel(counsellor.id), events.assigned_to_counsellor(contact, now))
-
-    async def _put_through(self, contact: ContactRecord, counsellor: CounsellorRecord) -> None:
-        """An assigned call rings its counsellor (after the commit)."""
-        if contact.channel is Channel.VOICE and self.put_through is not None:
-            await self.put_through(contact, counsellor)
+        if contact.channel is Channel.VOICE:
+            tx.ring(contact, counsellor)
 
     # --- offers: offer mode and warm transfers ----------------------------------------------
 
@@ -240,7 +233,6 @@ class Floor:
                 tx.publish(counsellor_channel(previous), events.unassigned(contact_id, "transferred"))
             self._announce(tx, taken, counsellor, now)
             tx.floor_changed()
-        await self._put_through(taken, counsellor)
 
     async def offer_warm(
         self,

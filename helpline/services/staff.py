@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bus.base import SESSIONS
 from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
@@ -11,7 +11,9 @@ from ..domain.errors import DomainError, NotFound
 from ..domain.records import CounsellorRecord
 from ..logs import get_logger
 from . import events
-from .context import Services
+
+if TYPE_CHECKING:
+    from .facade import Services
 
 log = get_logger("staff")
 MIN_PASSWORD = 8

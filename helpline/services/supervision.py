@@ -3,10 +3,13 @@ supervisors, every conversation in progress (to monitor one)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .context import Services
 from .events import caller_label, iso
+
+if TYPE_CHECKING:
+    from .facade import Services
+
 
 
 async def colleagues(services: Services) -> list[dict[str, Any]]:

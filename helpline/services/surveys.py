@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..domain.errors import Conflict, Duplicate
 from ..logs import get_logger
-from .context import Services
+
+if TYPE_CHECKING:
+    from .facade import Services
 
 log = get_logger("surveys")
 

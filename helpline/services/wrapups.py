@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.access import may_wrap_up
 from ..domain.errors import Conflict, DomainError, Forbidden
 from ..domain.records import CounsellorRecord
 from ..logs import get_logger
-from .context import Services
+
+if TYPE_CHECKING:
+    from .facade import Services
 
 log = get_logger("wrapups")
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ..domain.errors import Duplicate
+from ..domain.records import ContactRecord, CounsellorRecord
 from .repositories import (
     CallerRepo,
     CallsSeenRepo,
@@ -42,9 +43,10 @@ class Effects:
 
     events: list[tuple[str, Event]] = field(default_factory=list)
     floor_changed: bool = False
+    to_ring: list[tuple[ContactRecord, CounsellorRecord]] = field(default_factory=list)  # calls assigned
 
     def __bool__(self) -> bool:
-        return bool(self.events) or self.floor_changed
+        return bool(self.events) or self.floor_changed or bool(self.to_ring)
 
 
 AfterCommit = Callable[[Effects], Awaitable[None]]
@@ -68,6 +70,10 @@ class Tx:
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""
         self.effects.events.append((channel, event))
+
+    def ring(self, contact: ContactRecord, counsellor: CounsellorRecord) -> None:
+        """Put an assigned call through to its counsellor, once this transaction has committed."""
+        self.effects.to_ring.append((contact, counsellor))
 
     def floor_changed(self) -> None:
         """Tell every process the floor changed, once this transaction has committed."""
