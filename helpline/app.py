@@ -14,7 +14,7 @@ from .config import Settings
 from .domain.access import may_see_floor
 from .logs import get_logger
 from .plugins import channels
-from .services import Services
+from .services import Services, events
 from .services.schedule import load_config
 from .services.throttle import LoginThrottle
 from .store import Store
@@ -46,7 +46,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         loops = background_loops(services, registry)
 
         def floor_changed(_event: object) -> None:
-            services.floor.forget_snapshot()
+            services.views.forget_snapshot()
             for loop in loops[:2]:
                 loop.kick()
 
@@ -90,18 +90,18 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
         visitors = [conn for conns in registry.visitors.values() for conn in conns]
         consoles = [conn for conns in registry.consoles.values() for conn in conns]
         if visitors:
-            snapshot = await services.floor.snapshot()
+            snapshot = await services.views.snapshot()
             for conn in visitors:
                 event = snapshot.queue_event(conn.contact_id)
                 if event is not None:
                     conn.push(event)
         if consoles:
-            waiting = {"type": "queue", "contacts": await services.floor.queue_list()}
+            waiting = events.waiting_list(await services.views.queue_list())
             for console in consoles:
                 console.push(waiting)
         supervisors = [c for c in consoles if may_see_floor(c.user.role)]
         if supervisors:
-            overview = {"type": "overview", **await services.floor.overview()}
+            overview = events.overview(await services.views.overview())
             for console in supervisors:
                 console.push(overview)
 

@@ -87,3 +87,19 @@ class CounsellorRecord:
     last_assigned_at: datetime | None
     disabled: bool
     voice_endpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CounsellorOnFloor:
+    """An enabled account as the supervisor's floor shows it."""
+
+    id: int
+    display_name: str
+    role: Role
+    status: Status
+    status_since: datetime
+    connected: bool
+    skills: frozenset[str]
+    last_assigned_at: datetime | None
+    active_chats: int
+    active_voice: int

@@ -162,7 +162,7 @@ class Calls:
             await tx.contacts.touch_visitors([contact.id], now)
         standing = None
         if contact.state is ContactState.QUEUED:
-            standing = (await self.floor.snapshot()).standings.get(contact.id)
+            standing = (await self.floor.views.snapshot()).standings.get(contact.id)
         return Waiting(contact, standing)
 
     # --- put through -------------------------------------------------------------------

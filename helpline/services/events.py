@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.contact import EndReason
-from ..domain.records import ContactRecord, MessageRecord
+from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
+from ..domain.waiting import Standing
 
 Event = dict[str, Any]
 
@@ -22,6 +23,40 @@ def message(m: MessageRecord) -> Event:
         "type": "message", "contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value,
         "text": m.text, "sent_at": iso(m.sent_at), "client_id": m.client_id,
     }
+
+
+def queue_position(contact_id: str, standing: Standing) -> Event:
+    """To a waiting visitor (or caller's hold loop): their place and the estimated wait."""
+    return {"type": "queue", "contact_id": contact_id, "position": standing.position,
+            "estimated_wait_s": standing.estimated_wait_s}
+
+
+def waiting_list(contacts: list[dict[str, Any]]) -> Event:
+    """To every console: the anonymous waiting list, in queue order."""
+    return {"type": "queue", "contacts": contacts}
+
+
+def overview(floor: dict[str, Any]) -> Event:
+    """To supervisors' consoles: the floor, as GET /api/v1/supervisor/overview."""
+    return {"type": "overview", **floor}
+
+
+def session(user: CounsellorRecord, status_value: str) -> Event:
+    """To a console after its hello: who is logged in, and their status."""
+    return {"type": "session", "counsellor": {
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "role": user.role.value, "max_chats": user.max_chats,
+    }, "status": status_value}
+
+
+def monitoring(c: ContactRecord) -> Event:
+    """To a supervisor's console that starts monitoring ``c``; its messages follow."""
+    return {"type": "monitoring", "contact": {
+        "contact_id": c.id, "state": c.state.value, "channel": c.channel.value,
+        "profile": c.profile, "skill": c.skill, "priority": c.priority.label,
+        "counsellor_id": c.counsellor_id, "last_seq": c.last_seq,
+        **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
+    }}
 
 
 def typing(contact_id: str, sender: str) -> Event:

@@ -19,6 +19,7 @@ from .conversations import Conversations
 from .floor import Floor
 from .schedule import Schedules, load_config
 from .triage import load_triage
+from .views import Views
 
 log = get_logger("services")
 
@@ -38,7 +39,8 @@ class Services:
         self.ctx = ctx
         self.accounts = Accounts(ctx)
         self.schedules = Schedules(ctx, ctx.schedule)
-        self.floor = Floor(ctx, self.schedules)
+        self.views = Views(ctx, self.schedules)
+        self.floor = Floor(ctx, self.views)
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         ctx.store.after_commit = self._after_commit

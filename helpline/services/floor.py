@@ -1,34 +1,24 @@
-"""The floor: counsellors' availability, the queue, dispatching, and what happens
-when someone goes away."""
+"""The floor's commands: counsellors' availability, dispatching, offers, and what happens
+when someone goes away. What the floor looks like (queue standings, overview, status)
+is the read side, ``views``."""
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from time import monotonic
+from datetime import datetime, timedelta
 
 from ..bus.base import FLOOR, SESSIONS, contact_channel, counsellor_channel
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, NotFound
 from ..domain.records import ContactRecord, CounsellorRecord
-from ..domain.routing import GENERAL, Assignment, Priority, WaitingContact, can_serve
-from ..domain.waiting import Standing, standings
+from ..domain.routing import Assignment, WaitingContact, can_serve
 from ..logs import get_logger
 from ..store import Tx
 from . import events
 from .context import Context
-from .schedule import Schedules
+from .views import Views, live_after
 
 log = get_logger("floor")
-HANDLE_TIME_WINDOW = timedelta(days=7)
-MIN_HANDLE_SAMPLES = 5
-
-
-SNAPSHOT_MAX_AGE_S = 1.0  # a queue snapshot is shared this long, unless the floor changes
-NEWCOMER = "~newcomer"  # a contact that would arrive now (chat, general), for the public estimate
-SERVICE_LEVEL_S = 60
 
 
 def contact_ended(tx: Tx, closed: ContactRecord | None) -> None:
@@ -42,51 +32,25 @@ def contact_ended(tx: Tx, closed: ContactRecord | None) -> None:
     tx.floor_changed()
 
 
-@dataclass(frozen=True, slots=True)
-class QueueSnapshot:
-    """Where every waiting contact stands, and what a newcomer would face."""
-
-    standings: dict[str, Standing]
-    newcomer: Standing
-    counsellors_available: int
-
-    @property
-    def length(self) -> int:
-        return len(self.standings)
-
-    def queue_event(self, contact_id: str) -> events.Event | None:
-        standing = self.standings.get(contact_id)
-        if standing is None:
-            return None
-        return {
-            "type": "queue",
-            "contact_id": contact_id,
-            "position": standing.position,
-            "estimated_wait_s": standing.estimated_wait_s,
-        }
-
-
 class Floor:
-    def __init__(self, ctx: Context, schedules: Schedules) -> None:
+    """The commands of the floor; what it looks like is ``views``."""
+
+    def __init__(self, ctx: Context, views: Views) -> None:
         self.ctx = ctx
-        self.schedules = schedules
-        self._snapshot: tuple[float, QueueSnapshot] | None = None
-        self._floor_version = 0
+        self.views = views
 
     def _live_after(self, now: datetime) -> datetime:
-        """A console that has not stamped for three heartbeats is not live."""
-        return now - timedelta(seconds=3 * self.ctx.settings.heartbeat_s)
+        return live_after(self.ctx, now)
+
+    @property
+    def fallback(self) -> timedelta:
+        return timedelta(seconds=self.ctx.settings.routing_fallback_s)
 
     async def changed(self) -> None:
         """Tell every process that the queue or the counsellors changed. (A use case says it
         with ``tx.floor_changed()``; this runs after its commit.)"""
-        self.forget_snapshot()
+        self.views.forget_snapshot()
         await self.ctx.bus.publish(FLOOR, events.FLOOR_CHANGED)
-
-    def forget_snapshot(self) -> None:
-        """The floor changed (here, or in another process): the next snapshot is fresh."""
-        self._floor_version += 1
-        self._snapshot = None
 
     # --- counsellors -----------------------------------------------------------------
 
@@ -117,38 +81,6 @@ class Floor:
             await tx.contacts.touch_visitors(contact_ids, self.ctx.clock.now())
 
     # --- the queue ---------------------------------------------------------------------
-
-    async def handle_time_s(self, tx: Tx, now: datetime) -> float:
-        samples = await tx.contacts.handle_times_s(now - HANDLE_TIME_WINDOW)
-        if len(samples) < MIN_HANDLE_SAMPLES:
-            return self.ctx.settings.handle_time_s
-        return statistics.median(samples)
-
-    @property
-    def fallback(self) -> timedelta:
-        return timedelta(seconds=self.ctx.settings.routing_fallback_s)
-
-    async def snapshot(self) -> QueueSnapshot:
-        """Where everyone stands. Shared for up to a second between the callers' hold loops,
-        the visitors' updates and the public status, and recomputed after any change."""
-        cached = self._snapshot
-        if cached is not None and monotonic() - cached[0] < SNAPSHOT_MAX_AGE_S:
-            return cached[1]
-        version, taken = self._floor_version, monotonic()
-        snap = await self._compute_snapshot()
-        if version == self._floor_version:  # nothing changed meanwhile
-            self._snapshot = (taken, snap)
-        return snap
-
-    async def _compute_snapshot(self) -> QueueSnapshot:
-        now = self.ctx.clock.now()
-        async with self.ctx.store.reading() as tx:
-            waiting = await tx.contacts.waiting()
-            loads = await tx.counsellors.loads(self._live_after(now))
-            handle = await self.handle_time_s(tx, now)
-        newcomer = WaitingContact(NEWCOMER, now, Channel.CHAT, GENERAL, Priority.NORMAL)
-        stood = standings([*waiting, newcomer], loads, handle)
-        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads))
 
     async def dispatch(self) -> list[Assignment]:
         """Assign as many waiting contacts as the counsellors can take now."""
@@ -285,60 +217,6 @@ class Floor:
         if withdrawn:
             tx.floor_changed()
 
-    async def pending_offers(self, counsellor_id: int) -> list[events.Event]:
-        now = self.ctx.clock.now()
-        async with self.ctx.store.reading() as tx:
-            offers = await tx.contacts.offers_to(counsellor_id)
-        return [events.offer(c, now, warm=c.state is ContactState.ASSIGNED) for c in offers]
-
-    async def queue_list(self) -> list[dict[str, object]]:
-        """The anonymous waiting list every console shows."""
-        now = self.ctx.clock.now()
-        async with self.ctx.store.reading() as tx:
-            entries = await tx.contacts.queue_entries()
-        return [
-            {
-                "contact_id": e.contact_id,
-                "channel": e.channel.value,
-                "skill": e.skill,
-                "priority": e.priority.label,
-                "topic": e.topic,
-                "waited_s": max(0, round((now - e.created_at).total_seconds())),
-            }
-            for e in entries
-        ]
-
-    async def overview(self) -> dict[str, object]:
-        """The supervisor's floor: queue per skill, every counsellor, today's figures."""
-        now = self.ctx.clock.now()
-        midnight = datetime.combine(
-            now.astimezone(self.schedules.zone).date(), time(0), tzinfo=self.schedules.zone
-        )
-        async with self.ctx.store.reading() as tx:
-            entries = await tx.contacts.queue_entries()
-            staff = await tx.counsellors.floor(now)
-            today = await tx.contacts.outcomes_since(midnight)
-        skills: dict[str, dict[str, int]] = {}
-        for e in entries:
-            row = skills.setdefault(e.skill, {"waiting": 0, "longest_wait_s": 0})
-            row["waiting"] += 1
-            row["longest_wait_s"] = max(row["longest_wait_s"], round((now - e.created_at).total_seconds()))
-        answered = [waited for state, waited in today if waited is not None]
-        abandoned = sum(1 for state, waited in today if waited is None and state is ContactState.ABANDONED)
-        within = sum(1 for waited in answered if waited <= SERVICE_LEVEL_S)
-        offered = len(answered) + abandoned
-        return {
-            "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
-            "counsellors": staff,
-            "today": {
-                "contacts": len(today),
-                "answered": len(answered),
-                "abandoned": abandoned,
-                "service_level": round(within / offered, 3) if offered else None,
-                "service_level_threshold_s": SERVICE_LEVEL_S,
-            },
-        }
-
     # --- people who went away -----------------------------------------------------------
 
     async def sweep(self) -> None:
@@ -374,15 +252,3 @@ class Floor:
                 tx.publish(SESSIONS, events.session_ended(session=session))
             await tx.callers.purge(now)
             await tx.calls_seen.purge(now)
-
-    async def status(self) -> dict[str, object]:
-        """The public status: the schedule's view (open or not, hours, emergency numbers),
-        how many wait, and the wait a newcomer would face."""
-        view = await self.schedules.public_view(self.ctx.clock.now())
-        snap = await self.snapshot()
-        return {
-            **view,
-            "queue_length": snap.length,
-            "counsellors_available": snap.counsellors_available,
-            "estimated_wait_s": snap.newcomer.estimated_wait_s,
-        }

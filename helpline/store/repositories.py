@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
 from ..domain.messages import Sender
-from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord, QueueEntry, WriteTarget
+from ..domain.records import (
+    ContactRecord,
+    CounsellorOnFloor,
+    CounsellorRecord,
+    MessageRecord,
+    QueueEntry,
+    WriteTarget,
+)
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
 from .tables import CallerBlock, CallSeen, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
@@ -594,8 +601,8 @@ class CounsellorRepo:
         )
         return [r.id for r in rows]
 
-    async def floor(self, now: datetime) -> list[dict[str, Any]]:
-        """Every active account as the supervisor's floor view shows it."""
+    async def on_floor(self) -> list[CounsellorOnFloor]:
+        """Every enabled account, with how many contacts of each channel it holds."""
         k = Counsellor
         rows = (await self.conn.execute(
             select(k.id, k.display_name, k.role, k.status, k.status_since, k.connected, k.skills,
@@ -611,12 +618,11 @@ class CounsellorRepo:
             )
         }
         return [
-            {"id": r.id, "display_name": r.display_name, "role": r.role, "status": r.status,
-             "connected": bool(r.connected), "skills": sorted(r.skills or ()),
-             "in_status_s": round((now - r.status_since).total_seconds()),
-             "active_chats": counts.get((r.id, Channel.CHAT.value), 0),
-             "active_voice": counts.get((r.id, Channel.VOICE.value), 0),
-             "idle_s": round((now - r.last_assigned_at).total_seconds()) if r.last_assigned_at else None}
+            CounsellorOnFloor(
+                r.id, r.display_name, Role(r.role), Status(r.status), r.status_since, bool(r.connected),
+                frozenset(r.skills or ()), r.last_assigned_at,
+                counts.get((r.id, Channel.CHAT.value), 0), counts.get((r.id, Channel.VOICE.value), 0),
+            )
             for r in rows
         ]
 

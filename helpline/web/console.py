@@ -34,7 +34,6 @@ from .schemas import (
     ConsoleUnmonitor,
     console_frames,
 )
-from .wrapup import monitoring_event
 
 SESSION_TOUCH = timedelta(minutes=1)
 
@@ -95,18 +94,15 @@ class ConsoleConnection(Connection):
         active = await self.services.conversations.active_for(self.user.id)
         me = await self.services.accounts.get(self.user.id)
         now = self.services.ctx.clock.now()
-        self.push({"type": "session", "counsellor": {
-            "id": self.user.id, "username": self.user.username,
-            "display_name": self.user.display_name, "role": self.user.role.value,
-            "max_chats": self.user.max_chats,
-        }, "status": me.status.value if me else "offline"})
+        self.push(ev.session(self.user, me.status.value if me else "offline"))
         for contact in active:
             self.push(ev.assigned_to_counsellor(contact, now))
-        for offer in await self.services.floor.pending_offers(self.user.id):
+        views = self.services.views
+        for offer in await views.pending_offers(self.user.id):
             self.push(offer)
-        self.push({"type": "queue", "contacts": await self.services.floor.queue_list()})
+        self.push(ev.waiting_list(await views.queue_list()))
         if may_see_floor(self.user.role):
-            self.push({"type": "overview", **await self.services.floor.overview()})
+            self.push(ev.overview(await views.overview()))
 
     async def catch_up(self) -> None:
         """Events may have been lost: check the session is still valid, then bring every
@@ -131,7 +127,7 @@ class ConsoleConnection(Connection):
         for contact in active.values():
             if contact.id not in self.cursors:
                 self.push(ev.assigned_to_counsellor(contact, now))
-        for offer in await services.floor.pending_offers(self.user.id):
+        for offer in await services.views.pending_offers(self.user.id):
             self.push(offer)
         me = await services.accounts.get(self.user.id)
         self.push(ev.status(me.status.value if me else "offline"))
@@ -172,7 +168,7 @@ class ConsoleConnection(Connection):
                 raise Forbidden("forbidden")
             contact = await conversations.get(frame.contact_id)
             self.monitored.add(contact.id)
-            await self.outbox.put(monitoring_event(contact))
+            await self.outbox.put(ev.monitoring(contact))
             if contact.id not in self.cursors:
                 await self.follow(contact.id, 0)
         elif isinstance(frame, ConsoleUnmonitor):

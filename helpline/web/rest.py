@@ -42,7 +42,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 @widget_endpoint(refuse=False)  # read by the widget from its host sites
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[SERVICES].floor.status())
+    return web.json_response(await request.app[SERVICES].views.status())
 
 
 @widget_endpoint(refuse=True)  # a site not in HELPLINE_WIDGET_ORIGINS gets 403
@@ -162,7 +162,7 @@ async def remove_schedule_exception(request: web.Request) -> web.Response:
 
 async def supervisor_overview(request: web.Request) -> web.Response:
     await require_user(request, Role.SUPERVISOR, Role.ADMIN)
-    return web.json_response(await request.app[SERVICES].floor.overview())
+    return web.json_response(await request.app[SERVICES].views.overview())
 
 
 async def block_caller(request: web.Request) -> web.Response:

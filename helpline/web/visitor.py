@@ -55,7 +55,7 @@ class VisitorConnection(Connection):
         """After hello: tell the visitor where their contact stands now."""
         contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
-            snapshot = await self.services.floor.snapshot()
+            snapshot = await self.services.views.snapshot()
             event = snapshot.queue_event(self.contact_id)
             if event:
                 self.push(event)

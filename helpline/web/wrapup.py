@@ -8,9 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from ..domain.counsellor import Role
-from ..domain.records import ContactRecord
-from ..services.events import caller_label, iso
-from ..services.supervision import colleagues, conversations_in_progress
+from ..services.events import iso
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from .auth import require_user
 from .errors import ApiError, read_json
@@ -58,22 +56,12 @@ async def get_wrapup(request: web.Request) -> web.Response:
     return web.json_response(_wrapup_out(contact_id, stored))
 
 
-def monitoring_event(contact: ContactRecord) -> dict[str, Any]:
-    """Sent to a supervisor's console when it starts monitoring ``contact``; its messages follow."""
-    return {"type": "monitoring", "contact": {
-        "contact_id": contact.id, "state": contact.state.value, "channel": contact.channel.value,
-        "profile": contact.profile, "skill": contact.skill, "priority": contact.priority.label,
-        "counsellor_id": contact.counsellor_id, "last_seq": contact.last_seq,
-        **({"caller": caller_label(contact.caller_key)} if contact.caller_key else {}),
-    }}
-
-
 async def list_colleagues(request: web.Request) -> web.Response:
     await require_user(request)
-    return web.json_response({"counsellors": await colleagues(request.app[SERVICES])})
+    return web.json_response({"counsellors": await request.app[SERVICES].views.colleagues()})
 
 
 async def list_conversations(request: web.Request) -> web.Response:
     await require_user(request, Role.SUPERVISOR, Role.ADMIN)
-    found = await conversations_in_progress(request.app[SERVICES])
+    found = await request.app[SERVICES].views.conversations_in_progress()
     return web.json_response({"conversations": found})

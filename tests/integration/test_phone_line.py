@@ -92,7 +92,7 @@ async def test_pressing_2_puts_a_parent_in_the_same_queue_as_the_chats(
     server: Server, twilio: Twilio
 ) -> None:
     sid = await twilio.queued_call(digits="2")
-    [entry] = await server.services.floor.queue_list()
+    [entry] = await server.services.views.queue_list()
     assert entry["channel"] == "voice"
     contact = await contact_of(server, sid)
     assert contact.state is ContactState.QUEUED
@@ -156,7 +156,7 @@ async def test_a_closed_line_says_when_it_reopens_and_the_emergency_numbers_then
     for number in ("le 17.", "le 112.", "le 119.", "le 31 14."):
         assert number in said
     assert answer.verbs()[-1] == "Hangup"
-    assert await server.services.floor.queue_list() == []
+    assert await server.services.views.queue_list() == []
 
 
 async def test_a_call_that_lands_on_the_closing_time_while_choosing_is_turned_away(make_server: Any) -> None:
@@ -337,7 +337,7 @@ async def test_a_caller_hanging_up_while_waiting_leaves_the_queue_and_every_queu
     for console in consoles:
         await _queue_view(console, lambda ids: contact.id in ids)
     assert (await twilio.hang_up(sid, duration=12)).status == 204
-    assert await server.services.floor.queue_list() == []  # at once, for everyone who asks
+    assert await server.services.views.queue_list() == []  # at once, for everyone who asks
     ended = await stored(server, contact.id)
     assert (ended.state, ended.end_reason, ended.wait_s) == (ContactState.ABANDONED, "abandoned", 12)
     for console in consoles:
@@ -368,7 +368,7 @@ async def test_a_carrier_retry_of_the_same_call_does_not_queue_it_twice(
     await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
     again = await twilio.step("/telephony/voice/incoming", sid)
     assert again.first("Redirect").text == f"{PUBLIC}{WAIT}"
-    assert len(await server.services.floor.queue_list()) == 1
+    assert len(await server.services.views.queue_list()) == 1
 
 
 # --- an ended call stays ended, whatever arrives after ---------------------------------------
@@ -380,12 +380,12 @@ async def test_a_replayed_choice_never_requeues_an_ended_call(
     server: Server, twilio: Twilio, clients_of: ClientsOf
 ) -> None:
     sid = await twilio.queued_call()
-    assert len(await server.services.floor.queue_list()) == 1
+    assert len(await server.services.views.queue_list()) == 1
     assert (await twilio.hang_up(sid)).status == 204
-    assert await server.services.floor.queue_list() == []
+    assert await server.services.views.queue_list() == []
     again = await twilio.step("/telephony/voice/choice?lang=fr", sid, Digits="1")
     assert again.verbs() == ["Say", "Hangup"] and "Merci de votre appel" in again.said()[0]
-    assert await server.services.floor.queue_list() == []
+    assert await server.services.views.queue_list() == []
     await server.add_counsellor("alice", voice_endpoint="client:alice")
     alice = await clients_of(server).online("alice")
     await server.services.floor.dispatch()
@@ -433,7 +433,7 @@ async def test_callers_who_press_1_and_hang_up_at_once_are_neither_queued_nor_as
     assert {a.status for a in answers} <= {200, 204}
     await server.services.floor.dispatch()
     assert await open_calls(server) == NOBODY
-    assert await server.services.floor.queue_list() == []
+    assert await server.services.views.queue_list() == []
 
 
 @pytest.mark.parametrize("duration", ["9" * 30, "2147483648", "²", "-5", "1" * 5000, "12e3"])

@@ -28,7 +28,7 @@ async def line(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> AsyncIterato
 
 
 async def nothing_queued(server: Server) -> bool:
-    return await server.services.floor.queue_list() == []
+    return await server.services.views.queue_list() == []
 
 
 async def test_a_correctly_signed_request_is_answered(line: tuple[Server, Twilio]) -> None:
