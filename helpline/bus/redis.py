@@ -218,6 +218,6 @@ class RedisBus(Bus):
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             try:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
             except Exception:  # already broken: nothing to release
                 log.debug("bus_pubsub_close_failed")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
@@ -25,6 +26,7 @@ from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
 from .tables import CallerBlock, CallSeen, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
 
+AnyRow = Row[*tuple[Any, ...]]  # a result row, whatever its columns
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
 _NO_OFFER: dict[str, Any] = {"offered_to": None, "offer_expires_at": None, "offer_skill": None}
 # The message path uses the tables directly: no ORM statement machinery per message.
@@ -32,7 +34,7 @@ CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 
-def _contact(row: Row[Any]) -> ContactRecord:
+def _contact(row: AnyRow) -> ContactRecord:
     return ContactRecord(
         id=row.id,
         token_hash=row.token_hash,
@@ -61,14 +63,14 @@ def _contact(row: Row[Any]) -> ContactRecord:
     )
 
 
-def _waiting(row: Row[Any]) -> WaitingContact:
+def _waiting(row: AnyRow) -> WaitingContact:
     return WaitingContact(
         row.id, row.enqueued_at, Channel(row.channel), row.skill, Priority(row.priority),
         row.target_counsellor_id,
     )
 
 
-def _message(row: Row[Any]) -> MessageRecord:
+def _message(row: AnyRow) -> MessageRecord:
     return MessageRecord(
         contact_id=row.contact_id,
         seq=row.seq,
@@ -79,7 +81,7 @@ def _message(row: Row[Any]) -> MessageRecord:
     )
 
 
-def _counsellor(row: Row[Any]) -> CounsellorRecord:
+def _counsellor(row: AnyRow) -> CounsellorRecord:
     return CounsellorRecord(
         id=row.id,
         username=row.username,
@@ -217,7 +219,7 @@ class ContactRepo:
         """Cancel the offers made to a counsellor, or those past their time. Returns the
         contacts as they were (with ``offered_to`` still set)."""
         c = CONTACTS.c
-        conditions = [c.offered_to.is_not(None)]
+        conditions: list[ColumnElement[bool]] = [c.offered_to.is_not(None)]
         if to is not None:
             conditions.append(c.offered_to == to)
         if expired_before is not None:

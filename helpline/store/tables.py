@@ -39,7 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # SQLite when a raw SQL expression produced the value
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        stored: datetime = value
+        return stored.replace(tzinfo=UTC)
 
 
 ALL_SKILLS = '["general", "psychological", "legal", "technical"]'
