@@ -16,6 +16,7 @@ from .services import Services
 from .services.schedule import load_config
 from .store import Store
 from .tasks import Periodic
+from .web.csrf import csrf_middleware
 from .web.errors import error_middleware
 from .web.keys import REGISTRY, SERVICES, SETTINGS
 from .web.registry import Registry
@@ -26,7 +27,7 @@ MAX_BODY = 64 * 1024
 
 def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
     load_config(settings.schedule, settings.schedule_file)  # a bad schedule file fails here, not later
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware, csrf_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REGISTRY] = Registry()
 

@@ -6,7 +6,13 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
+from ..domain.counsellor import (
+    Role,
+    Status,
+    validate_max_chats,
+    validate_password,
+    validate_voice_endpoint,
+)
 from ..domain.errors import DomainError, NotFound
 from ..logs import get_logger
 from ..store.records import CounsellorRecord
@@ -15,7 +21,6 @@ from .accounts import _checks, hash_password
 from .context import Services
 
 log = get_logger("staff")
-MIN_PASSWORD = 8
 
 
 def account(c: CounsellorRecord) -> dict[str, Any]:
@@ -92,8 +97,7 @@ async def update_account(
 
 async def reset_password(services: Services, by: CounsellorRecord, counsellor_id: int, password: str) -> None:
     """A new password; every session of the account ends."""
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("password_too_short")
+    validate_password(password)
     async with _checks:
         password_hash = await asyncio.to_thread(hash_password, password)
     async with services.ctx.store.transaction() as tx:
@@ -147,8 +151,6 @@ async def create_account(
     services: Services, username: str, password: str, *, display_name: str | None, role: Role,
     max_chats: int | None, max_voice: int, skills: Sequence[str] | None, voice_endpoint: str | None = None,
 ) -> dict[str, Any]:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("password_too_short")
     try:
         new_id = await services.accounts.add_counsellor(
             username.strip(), password, display_name=display_name, role=role, max_chats=max_chats,

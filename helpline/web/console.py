@@ -17,6 +17,7 @@ from ..services.events import Event
 from ..store.records import CounsellorRecord
 from .auth import require_user
 from .connection import Connection, new_socket
+from .csrf import refuse_cross_site
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
 from .schemas import (
@@ -143,6 +144,7 @@ class ConsoleConnection(Connection):
 
 
 async def console_socket(request: web.Request) -> web.StreamResponse:
+    refuse_cross_site(request)  # 403 origin_not_allowed before the upgrade
     services = request.app[SERVICES]
     registry = request.app[REGISTRY]
     user = await require_user(request)  # 401 before the upgrade

@@ -17,6 +17,7 @@ from .auth import COOKIE, clear_session_cookie, require_user, set_session_cookie
 from .errors import ApiError, error_body, read_json, request_lang
 from .keys import SERVICES
 from .openapi import openapi_document
+from .params import contact_id, row_id, seq_query
 from .schemas import (
     CallerBlockIn,
     ContactCreate,
@@ -64,19 +65,11 @@ async def create_contact(request: web.Request) -> web.Response:
     return web.json_response(created.model_dump(), status=201)
 
 
-def _after_seq(request: web.Request) -> int:
-    raw = request.query.get("after_seq", "0")
-    if not raw.isdigit() or len(raw) > 12:
-        problem = [{"field": "after_seq", "problem": "int_parsing"}]
-        raise ApiError(422, "invalid_request", details=problem)
-    return int(raw)
-
-
 async def transcript(request: web.Request) -> web.Response:
     user = await require_user(request)
-    after_seq = _after_seq(request)
+    after_seq = seq_query(request, "after_seq")
     services = request.app[SERVICES]
-    contact = await services.conversations.get(request.match_info["contact_id"])
+    contact = await services.conversations.get(contact_id(request))
     if not may_read_transcript(user.role, user.id, contact.counsellor_id):
         raise ApiError(403, "not_your_contact")
     messages = await services.conversations.history(contact.id, after_seq)
@@ -145,9 +138,8 @@ async def add_schedule_exception(request: web.Request) -> web.Response:
 
 async def remove_schedule_exception(request: web.Request) -> web.Response:
     await require_user(request, Role.ADMIN)
-    raw = request.match_info["exception_id"]
-    schedules = request.app[SERVICES].schedules
-    if not raw.isdigit() or len(raw) > 12 or not await schedules.remove_override(int(raw)):
+    exception_id = row_id(request, "exception_id")
+    if not await request.app[SERVICES].schedules.remove_override(exception_id):
         raise ApiError(404, "not_found")
     return web.Response(status=204)
 
@@ -160,13 +152,11 @@ async def supervisor_overview(request: web.Request) -> web.Response:
 async def block_caller(request: web.Request) -> web.Response:
     user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
     body = CallerBlockIn.model_validate(await read_json(request))
-    until = await request.app[SERVICES].calls.block(
-        request.match_info["contact_id"], user, body.hours, body.reason
-    )
+    until = await request.app[SERVICES].calls.block(contact_id(request), user, body.hours, body.reason)
     return web.json_response({"blocked_until": iso(until)}, status=201)
 
 
 async def unblock_caller(request: web.Request) -> web.Response:
     user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
-    await request.app[SERVICES].calls.unblock(request.match_info["contact_id"], user)
+    await request.app[SERVICES].calls.unblock(contact_id(request), user)
     return web.Response(status=204)

@@ -15,8 +15,9 @@ from ..services.supervision import colleagues, conversations_in_progress
 from ..services.throttle import LoginThrottle
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from ..store.records import ContactRecord
-from . import rest
+from . import params, rest
 from .auth import require_user
+from .csrf import opens_session
 from .errors import ApiError, read_json
 from .keys import SERVICES
 from .schemas import WrapupIn, WrapupOut
@@ -32,6 +33,7 @@ def login_throttle(services: Services) -> LoginThrottle:
     return throttle
 
 
+@opens_session  # refused from another site even without a cookie (csrf.py)
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/auth/login, refused with 429 ``too_many_attempts`` after 5 failures for
     the same username in 15 minutes."""
@@ -71,8 +73,8 @@ def _wrapup_out(contact_id: str, stored: dict[str, Any]) -> dict[str, Any]:
 
 async def put_wrapup(request: web.Request) -> web.Response:
     user = await require_user(request)
+    contact_id = params.contact_id(request)
     body = WrapupIn.model_validate(await read_json(request))
-    contact_id = request.match_info["contact_id"]
     services = request.app[SERVICES]
     draft = WrapupDraft(body.categories, body.contacted_by, body.age_band, body.gender,
                         body.platforms, body.outcomes, body.note)
@@ -88,7 +90,7 @@ async def put_wrapup(request: web.Request) -> web.Response:
 
 async def get_wrapup(request: web.Request) -> web.Response:
     user = await require_user(request)
-    contact_id = request.match_info["contact_id"]
+    contact_id = params.contact_id(request)
     stored = await read_wrapup(request.app[SERVICES], contact_id, user)
     if stored is None:
         raise ApiError(404, "no_wrapup")
