@@ -10,9 +10,23 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 
+class _NoClientAddress(logging.Filter):
+    """aiohttp's server logs "Error handling request from <client address>" and a
+    traceback when a request cannot be parsed (a NUL in a header, say): keep the event
+    and the error's name, drop the address and the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and " from %s" in record.msg:
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = record.msg.replace(" from %s", "") + (f": {type(error).__name__}" if error else "")
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
 def configure(level: str = "info") -> None:
     numeric = logging.getLevelName(level.upper())
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
+    logging.getLogger("aiohttp.server").addFilter(_NoClientAddress())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -35,7 +49,10 @@ class RedactedAccessLogger(AbstractAccessLogger):
     """One line per request: method, route, status, duration. No IP, no agent, no query."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        route = request.match_info.route.resource if hasattr(request, "match_info") else None
+        try:
+            route = request.match_info.route.resource  # type: ignore[attr-defined]
+        except (AttributeError, AssertionError):  # a request that could not be parsed
+            route = None
         path = route.canonical if route is not None else "-"
         get_logger("access").info(
             "http_request",

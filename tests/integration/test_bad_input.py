@@ -385,3 +385,23 @@ async def test_a_plain_get_on_a_websocket_route_is_a_400(server: Server) -> None
     url = f"{server.url}/api/v1/contacts/{'0' * 32}/ws"
     async with aiohttp.ClientSession() as http, http.get(url) as r:
         assert (r.status, (await r.json())["error"]["code"]) == (400, "invalid_request")
+
+
+async def test_exceptional_hours_must_be_a_real_time_with_the_start_before_the_end(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("root", role=Role.ADMIN)
+    root = clients.counsellor("root")
+    await root.login()
+    url = f"{server.url}/api/v1/admin/schedule/exceptions"
+    day = {"kind": "close", "first": "2026-12-24", "reason": "Réveillon"}
+    for hours, problem in [({"start": "18:00", "end": "16:00"}, "hours_order"),
+                           ({"start": "16:00", "end": "16:00"}, "hours_order"),
+                           ({"start": "16:00"}, "hours_incomplete"),
+                           ({"start": "16:00", "end": "24:30"}, "string_pattern_mismatch")]:
+        status, got = await _call(root, "POST", url, {**day, **hours})
+        assert (status, got["error"]["code"]) == (422, "invalid_request"), hours
+        assert [d["problem"] for d in got["error"]["details"]] == [problem], hours
+    assert (await _call(root, "GET", url))[1]["exceptions"] == []
+    status, got = await _call(root, "POST", url, {**day, "start": "16:00", "end": "24:00"})
+    assert status == 201 and (got["start"], got["end"]) == ("16:00", "24:00")
