@@ -17,6 +17,7 @@ PHONE_ENV = {
     "HELPLINE_TWILIO_AUTH_TOKEN": TOKEN,
     "HELPLINE_PUBLIC_URL": PUBLIC,
     "HELPLINE_CARRIER": "fake",
+    "HELPLINE_COOKIE_SECURE": "false",  # the public URL is https, the tests speak plain http
 }
 NUMBER = "+33612345678"
 
