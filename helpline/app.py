@@ -19,6 +19,7 @@ from .services.schedule import load_config
 from .services.throttle import LoginThrottle
 from .store import Store
 from .tasks import Periodic
+from .web.csrf import csrf_middleware
 from .web.errors import error_middleware
 from .web.keys import LOGIN_THROTTLE, REGISTRY, SERVICES, SETTINGS
 from .web.registry import Registry
@@ -31,7 +32,7 @@ log = get_logger("app")
 
 def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> web.Application:
     load_config(settings.schedule, settings.schedule_file)  # a bad schedule file fails here, not later
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware, csrf_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REGISTRY] = Registry()
     app[LOGIN_THROTTLE] = LoginThrottle()

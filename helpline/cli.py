@@ -90,7 +90,8 @@ async def _ensure_demo_users(settings: Settings) -> bool:
         for username, password, name, role, voice in DEMO_USERS:
             try:
                 await services.accounts.add_counsellor(
-                    username, password, display_name=name, role=role, voice_endpoint=voice
+                    username, password, display_name=name, role=role, voice_endpoint=voice,
+                    demo_account=True,
                 )
                 created = True
             except DomainError:

@@ -22,7 +22,8 @@ from tests.clients import Server, start_server
 
 POSTGRES_ENV = "HELPLINE_TEST_POSTGRES_URL"
 REDIS_ENV = "HELPLINE_TEST_REDIS_URL"
-TABLES = ("schedule_overrides", "messages", "sessions", "contacts", "counsellors", "calls_seen")
+TABLES = ("schedule_overrides", "messages", "sessions", "contacts", "counsellors", "calls_seen",
+          "canned_responses")
 
 
 def _unavailable(what: str) -> None:

@@ -12,6 +12,8 @@ from .errors import DomainError
 
 DEFAULT_MAX_CHATS = 3
 DEFAULT_MAX_VOICE = 1
+MIN_CHATS, MAX_CHATS = 1, 20
+MIN_PASSWORD_LENGTH = 8
 
 
 class Role(StrEnum):
@@ -64,12 +66,21 @@ class CounsellorLoad:
 
 
 def validate_max_chats(value: int) -> int:
-    if not 1 <= value <= 20:
-        raise ValueError("max_chats must be between 1 and 20")
+    if not MIN_CHATS <= value <= MAX_CHATS:
+        raise ValueError(f"max_chats must be between {MIN_CHATS} and {MAX_CHATS}")
     return value
 
 
-_VOICE_ENDPOINT = re.compile(r"\+[1-9][0-9]{7,14}|client:[A-Za-z0-9_.-]{1,100}")
+def validate_password(password: str, *, demo_account: bool = False) -> str:
+    """A new password: at least ``MIN_PASSWORD_LENGTH`` characters. The one exception is a
+    demo account (``helpline demo``), whose password is printed on the screen anyway."""
+    if len(password) < MIN_PASSWORD_LENGTH and not demo_account:
+        raise DomainError("password_too_short")
+    return password
+
+
+VOICE_ENDPOINT_PATTERN = r"\+[1-9][0-9]{7,14}|client:[A-Za-z0-9_.-]{1,100}"
+_VOICE_ENDPOINT = re.compile(VOICE_ENDPOINT_PATTERN)
 
 
 def validate_voice_endpoint(value: str | None) -> str | None:

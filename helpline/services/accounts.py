@@ -12,7 +12,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..bus.base import SESSIONS
-from ..domain.counsellor import DEFAULT_MAX_VOICE, Role, validate_max_chats, validate_voice_endpoint
+from ..domain.counsellor import (
+    DEFAULT_MAX_VOICE,
+    Role,
+    validate_max_chats,
+    validate_password,
+    validate_voice_endpoint,
+)
 from ..domain.errors import Conflict, DomainError, Duplicate
 from ..domain.records import CounsellorRecord
 from . import events
@@ -60,12 +66,13 @@ class Accounts:
         self, username: str, password: str, *, display_name: str | None = None,
         role: Role = Role.COUNSELLOR, max_chats: int | None = None,
         skills: Sequence[str] | None = None, max_voice: int = DEFAULT_MAX_VOICE,
-        voice_endpoint: str | None = None,
+        voice_endpoint: str | None = None, demo_account: bool = False,
     ) -> int:
+        """A new account. ``demo_account`` waives the password length rule (``helpline demo``
+        only)."""
         if not username or len(username) > 64 or not username.isprintable():
             raise DomainError("invalid_username")
-        if len(password) < 4:
-            raise DomainError("password_too_short")
+        validate_password(password, demo_account=demo_account)
         max_chats = validate_max_chats(
             self.ctx.settings.default_max_chats if max_chats is None else max_chats
         )

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..bus.base import SESSIONS
-from ..domain.counsellor import Role, Status, validate_max_chats, validate_voice_endpoint
+from ..domain.counsellor import (
+    Role,
+    Status,
+    validate_max_chats,
+    validate_password,
+    validate_voice_endpoint,
+)
 from ..domain.errors import DomainError, NotFound
 from ..domain.records import CounsellorRecord
 from ..logs import get_logger
@@ -16,7 +22,6 @@ if TYPE_CHECKING:
     from .facade import Services
 
 log = get_logger("staff")
-MIN_PASSWORD = 8
 
 
 def account(c: CounsellorRecord) -> dict[str, Any]:
@@ -93,8 +98,7 @@ async def update_account(
 
 async def reset_password(services: Services, by: CounsellorRecord, counsellor_id: int, password: str) -> None:
     """A new password; every session of the account ends."""
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("password_too_short")
+    validate_password(password)
     password_hash = await services.accounts.hashed(password)
     async with services.ctx.store.transaction() as tx:
         if await tx.counsellors.get(counsellor_id) is None:
@@ -148,8 +152,6 @@ async def create_account(
     services: Services, username: str, password: str, *, display_name: str | None, role: Role,
     max_chats: int | None, max_voice: int, skills: Sequence[str] | None, voice_endpoint: str | None = None,
 ) -> dict[str, Any]:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("password_too_short")
     try:
         new_id = await services.accounts.add_counsellor(
             username.strip(), password, display_name=display_name, role=role, max_chats=max_chats,

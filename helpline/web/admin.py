@@ -8,16 +8,10 @@ from aiohttp import web
 from ..domain.counsellor import Role
 from ..services import staff
 from .auth import require_user
-from .errors import ApiError, read_json, whole_number
+from .errors import read_json
 from .keys import SERVICES
+from .params import row_id
 from .schemas import AccountChange, AccountIn, CannedIn, PasswordIn
-
-
-def _id(request: web.Request, name: str) -> int:
-    number = whole_number(request.match_info[name])
-    if number is None:
-        raise ApiError(404, "not_found")
-    return number
 
 
 async def list_accounts(request: web.Request) -> web.Response:
@@ -38,7 +32,7 @@ async def create_account(request: web.Request) -> web.Response:
 
 async def change_account(request: web.Request) -> web.Response:
     user = await require_user(request, Role.ADMIN)
-    counsellor_id = _id(request, "counsellor_id")
+    counsellor_id = row_id(request, "counsellor_id")
     body = AccountChange.model_validate(await read_json(request))
     changed = await staff.update_account(
         request.app[SERVICES], user, counsellor_id, display_name=body.display_name,
@@ -51,7 +45,7 @@ async def change_account(request: web.Request) -> web.Response:
 
 async def reset_password(request: web.Request) -> web.Response:
     user = await require_user(request, Role.ADMIN)
-    counsellor_id = _id(request, "counsellor_id")
+    counsellor_id = row_id(request, "counsellor_id")
     body = PasswordIn.model_validate(await read_json(request))
     await staff.reset_password(request.app[SERVICES], user, counsellor_id, body.password)
     return web.Response(status=204)
@@ -72,12 +66,12 @@ async def add_canned(request: web.Request) -> web.Response:
 async def change_canned(request: web.Request) -> web.Response:
     await require_user(request, Role.ADMIN)
     body = CannedIn.model_validate(await read_json(request))
-    canned_id = _id(request, "canned_id")
+    canned_id = row_id(request, "canned_id")
     changed = await staff.change_canned(request.app[SERVICES], canned_id, body.title, body.text)
     return web.json_response(changed)
 
 
 async def remove_canned(request: web.Request) -> web.Response:
     await require_user(request, Role.ADMIN)
-    await staff.remove_canned(request.app[SERVICES], _id(request, "canned_id"))
+    await staff.remove_canned(request.app[SERVICES], row_id(request, "canned_id"))
     return web.Response(status=204)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,7 +26,7 @@ from ..i18n import translate
 from ..logs import get_logger
 from ..services import Services
 from ..services.events import Event, message
-from .errors import validation_details
+from .errors import InvalidJson, load_json, validation_details
 
 log = get_logger("ws")
 OUTBOX_LIMIT = 5000
@@ -73,8 +72,8 @@ class Connection:
 
     async def parse(self, data: str) -> Any | None:
         try:
-            raw = json.loads(data)
-        except ValueError:
+            raw = load_json(data)
+        except InvalidJson:
             await self.error("invalid_json")
             return None
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):

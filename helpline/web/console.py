@@ -19,6 +19,7 @@ from ..services import events as ev
 from ..services.events import Event
 from .auth import require_user, session_digest
 from .connection import CLOSE_SESSION_ENDED, Connection, new_socket
+from .csrf import refuse_cross_site
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
 from .schemas import (
@@ -181,6 +182,7 @@ class ConsoleConnection(Connection):
 
 
 async def console_socket(request: web.Request) -> web.StreamResponse:
+    refuse_cross_site(request)  # 403 origin_not_allowed before the upgrade
     services = request.app[SERVICES]
     registry = request.app[REGISTRY]
     user = await require_user(request)  # 401 before the upgrade

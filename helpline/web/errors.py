@@ -27,14 +27,6 @@ def request_lang(request: web.Request) -> str:
     return negotiate(request.query.get("lang") or request.headers.get("Accept-Language"))
 
 
-def whole_number(raw: str, max_digits: int = 12) -> int | None:
-    """A number from a URL: ASCII digits only (``str.isdigit`` alone lets "²" through,
-    which ``int`` refuses), at most ``max_digits`` of them; else None."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= max_digits:
-        return int(raw)
-    return None
-
-
 def error_body(code: str, lang: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": translate(f"error.{code}", lang), **extra}}
 
@@ -83,16 +75,69 @@ async def error_middleware(
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        return error_response(e.status, _HTTP_CODES.get(e.status, "invalid_request"), lang)
+        response = error_response(e.status, _HTTP_CODES.get(e.status, "invalid_request"), lang)
+        if "Allow" in e.headers:  # a 405 says which methods the resource takes
+            response.headers["Allow"] = e.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled_error", route=request.match_info.route.resource.canonical
                       if request.match_info.route.resource else None)
         return error_response(500, "internal", lang)
 
 
+MAX_JSON_DEPTH = 32
+
+
+class InvalidJson(ValueError):
+    """Not JSON, or JSON this server refuses to take in."""
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidJson(name)  # NaN, Infinity: not JSON
+
+
+def load_json(data: str | bytes) -> Any:
+    """Parse a body or a frame: standard JSON (no NaN or Infinity) nested at most
+    ``MAX_JSON_DEPTH`` deep, whose strings are all encodable as UTF-8 (no lone surrogate
+    from a ``\\ud800`` escape). Anything else raises ``InvalidJson``."""
+    try:
+        value = json.loads(data, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidJson("not JSON") from None
+    _check(value)
+    return value
+
+
+def _check(value: Any) -> None:
+    """Walk the parsed value without recursion: depth and strings."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _check_text(item)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidJson("too deep")
+        if isinstance(item, dict):
+            for key in item:
+                _check_text(key)
+            item = item.values()
+        pending.extend((child, depth + 1) for child in item)
+
+
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidJson("lone surrogate") from None
+
+
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON, or a 400 ``invalid_json``."""
     try:
-        return json.loads(await request.read() or b"null")
-    except (ValueError, UnicodeDecodeError):
+        return load_json(await request.read() or b"null")
+    except InvalidJson:
         raise ApiError(400, "invalid_json") from None

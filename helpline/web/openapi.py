@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __name__ as package
 from . import schemas
+from .params import QUERY, path_schema
 
 
 @cache
@@ -48,10 +49,11 @@ def openapi_document() -> dict[str, Any]:
         if route.auth:
             operation["security"] = [{"session": []}]
         params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
-        if params:
-            operation["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
-            ]
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": path_schema(p)} for p in params
+        ] + [{"name": q, "in": "query", "required": False, "schema": QUERY[q]} for q in route.query]
+        if parameters:
+            operation["parameters"] = parameters
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",

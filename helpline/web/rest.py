@@ -14,9 +14,11 @@ from ..services.events import iso
 from ..services.schedule import emergency_resources, validate_override
 from .auth import clear_session_cookie, require_user, session_token, set_session_cookie
 from .client import client_key
-from .errors import ApiError, error_body, read_json, request_lang, whole_number
+from .csrf import opens_session
+from .errors import ApiError, error_body, read_json, request_lang
 from .keys import LOGIN_THROTTLE, SERVICES
 from .openapi import openapi_document
+from .params import contact_id, row_id, seq_query
 from .schemas import (
     CallerBlockIn,
     ContactCreate,
@@ -65,19 +67,11 @@ async def create_contact(request: web.Request) -> web.Response:
     return web.json_response(created.model_dump(), status=201)
 
 
-def _after_seq(request: web.Request) -> int:
-    after_seq = whole_number(request.query.get("after_seq", "0"))
-    if after_seq is None:
-        problem = [{"field": "after_seq", "problem": "int_parsing"}]
-        raise ApiError(422, "invalid_request", details=problem)
-    return after_seq
-
-
 async def transcript(request: web.Request) -> web.Response:
     user = await require_user(request)
-    after_seq = _after_seq(request)
+    after_seq = seq_query(request, "after_seq")
     conversations = request.app[SERVICES].conversations
-    contact, messages = await conversations.transcript(request.match_info["contact_id"], user, after_seq)
+    contact, messages = await conversations.transcript(contact_id(request), user, after_seq)
     body = Transcript(
         contact_id=contact.id, state=contact.state.value,
         messages=[MessageOut(seq=m.seq, sender=m.sender.value, text=m.text, sent_at=iso(m.sent_at))
@@ -86,6 +80,7 @@ async def transcript(request: web.Request) -> web.Response:
     return web.json_response(body.model_dump())
 
 
+@opens_session  # refused from another site even without a cookie (csrf.py)
 async def login(request: web.Request) -> web.Response:
     """Throttled per client (see ``helpline.services.throttle``)."""
     body = Login.model_validate(await read_json(request))
@@ -153,9 +148,8 @@ async def add_schedule_exception(request: web.Request) -> web.Response:
 
 async def remove_schedule_exception(request: web.Request) -> web.Response:
     await require_user(request, Role.ADMIN)
-    exception_id = whole_number(request.match_info["exception_id"])
-    schedules = request.app[SERVICES].schedules
-    if exception_id is None or not await schedules.remove_override(exception_id):
+    exception_id = row_id(request, "exception_id")
+    if not await request.app[SERVICES].schedules.remove_override(exception_id):
         raise ApiError(404, "not_found")
     return web.Response(status=204)
 
@@ -168,13 +162,11 @@ async def supervisor_overview(request: web.Request) -> web.Response:
 async def block_caller(request: web.Request) -> web.Response:
     user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
     body = CallerBlockIn.model_validate(await read_json(request))
-    until = await request.app[SERVICES].calls.block(
-        request.match_info["contact_id"], user, body.hours, body.reason
-    )
+    until = await request.app[SERVICES].calls.block(contact_id(request), user, body.hours, body.reason)
     return web.json_response({"blocked_until": iso(until)}, status=201)
 
 
 async def unblock_caller(request: web.Request) -> web.Response:
     user = await require_user(request, Role.SUPERVISOR, Role.ADMIN)
-    await request.app[SERVICES].calls.unblock(request.match_info["contact_id"], user)
+    await request.app[SERVICES].calls.unblock(contact_id(request), user)
     return web.Response(status=204)

@@ -28,6 +28,7 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = ()
     auth: bool = False
+    query: tuple[str, ...] = ()
     websocket_frames: tuple[type[BaseModel], ...] = field(default=())
 
 
@@ -40,12 +41,13 @@ ROUTES: list[Route] = [
           body=schemas.ContactCreate, response=schemas.ContactCreated, status=201,
           errors=(400, 422, 503)),
     Route("GET", "/api/v1/contacts/{contact_id}/ws", visitor_socket,
-          "Visitor WebSocket. First frame: hello {token, after_seq}. Bad token: close 4401.",
-          "visitor", websocket_frames=(schemas.VisitorHello, schemas.VisitorMessage,
+          "Visitor WebSocket. First frame: hello {token, after_seq}. Bad token: close 4401. "
+          "Without a WebSocket upgrade: 400; from a site not allowed: 403.",
+          "visitor", errors=(400, 403, 404), websocket_frames=(schemas.VisitorHello, schemas.VisitorMessage,
                                        schemas.VisitorTyping, schemas.VisitorEnd)),
     Route("GET", "/api/v1/contacts/{contact_id}/messages", rest.transcript,
           "Transcript (after_seq=N): the assigned counsellor or a supervisor.", "console",
-          response=schemas.Transcript, errors=(401, 403, 404, 422), auth=True),
+          response=schemas.Transcript, errors=(401, 403, 404, 422), auth=True, query=("after_seq",)),
     Route("POST", "/api/v1/auth/login", rest.login,
           "Log in; sets the session cookie. Throttled per client: 429 with Retry-After.", "console",
           body=schemas.Login, response=schemas.Me, errors=(400, 401, 422, 429)),
@@ -54,8 +56,9 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/auth/me", rest.me, "The logged-in counsellor.", "console",
           response=schemas.Me, errors=(401,), auth=True),
     Route("GET", "/api/v1/console/ws", console_socket,
-          "Console WebSocket (session cookie). First frame: hello {after}.", "console",
-          errors=(401,), auth=True,
+          "Console WebSocket (session cookie). First frame: hello {after}. Without a WebSocket "
+          "upgrade: 400; from another site (Origin): 403.", "console",
+          errors=(400, 401, 403), auth=True,
           websocket_frames=(schemas.ConsoleHello, schemas.ConsoleStatus, schemas.ConsoleMessage,
                             schemas.ConsoleTyping, schemas.ConsoleEnd, schemas.ConsolePriority,
                             schemas.ConsoleTransfer, schemas.ConsoleAccept, schemas.ConsoleMonitor,
@@ -112,7 +115,7 @@ ROUTES: list[Route] = [
           "Set a new password; the account's sessions end (admin).", "admin", body=schemas.PasswordIn,
           status=204, errors=(400, 401, 403, 404, 422), auth=True),
     Route("GET", "/api/v1/canned", admin.list_canned, "Canned responses (?q= words to look for).",
-          "console", errors=(401,), auth=True),
+          "console", errors=(401,), auth=True, query=("q",)),
     Route("POST", "/api/v1/admin/canned", admin.add_canned, "Add a canned response (admin).", "admin",
           body=schemas.CannedIn, status=201, errors=(400, 401, 403, 422), auth=True),
     Route("PUT", "/api/v1/admin/canned/{canned_id}", admin.change_canned, "Change a canned response (admin).",

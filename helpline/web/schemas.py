@@ -3,20 +3,68 @@ is generated from them, so the docs cannot drift from what the server accepts.""
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic_core import PydanticCustomError
 
-from ..domain.counsellor import Status
+from ..domain.counsellor import (
+    MAX_CHATS,
+    MIN_CHATS,
+    MIN_PASSWORD_LENGTH,
+    VOICE_ENDPOINT_PATTERN,
+    Status,
+)
 from ..domain.messages import MAX_TEXT_LENGTH
 from ..domain.profile import AgeBand, Topic, VisitorRole
 
-# Text is checked by the domain (empty, too long) so the client gets a precise code;
-# this bound only stops absurd payloads early.
+# --- the building blocks: bounded integers, ids, text without control characters ---------
+
+# Ids and seq numbers are INTEGER columns (32 bits on PostgreSQL): a larger number names
+# nothing, and is refused here rather than by the database.
+MAX_INT = 2**31 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_INT)]
+RowId = Annotated[int, Field(ge=1, le=MAX_INT)]
+
+CONTACT_ID_PATTERN = r"^[0-9a-f]{32}$"
+ContactId = Annotated[str, Field(pattern=CONTACT_ID_PATTERN, examples=["0" * 32])]
+
+# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in
+# names, titles, ids or tokens; multi-line text keeps its line breaks and tabs.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _refuse(controls: re.Pattern[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if controls.search(value):
+            raise PydanticCustomError("control_character", "control characters are not allowed")
+        return value
+
+    return AfterValidator(check)
+
+
+def _no(controls: re.Pattern[str]) -> dict[str, Any]:
+    return {"pattern": f"^[^{controls.pattern[1:-1]}]*$"}
+
+
+# One line of text: no control character. Multi-line text: line breaks and tabs, no other.
+OneLine = Annotated[str, _refuse(_CONTROLS), Field(json_schema_extra=_no(_CONTROLS))]
+MultiLine = Annotated[str, _refuse(_CONTROLS_BUT_LINES), Field(json_schema_extra=_no(_CONTROLS_BUT_LINES))]
+
+
+# Message text is checked by the domain (empty, too long, control characters) so the
+# client gets a precise code; this bound only stops absurd payloads early.
 Text = Annotated[str, Field(max_length=4 * MAX_TEXT_LENGTH)]
-ClientId = Annotated[str, Field(min_length=1, max_length=64)]
-ContactId = Annotated[str, Field(min_length=1, max_length=64)]
+ClientId = Annotated[OneLine, Field(min_length=1, max_length=64)]
+Token = Annotated[OneLine, Field(min_length=1, max_length=256)]
+Username = Annotated[OneLine, Field(min_length=1, max_length=64)]
+DisplayName = Annotated[OneLine, Field(min_length=1, max_length=80)]
+Reason = Annotated[OneLine, Field(min_length=1, max_length=200)]
+SkillName = Annotated[OneLine, Field(min_length=1, max_length=32)]
+Note = Annotated[MultiLine, Field(min_length=0, max_length=2000)]
 
 
 class Strict(BaseModel):
@@ -42,7 +90,7 @@ class ContactCreated(BaseModel):
 
 
 class Login(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: Username
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -62,16 +110,26 @@ class Status_(BaseModel):
     estimated_wait_s: int | None
 
 
-HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$", examples=["16:00"])]
+HHMM = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", examples=["16:00"])]
 
 
 class ScheduleExceptionIn(Strict):
     kind: Literal["close", "open"]
     first: date
     last: date | None = Field(None, description="Last day (inclusive); the first day if omitted.")
-    start: HHMM | None = Field(None, description="With end: only these hours; else the whole day.")
-    end: HHMM | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    start: HHMM | None = Field(
+        None, description="With end: only these hours, start before end; else the whole day."
+    )
+    end: HHMM | None = Field(None, description="After start; 24:00 is midnight at the end of the day.")
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _hours(self) -> Self:
+        if (self.start is None) != (self.end is None):
+            raise PydanticCustomError("hours_incomplete", "start and end go together")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise PydanticCustomError("hours_order", "start must come before end")
+        return self
 
 
 class ScheduleExceptionOut(BaseModel):
@@ -111,8 +169,8 @@ class Error(BaseModel):
 
 class VisitorHello(Strict):
     type: Literal["hello"]
-    token: Annotated[str, Field(min_length=1, max_length=256)]
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    token: Token
+    after_seq: Seq = 0
 
 
 class VisitorMessage(Strict):
@@ -138,7 +196,7 @@ VisitorFrame = Annotated[
 
 class ConsoleHello(Strict):
     type: Literal["hello"]
-    after: dict[ContactId, Annotated[int, Field(ge=0)]] = Field(
+    after: dict[ContactId, Seq] = Field(
         default_factory=dict, description="Last seq seen per contact; missed messages follow."
     )
 
@@ -172,8 +230,8 @@ class ConsolePriority(Strict):
 
 
 class TransferTo(Strict):
-    counsellor: int | None = Field(None, description="A named counsellor (their id)...")
-    skill: Annotated[str, Field(max_length=32)] | None = Field(None, description="...or a skill.")
+    counsellor: RowId | None = Field(None, description="A named counsellor (their id)...")
+    skill: SkillName | None = Field(None, description="...or a skill.")
 
 
 class ConsoleTransfer(Strict):
@@ -183,7 +241,7 @@ class ConsoleTransfer(Strict):
     mode: Literal["cold", "warm"] = Field(
         "cold", description="cold: straight back to the queue; warm: offered, you keep it until accepted."
     )
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class ConsoleMonitor(Strict):
@@ -217,7 +275,7 @@ Answer = Literal["yes", "no"]
 
 
 class SurveyIn(Strict):
-    token: Annotated[str, Field(min_length=1, max_length=256, description="The visitor's token.")]
+    token: Token = Field(description="The visitor's token.")
     helpful: Answer | None = Field(None, description="Was it helpful? Not answered: null.")
     again: Answer | None = Field(None, description="Would you contact us again? Not answered: null.")
 
@@ -229,7 +287,11 @@ class SurveyStored(BaseModel):
 
 # --- the console's wrap-up of an ended conversation --------------------------------------
 
-TaxonomyId = Annotated[str, Field(min_length=1, max_length=32)]
+TAXONOMY_ID_PATTERN = r"^[a-z0-9_]{1,32}$"
+WrapupNote = Annotated[MultiLine, Field(min_length=0, max_length=4000)]
+TaxonomyId = Annotated[
+    str, Field(pattern=TAXONOMY_ID_PATTERN, description="An id from GET /api/v1/taxonomy.")
+]
 
 
 class WrapupIn(Strict):
@@ -241,7 +303,7 @@ class WrapupIn(Strict):
     gender: TaxonomyId | None = None
     platforms: Annotated[list[TaxonomyId], Field(max_length=20)] = Field(default_factory=list)
     outcomes: Annotated[list[TaxonomyId], Field(min_length=1, max_length=10)]
-    note: Annotated[str, Field(max_length=4000)] | None = None
+    note: WrapupNote | None = None
 
 
 class WrapupOut(WrapupIn):
@@ -253,44 +315,53 @@ class WrapupOut(WrapupIn):
 # --- admin: counsellor accounts and canned responses --------------------------------------
 
 RoleName = Literal["counsellor", "supervisor", "admin"]
-Skills = Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=20)]
+Skills = Annotated[list[SkillName], Field(min_length=1, max_length=20)]
 
-
-VoiceEndpoint = Annotated[
-    str | None, Field(max_length=120, description='Where calls ring: "+33..." or "client:identity".')
-]
+# The rules below are the domain's (a precise error code: password_too_short,
+# invalid_capacity, invalid_voice_endpoint); the schema states them.
+NewPassword = Annotated[str, Field(min_length=1, max_length=256,
+                                   json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})]
+MaxChats = Annotated[int, Field(json_schema_extra={"minimum": MIN_CHATS, "maximum": MAX_CHATS})]
+VoiceEndpoint = Annotated[str, Field(
+    max_length=120, description='Where calls ring: "+33..." or "client:identity"; "" for none.',
+    json_schema_extra={"pattern": f"^({VOICE_ENDPOINT_PATTERN})?$"},
+)]
 
 
 class AccountIn(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
-    display_name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    username: Username
+    password: NewPassword
+    display_name: DisplayName | None = None
     role: RoleName = "counsellor"
-    max_chats: int | None = Field(None, description="1-20; the server default if absent.")
+    max_chats: MaxChats | None = Field(None, description="The server default if absent.")
     max_voice: Literal[0, 1] = 1
     skills: Skills | None = Field(None, description="Every skill if absent.")
-    voice_endpoint: VoiceEndpoint = None
+    voice_endpoint: VoiceEndpoint | None = None
 
 
 class AccountChange(Strict):
-    display_name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    display_name: DisplayName | None = None
     role: RoleName | None = None
-    max_chats: int | None = None
+    max_chats: MaxChats | None = None
     max_voice: Literal[0, 1] | None = None
     skills: Skills | None = None
     disabled: bool | None = None
-    voice_endpoint: VoiceEndpoint = Field(None, description='"" takes it away.')
+    voice_endpoint: VoiceEndpoint | None = Field(None, description='"" takes it away.')
 
 
 class PasswordIn(Strict):
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: NewPassword
+
+
+CannedTitle = Annotated[OneLine, Field(min_length=1, max_length=80)]
+CannedText = Annotated[MultiLine, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 
 
 class CannedIn(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=80)]
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+    title: CannedTitle
+    text: CannedText
 
 
 class CallerBlockIn(Strict):
     hours: float = Field(24, gt=0, le=90 * 24, description="How long; at most 90 days.")
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Reason

@@ -12,6 +12,7 @@ from ..domain.messages import Sender
 from ..services import Services
 from ..services import events as ev
 from ..services.events import Event
+from . import params
 from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
 from .errors import request_lang
 from .keys import REGISTRY, SERVICES
@@ -92,7 +93,7 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
     check_origin(request)  # 403 origin_not_allowed before the upgrade
     services = request.app[SERVICES]
     registry = request.app[REGISTRY]
-    contact_id = request.match_info["contact_id"]
+    contact_id = params.contact_id(request)  # 404 before the upgrade if it cannot be one
     ws = new_socket()
     await ws.prepare(request)
     conn = VisitorConnection(ws, services, request_lang(request), contact_id)

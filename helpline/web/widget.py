@@ -17,12 +17,13 @@ import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from ..logs import get_logger
 from ..services.surveys import answer_survey
+from . import params
+from .csrf import cross_site, is_this_server
 from .errors import ApiError, error_middleware, error_response, read_json, request_lang
 from .keys import SERVICES, SETTINGS
 from .schemas import SurveyIn, SurveyStored
@@ -45,13 +46,10 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    origin = origin.strip().lower().rstrip("/")
     allowed = request.app[SETTINGS].widget_origins
-    if "*" in allowed or origin in allowed:
+    if "*" in allowed or origin.strip().lower().rstrip("/") in allowed:
         return True
-    # Same origin: a page this server served (the demo, say). The scheme is not compared,
-    # since a proxy in front may terminate TLS.
-    return bool(request.host) and urlsplit(origin).netloc == request.host.lower()
+    return is_this_server(request, origin)  # a page this server served (the demo, say)
 
 
 def check_origin(request: web.Request) -> None:
@@ -83,7 +81,7 @@ def widget_endpoint(*, refuse: bool) -> Callable[[Handler], Handler]:
                 response.headers.add("Vary", "Origin")
             return response
 
-        return wrapped
+        return cross_site(wrapped)  # the console's CSRF rule is not for these
 
     return decorate
 
@@ -156,7 +154,7 @@ async def demo(request: web.Request) -> web.StreamResponse:
 @widget_endpoint(refuse=True)
 async def survey(request: web.Request) -> web.Response:
     body = SurveyIn.model_validate(await read_json(request))
-    await answer_survey(request.app[SERVICES], request.match_info["contact_id"], body.token,
+    await answer_survey(request.app[SERVICES], params.contact_id(request), body.token,
                         body.helpful, body.again)
     stored = SurveyStored(helpful=body.helpful, again=body.again)
     return web.json_response(stored.model_dump(), status=201)

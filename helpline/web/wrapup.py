@@ -10,6 +10,7 @@ from aiohttp import web
 from ..domain.counsellor import Role
 from ..services.events import iso
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
+from . import params
 from .auth import require_user
 from .errors import ApiError, read_json
 from .keys import SERVICES
@@ -32,8 +33,8 @@ def _wrapup_out(contact_id: str, stored: dict[str, Any]) -> dict[str, Any]:
 
 async def put_wrapup(request: web.Request) -> web.Response:
     user = await require_user(request)
+    contact_id = params.contact_id(request)
     body = WrapupIn.model_validate(await read_json(request))
-    contact_id = request.match_info["contact_id"]
     services = request.app[SERVICES]
     draft = WrapupDraft(body.categories, body.contacted_by, body.age_band, body.gender,
                         body.platforms, body.outcomes, body.note)
@@ -49,7 +50,7 @@ async def put_wrapup(request: web.Request) -> web.Response:
 
 async def get_wrapup(request: web.Request) -> web.Response:
     user = await require_user(request)
-    contact_id = request.match_info["contact_id"]
+    contact_id = params.contact_id(request)
     stored = await read_wrapup(request.app[SERVICES], contact_id, user)
     if stored is None:
         raise ApiError(404, "no_wrapup")

@@ -85,3 +85,24 @@ async def test_the_openapi_document_describes_every_route(server: Server) -> Non
         assert path in doc["paths"]
     assert "ContactCreate" in doc["components"]["schemas"]
     assert "VisitorMessage" in doc["components"]["schemas"]
+
+
+async def test_the_openapi_document_states_the_limits_the_server_enforces(server: Server) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/api/v1/openapi.json") as r:
+        doc = await r.json()
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+    for model in ("AccountIn", "PasswordIn"):
+        assert schemas[model]["properties"]["password"]["minLength"] == 8
+    voice = schemas["AccountIn"]["properties"]["voice_endpoint"]["anyOf"][0]
+    assert voice["pattern"] == r"^(\+[1-9][0-9]{7,14}|client:[A-Za-z0-9_.-]{1,100})?$"
+    assert schemas["WrapupIn"]["properties"]["contacted_by"]["pattern"] == "^[a-z0-9_]{1,32}$"
+    assert "start before end" in schemas["ScheduleExceptionIn"]["properties"]["start"]["description"]
+    assert schemas["Login"]["properties"]["username"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    assert schemas["VisitorHello"]["properties"]["after_seq"]["maximum"] == 2**31 - 1
+    assert list(schemas["ConsoleHello"]["properties"]["after"]["patternProperties"]) == ["^[0-9a-f]{32}$"]
+    patch = paths["/api/v1/admin/counsellors/{counsellor_id}"]["patch"]
+    assert patch["parameters"][0]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    transcript = paths["/api/v1/contacts/{contact_id}/messages"]["get"]
+    assert [p["name"] for p in transcript["parameters"]] == ["contact_id", "after_seq"]
+    assert {"400", "403", "404"} <= set(paths["/api/v1/contacts/{contact_id}/ws"]["get"]["responses"])
+    assert {"400", "401", "403"} <= set(paths["/api/v1/console/ws"]["get"]["responses"])

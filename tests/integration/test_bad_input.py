@@ -4,11 +4,13 @@ or a dropped connection."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.clients import Clients, Server
+from helpline.domain.counsellor import Role
+from tests.clients import Clients, Counsellor, Server
 
 
 async def _post(server: Server, path: str, data: bytes | str, **headers: str) -> tuple[int, dict]:
@@ -155,8 +157,11 @@ async def test_a_counsellor_cannot_write_to_or_end_someone_elses_contact(
 async def test_an_unknown_contact_id_is_a_clear_console_error(server: Server, clients: Clients) -> None:
     await server.add_counsellor("alice")
     alice = await clients.online("alice")
-    await alice.send_json({"type": "message", "contact_id": "nope", "client_id": "z1", "text": "?"})
+    unknown = "0" * 32
+    await alice.send_json({"type": "message", "contact_id": unknown, "client_id": "z1", "text": "?"})
     assert (await alice.expect("error", client_id="z1"))["code"] == "unknown_contact"
+    await alice.send_json({"type": "message", "contact_id": "nope", "client_id": "z2", "text": "?"})
+    assert (await alice.expect("error"))["code"] == "invalid_frame"  # not a contact id at all
     await alice.send_json({"type": "status", "status": "sleeping"})
     assert (await alice.expect("error"))["code"] == "invalid_frame"
     await alice.send_json({"type": "status", "status": "break"})
@@ -193,3 +198,231 @@ async def test_a_number_in_an_address_is_plain_digits_or_refused_never_a_500(
     url = f"{server.url}/api/v1/contacts/{'0' * 32}/messages?after_seq={superscript_two}"
     async with root.http.get(url) as r:
         assert (r.status, (await r.json())["error"]["code"]) == (422, "invalid_request")
+
+
+# --- JSON the server will not take in: too deep, NaN, lone surrogates -------------------
+
+DEEP = "[" * 30_000
+SILLY_JSON = [DEEP, '{"a":' * 40 + "1" + "}" * 40, '{"username": NaN, "password": "x"}',
+              '{"username": "\\ud800", "password": "secret-pass"}']
+
+
+@pytest.mark.parametrize("path", ["/api/v1/contacts", "/api/v1/auth/login"])
+@pytest.mark.parametrize("body", SILLY_JSON, ids=["deep", "nested", "nan", "surrogate"])
+async def test_json_too_deep_or_not_standard_is_invalid_json(server: Server, path: str, body: str) -> None:
+    status, got = await _post(server, path, body)
+    assert (status, got["error"]["code"]) == (400, "invalid_json")
+    assert await _queue_length(server) == 0
+
+
+@pytest.mark.parametrize("frame", SILLY_JSON, ids=["deep", "nested", "nan", "surrogate"])
+async def test_json_too_deep_on_the_visitor_socket_is_an_error_and_the_socket_stays(
+    clients: Clients, frame: str
+) -> None:
+    visitor = await clients.waiting_visitor()
+    await visitor.send_json(frame)
+    assert (await visitor.expect("error"))["code"] == "invalid_json"
+    assert (await visitor.say("toujours là ?"))["seq"] == 1
+
+
+async def test_json_too_deep_on_the_console_socket_is_an_error_and_the_socket_stays(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("alice")
+    alice = await clients.online("alice")
+    await alice.send_json(DEEP)
+    assert (await alice.expect("error"))["code"] == "invalid_json"
+    await alice.send_json({"type": "status", "status": "break"})
+    await alice.expect("status", status="break")
+
+
+# --- numbers the database cannot hold ---------------------------------------------------
+
+
+async def test_a_visitor_hello_after_seq_beyond_the_database_is_an_invalid_frame(clients: Clients) -> None:
+    visitor = clients.visitor()
+    await visitor.start()
+    await visitor.connect(after_seq=2**63)
+    assert (await visitor.expect("error"))["code"] == "invalid_frame"
+    await visitor.send_json({"type": "hello", "token": visitor.token, "after_seq": 0})
+    assert (await visitor.say("me voilà"))["seq"] == 1
+
+
+async def test_a_console_hello_after_beyond_the_database_is_an_invalid_frame(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("alice")
+    visitor = await clients.waiting_visitor()
+    alice = clients.counsellor("alice")
+    await alice.login()
+    await alice._open(f"{server.ws_url}/api/v1/console/ws",
+                      {"type": "hello", "after": {visitor.contact_id: 2**70}})
+    assert (await alice.expect("error"))["code"] == "invalid_frame"
+    await alice.send_json({"type": "hello", "after": {}})
+    await alice.expect("session")
+
+
+async def test_a_transfer_to_a_counsellor_id_beyond_the_database_is_an_invalid_frame(
+    clients: Clients,
+) -> None:
+    visitor, alice = await clients.talking()
+    await alice.send_json({"type": "transfer", "contact_id": visitor.contact_id, "to": {"counsellor": 2**70}})
+    error = await alice.expect("error")
+    assert error["code"] == "invalid_frame"
+    assert (await alice.say(visitor.contact_id, "je suis toujours là"))["seq"] == 1  # still hers
+
+
+async def test_ids_in_the_path_beyond_the_database_are_not_found(server: Server, clients: Clients) -> None:
+    await server.add_counsellor("root", role=Role.ADMIN)
+    root = clients.counsellor("root")
+    await root.login()
+    huge, url = str(2**70), server.url
+    for method, path, body in [
+        ("PATCH", f"/api/v1/admin/counsellors/{huge}", {"max_chats": 2}),
+        ("PATCH", "/api/v1/admin/counsellors/9999999999", {"max_chats": 2}),
+        ("POST", f"/api/v1/admin/counsellors/{huge}/password", {"password": "long-enough"}),
+        ("PUT", f"/api/v1/admin/canned/{huge}", {"title": "t", "text": "x"}),
+        ("DELETE", "/api/v1/admin/canned/2147483648", None),
+        ("DELETE", f"/api/v1/admin/schedule/exceptions/{huge}", None),
+    ]:
+        status, got = await _call(root, method, url + path, body)
+        assert (status, got["error"]["code"]) == (404, "not_found"), path
+    for contact_id in ("%00", "x" * 33, "0" * 31 + "%00", "A" * 32):
+        status, got = await _call(root, "GET", f"{url}/api/v1/contacts/{contact_id}/messages")
+        assert (status, got["error"]["code"]) == (404, "unknown_contact"), contact_id
+        status, got = await _call(root, "PUT", f"{url}/api/v1/contacts/{contact_id}/wrapup", {})
+        assert (status, got["error"]["code"]) == (404, "unknown_contact"), contact_id
+    visitor = await clients.waiting_visitor()
+    for after in (str(2**63), "2147483648", "-1", "1e3"):
+        status, got = await _call(root, "GET", f"{url}/api/v1/contacts/{visitor.contact_id}/messages"
+                                               f"?after_seq={after}")
+        assert (status, got["error"]["code"]) == (422, "invalid_request"), after
+
+
+async def test_a_visitor_socket_for_something_that_cannot_be_a_contact_is_a_404(server: Server) -> None:
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as raised:
+            await http.ws_connect(f"{server.ws_url}/api/v1/contacts/%00/ws")
+        assert raised.value.status == 404
+
+
+# --- control characters (NUL breaks a PostgreSQL statement) -------------------------------
+
+
+async def _call(who: Counsellor, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    async with who.http.request(method, url, json=body) as r:
+        return r.status, (await r.json() if r.status != 204 else None)
+
+
+def _control_character(got: dict[str, Any]) -> bool:
+    return got["error"]["code"] == "invalid_request" and any(
+        d["problem"] == "control_character" for d in got["error"]["details"]
+    )
+
+
+@pytest.mark.parametrize("username", ["ali\x00ce", "alice\n", "ali\x7fce", "\x9b"])
+async def test_a_control_character_in_a_username_at_login_is_refused(server: Server, username: str) -> None:
+    await server.add_counsellor("alice")
+    body = json.dumps({"username": username, "password": "secret-pass"})
+    status, got = await _post(server, "/api/v1/auth/login", body)
+    assert status == 422 and _control_character(got), got
+
+
+async def test_control_characters_in_names_texts_and_reasons_are_refused_and_change_nothing(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("root", role=Role.ADMIN, display_name="Root")
+    root = clients.counsellor("root")
+    await root.login()
+    admin, url = f"{server.url}/api/v1/admin", server.url
+    for method, path, body in [
+        ("POST", "/counsellors", {"username": "ni\x00na", "password": "long-enough"}),
+        ("POST", "/counsellors", {"username": "nina", "password": "long-enough", "display_name": "Ni\x00na"}),
+        ("POST", "/counsellors", {"username": "nina", "password": "long-enough", "skills": ["general\x00"]}),
+        ("PATCH", "/counsellors/1", {"display_name": "Ro\x00ot"}),
+        ("POST", "/canned", {"title": "Accueil\x00", "text": "Bonjour"}),
+        ("POST", "/canned", {"title": "Accueil", "text": "Bonjour\x00"}),
+        ("POST", "/canned", {"title": "Accueil\n", "text": "Bonjour"}),
+        ("POST", "/schedule/exceptions", {"kind": "close", "first": "2026-12-25", "reason": "Noël\x00"}),
+    ]:
+        status, got = await _call(root, method, admin + path, body)
+        assert status == 422 and _control_character(got), (path, body, got)
+    _, accounts = await _call(root, "GET", admin + "/counsellors")
+    assert [(c["username"], c["display_name"]) for c in accounts["counsellors"]] == [("root", "Root")]
+    assert (await _call(root, "GET", url + "/api/v1/canned"))[1]["responses"] == []
+    assert (await _call(root, "GET", admin + "/schedule/exceptions"))[1]["exceptions"] == []
+    # Multi-line text keeps its line breaks and tabs.
+    text = "Bonjour,\n\tje t'écoute."
+    status, got = await _call(root, "POST", admin + "/canned", {"title": "Accueil", "text": text})
+    assert status == 201 and got["text"] == text
+
+
+async def test_control_characters_in_a_transfer_note_a_wrapup_or_a_block_reason_are_refused(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("bob")
+    await server.add_counsellor("sam", role=Role.SUPERVISOR)
+    visitor, alice = await clients.talking()
+    cid = visitor.contact_id
+    bob_id = (await server.services.accounts.login("bob", "secret-pass"))[0].id
+    await alice.send_json({"type": "transfer", "contact_id": cid, "to": {"counsellor": bob_id},
+                           "note": "elle a 13 ans\x00"})
+    assert (await alice.expect("error"))["code"] == "invalid_frame"
+    assert (await alice.say(cid, "je suis toujours là"))["seq"] == 1  # not transferred
+
+    sam = clients.counsellor("sam")
+    await sam.login()
+    status, got = await _call(sam, "POST", f"{server.url}/api/v1/contacts/{cid}/caller-block",
+                              {"hours": 1, "reason": "insultes\x00"})
+    assert status == 422 and _control_character(got), got
+
+    await alice.send_json({"type": "end", "contact_id": cid})
+    await alice.expect("ended")
+    wrapup = {"categories": ["sextortion"], "contacted_by": "young_person", "age_band": "15_17",
+              "outcomes": ["advice"], "note": "rappeler\x00"}
+    url = f"{server.url}/api/v1/contacts/{cid}/wrapup"
+    status, got = await _call(alice, "PUT", url, wrapup)
+    assert status == 422 and _control_character(got), got
+    status, got = await _call(alice, "PUT", url, {**wrapup, "note": None, "categories": ["sext\x00rtion"]})
+    assert (status, got["error"]["code"]) == (422, "invalid_request")
+    assert (await _call(alice, "GET", url))[1]["error"]["code"] == "no_wrapup"
+    status, got = await _call(alice, "PUT", url, {**wrapup, "note": "rappeler\nlundi"})
+    assert status == 200 and got["note"] == "rappeler\nlundi"
+
+
+# --- what HTTP says -------------------------------------------------------------------------
+
+
+async def test_a_405_names_the_methods_allowed(server: Server) -> None:
+    async with aiohttp.ClientSession() as http, http.delete(server.url + "/api/v1/contacts") as r:
+        assert r.status == 405
+        assert r.headers["Allow"] == "POST"
+    async with aiohttp.ClientSession() as http, http.put(server.url + "/api/v1/admin/counsellors") as r:
+        assert r.status == 405
+        assert set(r.headers["Allow"].split(",")) == {"GET", "POST"}
+
+
+async def test_a_plain_get_on_a_websocket_route_is_a_400(server: Server) -> None:
+    url = f"{server.url}/api/v1/contacts/{'0' * 32}/ws"
+    async with aiohttp.ClientSession() as http, http.get(url) as r:
+        assert (r.status, (await r.json())["error"]["code"]) == (400, "invalid_request")
+
+
+async def test_exceptional_hours_must_be_a_real_time_with_the_start_before_the_end(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("root", role=Role.ADMIN)
+    root = clients.counsellor("root")
+    await root.login()
+    url = f"{server.url}/api/v1/admin/schedule/exceptions"
+    day = {"kind": "close", "first": "2026-12-24", "reason": "Réveillon"}
+    for hours, problem in [({"start": "18:00", "end": "16:00"}, "hours_order"),
+                           ({"start": "16:00", "end": "16:00"}, "hours_order"),
+                           ({"start": "16:00"}, "hours_incomplete"),
+                           ({"start": "16:00", "end": "24:30"}, "string_pattern_mismatch")]:
+        status, got = await _call(root, "POST", url, {**day, **hours})
+        assert (status, got["error"]["code"]) == (422, "invalid_request"), hours
+        assert [d["problem"] for d in got["error"]["details"]] == [problem], hours
+    assert (await _call(root, "GET", url))[1]["exceptions"] == []
+    status, got = await _call(root, "POST", url, {**day, "start": "16:00", "end": "24:00"})
+    assert status == 201 and (got["start"], got["end"]) == ("16:00", "24:00")

@@ -50,7 +50,7 @@ def test_counsellor_add_reads_the_password_from_stdin_and_refuses_duplicates(dat
     assert ok.returncode == 0, ok.stderr
     assert "alice" in ok.stdout
     assert "motdepasse" not in ok.stdout + ok.stderr
-    again = run(["counsellor", "add", "alice", "--password-stdin"], database_url, "autre\n")
+    again = run(["counsellor", "add", "alice", "--password-stdin"], database_url, "autre-mot-de-passe\n")
     assert again.returncode == 1
     assert "username_taken" in again.stderr
 
@@ -62,7 +62,8 @@ def test_counsellor_add_without_password_stdin_explains_itself(database_url: str
 
 
 def test_counsellor_add_refuses_a_silly_capacity(database_url: str) -> None:
-    result = run(["counsellor", "add", "bob", "--password-stdin", "--max-chats", "0"], database_url, "pw12\n")
+    args = ["counsellor", "add", "bob", "--password-stdin", "--max-chats", "0"]
+    result = run(args, database_url, "long-enough\n")
     assert result.returncode == 2
     assert "max_chats" in result.stderr
 

@@ -205,8 +205,8 @@ async def test_monitoring_an_unknown_contact_is_an_error(server: Server, clients
     sam = clients.counsellor("sam")
     await sam.login()
     await sam.connect(status=None)
-    await sam.send_json({"type": "monitor", "contact_id": "nope"})
-    assert (await sam.expect("error", contact_id="nope"))["code"] == "unknown_contact"
+    await sam.send_json({"type": "monitor", "contact_id": "0" * 32})
+    assert (await sam.expect("error", contact_id="0" * 32))["code"] == "unknown_contact"
 
 
 async def login_status(

@@ -38,7 +38,7 @@ async def test_a_site_not_listed_cannot_create_a_contact(make_server: ServerFact
     server = await make_server(widget_origins=[PARTNER])
     status, body, headers = await _post(server, "/api/v1/contacts", {"channel": "chat"}, Origin=STRANGER)
     assert (status, body["error"]["code"]) == (403, "origin_not_allowed")
-    assert body["error"]["message"] == "Ce site n'est pas autorisé à ouvrir le tchat."
+    assert body["error"]["message"] == "Cette demande vient d'un site qui n'est pas autorisé ici."
     assert headers["Access-Control-Allow-Origin"] == STRANGER  # so the widget can say why
     assert await _queue_length(server) == 0
 
@@ -173,9 +173,11 @@ async def test_the_survey_is_stored_once_with_nothing_identifying(server: Server
 
 async def test_the_survey_needs_the_visitors_token(server: Server, clients: Clients) -> None:
     visitor = await _ended(clients)
-    for path in (_survey_path(visitor), "/api/v1/contacts/nosuchcontact/survey"):
+    for path in (_survey_path(visitor), f"/api/v1/contacts/{'0' * 32}/survey"):
         status, body, _ = await _post(server, path, {"token": "x" * 43, "helpful": "yes"})
         assert (status, body["error"]["code"]) == (403, "bad_token"), body
+    status, body, _ = await _post(server, "/api/v1/contacts/nosuchcontact/survey", {"token": "x" * 43})
+    assert (status, body["error"]["code"]) == (404, "unknown_contact")  # cannot be a contact id
     assert await _stored(server) == []
 
 

@@ -1,0 +1,65 @@
+"""Path and query parameters, checked as bodies are: a value the database could not hold
+or that names nothing (a 40-digit id, a contact id that is not 32 hex digits, a NUL)
+never reaches a query. OpenAPI states the same rules (``path_schema``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import ApiError
+from .schemas import ContactId, RowId, Seq
+
+_contact_id: TypeAdapter[str] = TypeAdapter(ContactId)
+_row_id: TypeAdapter[int] = TypeAdapter(RowId)
+_seq: TypeAdapter[int] = TypeAdapter(Seq)
+
+
+def contact_id(request: web.Request) -> str:
+    """The ``{contact_id}`` of the path; 404 ``unknown_contact`` if it cannot be one."""
+    try:
+        return _contact_id.validate_python(request.match_info["contact_id"])
+    except ValidationError:
+        raise ApiError(404, "unknown_contact") from None
+
+
+def row_id(request: web.Request, name: str) -> int:
+    """A numeric id of the path (``{canned_id}``...); 404 ``not_found`` if it cannot be one."""
+    raw = request.match_info[name]
+    try:
+        return _row_id.validate_python(_digits(raw))
+    except (ValueError, ValidationError):
+        raise ApiError(404, "not_found") from None
+
+
+def seq_query(request: web.Request, name: str) -> int:
+    """A seq number in the query string (0 if absent); 422 if it cannot be one."""
+    try:
+        return _seq.validate_python(_digits(request.query.get(name, "0")))
+    except (ValueError, ValidationError):
+        problem = [{"field": name, "problem": "out_of_range"}]
+        raise ApiError(422, "invalid_request", details=problem) from None
+
+
+def _digits(raw: str) -> int:
+    """A decimal number of at most 10 digits (ASCII only: int() also reads "٣")."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        raise ValueError(raw)
+    return int(raw)
+
+
+QUERY = {
+    "after_seq": _seq.json_schema() | {"description": "Only the messages after this seq."},
+    "q": {"type": "string", "maxLength": 100, "description": "Words to look for."},
+}
+
+
+def path_schema(name: str) -> dict[str, Any]:
+    """The JSON schema of a path parameter, by its name."""
+    if name == "contact_id":
+        return _contact_id.json_schema()
+    if name.endswith("_id"):
+        return _row_id.json_schema()
+    return {"type": "string"}
