@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from . import logs
 from .config import Settings, invalid_settings
-from .domain.counsellor import Role
+from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
 from .i18n import translate
 from .plugins import channels
@@ -289,7 +289,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--display-name")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.COUNSELLOR.value)
-    add.add_argument("--max-chats", type=int)
+    add.add_argument("--max-chats", type=int, choices=range(MIN_CHATS, MAX_CHATS + 1),
+                     metavar=f"{MIN_CHATS}-{MAX_CHATS}")
     add.add_argument("--max-voice", type=int, default=1, help="0 or 1 call at a time (default 1)")
     add.add_argument("--skills", help="comma-separated, e.g. general,legal (default: every skill)")
     add.add_argument("--voice", metavar="ENDPOINT",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -66,9 +67,24 @@ class CounsellorLoad:
 
 
 def validate_max_chats(value: int) -> int:
+    """Chats a counsellor holds at once."""
     if not MIN_CHATS <= value <= MAX_CHATS:
-        raise ValueError(f"max_chats must be between {MIN_CHATS} and {MAX_CHATS}")
+        raise DomainError("invalid_capacity")
     return value
+
+
+def validate_max_voice(value: int) -> int:
+    """Calls a counsellor holds at once: none or one."""
+    if not 0 <= value <= 1:
+        raise DomainError("invalid_capacity")
+    return value
+
+
+def validate_skills(skills: Sequence[str], known: Sequence[str]) -> list[str]:
+    """At least one skill, each one the helpline knows; sorted, once each."""
+    if not skills or set(skills) - set(known):
+        raise DomainError("unknown_skill")
+    return sorted(set(skills))
 
 
 def validate_password(password: str, *, demo_account: bool = False) -> str:

@@ -16,7 +16,9 @@ from ..domain.counsellor import (
     DEFAULT_MAX_VOICE,
     Role,
     validate_max_chats,
+    validate_max_voice,
     validate_password,
+    validate_skills,
     validate_voice_endpoint,
 )
 from ..domain.errors import Conflict, DomainError, Duplicate
@@ -76,12 +78,9 @@ class Accounts:
         max_chats = validate_max_chats(
             self.ctx.settings.default_max_chats if max_chats is None else max_chats
         )
-        if not 0 <= max_voice <= 1:
-            raise DomainError("invalid_capacity")
+        validate_max_voice(max_voice)
         known = self.ctx.settings.skill_list
-        skills = list(known if skills is None else skills)  # by default, every skill
-        if not skills or set(skills) - set(known):
-            raise DomainError("unknown_skill")
+        skills = validate_skills(known if skills is None else skills, known)  # by default, every skill
         password_hash = await self.hashed(password)
         try:
             async with self.ctx.store.transaction() as tx:

@@ -10,7 +10,9 @@ from ..domain.counsellor import (
     Role,
     Status,
     validate_max_chats,
+    validate_max_voice,
     validate_password,
+    validate_skills,
     validate_voice_endpoint,
 )
 from ..domain.errors import DomainError, NotFound
@@ -46,12 +48,6 @@ async def get_account(services: Services, counsellor_id: int) -> dict[str, Any]:
     return account(found)
 
 
-def _check_skills(services: Services, skills: Sequence[str]) -> list[str]:
-    if not skills or set(skills) - set(services.ctx.settings.skill_list):
-        raise DomainError("unknown_skill")
-    return sorted(set(skills))
-
-
 async def update_account(
     services: Services, by: CounsellorRecord, counsellor_id: int, *, display_name: str | None = None,
     role: Role | None = None, max_chats: int | None = None, max_voice: int | None = None,
@@ -69,16 +65,11 @@ async def update_account(
     if role is not None:
         values["role"] = role.value
     if max_chats is not None:
-        try:
-            values["max_chats"] = validate_max_chats(max_chats)
-        except ValueError:
-            raise DomainError("invalid_capacity") from None
+        values["max_chats"] = validate_max_chats(max_chats)
     if max_voice is not None:
-        if not 0 <= max_voice <= 1:
-            raise DomainError("invalid_capacity")
-        values["max_voice"] = max_voice
+        values["max_voice"] = validate_max_voice(max_voice)
     if skills is not None:
-        values["skills"] = _check_skills(services, skills)
+        values["skills"] = validate_skills(skills, services.ctx.settings.skill_list)
     if voice_endpoint is not None:  # "" takes the endpoint away
         values["voice_endpoint"] = validate_voice_endpoint(voice_endpoint)
     if disabled is not None:
@@ -152,11 +143,8 @@ async def create_account(
     services: Services, username: str, password: str, *, display_name: str | None, role: Role,
     max_chats: int | None, max_voice: int, skills: Sequence[str] | None, voice_endpoint: str | None = None,
 ) -> dict[str, Any]:
-    try:
-        new_id = await services.accounts.add_counsellor(
-            username.strip(), password, display_name=display_name, role=role, max_chats=max_chats,
-            skills=skills, max_voice=max_voice, voice_endpoint=voice_endpoint,
-        )
-    except ValueError:
-        raise DomainError("invalid_capacity") from None
+    new_id = await services.accounts.add_counsellor(
+        username.strip(), password, display_name=display_name, role=role, max_chats=max_chats,
+        skills=skills, max_voice=max_voice, voice_endpoint=voice_endpoint,
+    )
     return await get_account(services, new_id)

@@ -65,7 +65,7 @@ def test_counsellor_add_refuses_a_silly_capacity(database_url: str) -> None:
     args = ["counsellor", "add", "bob", "--password-stdin", "--max-chats", "0"]
     result = run(args, database_url, "long-enough\n")
     assert result.returncode == 2
-    assert "max_chats" in result.stderr
+    assert "--max-chats" in result.stderr
 
 
 async def test_the_migrations_build_exactly_the_tables_the_code_uses(database_url: str) -> None:
