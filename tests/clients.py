@@ -228,6 +228,17 @@ class Clients:
         await visitor.expect("assigned")
         return visitor, counsellor
 
+    async def handover(self) -> tuple[Visitor, Counsellor, Counsellor, int]:
+        """Alice talking with a young person, and Bob online with room: a transfer's set-up.
+        The visitor, Alice, Bob and Bob's id."""
+        await self.server.add_counsellor("alice", display_name="Alice")
+        bob_id = await self.server.add_counsellor("bob", display_name="Bob")
+        visitor = await self.waiting_visitor()
+        alice = await self.online("alice")
+        await alice.expect("assigned")
+        bob = await self.online("bob")
+        return visitor, alice, bob, bob_id
+
     async def close(self) -> None:
         for c in self.opened:
             await c.close()

@@ -66,12 +66,7 @@ async def test_going_on_break_gives_the_offer_back(offering: Server, clients_of:
 async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accepts(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("alice", display_name="Alice")
-    bob_id = await server.add_counsellor("bob", display_name="Bob")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
-    bob = await clients.online("bob")
+    visitor, alice, bob, bob_id = await clients.handover()
     await visitor.say("il a mes photos")
     await alice.send_json(
         {

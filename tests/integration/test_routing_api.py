@@ -52,12 +52,7 @@ async def test_consoles_see_the_anonymous_waiting_list(server: Server, clients: 
 async def test_a_cold_transfer_to_a_named_counsellor_carries_a_note_and_no_names(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("alice", display_name="Alice")
-    bob_id = await server.add_counsellor("bob", display_name="Bob")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
-    bob = await clients.online("bob")
+    visitor, alice, bob, bob_id = await clients.handover()
     await visitor.say("il me fait chanter")
     await alice.send_json(
         {
