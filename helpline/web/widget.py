@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from ..logs import get_logger
+from ..resources import package_dir
 from ..services.surveys import answer_survey
 from .errors import ApiError, error_middleware, error_response, read_json, request_lang
 from .keys import SERVICES, SETTINGS
@@ -29,7 +29,7 @@ from .schemas import SurveyIn, SurveyStored
 
 log = get_logger("widget")
 
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "widgets" / "chat"
+WIDGET_DIR = package_dir("widgets", "chat")
 # Placeholders in widget.js, replaced when it is served.
 CSS_SLOT = '"__HELPLINE_CSS__"'
 EXIT_SLOT = '"__HELPLINE_EXIT_URL__"'
