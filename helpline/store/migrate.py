@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+from ..resources import package_dir
+
+MIGRATIONS = package_dir("migrations")
 
 
 def _config(url: str) -> Config:

@@ -1,17 +1,17 @@
-"""The counsellor and supervisor console: static files from widgets/console/, served under
+"""The counsellor and supervisor console: static files from helpline/widgets/console/, served under
 /console/ with a strict Content-Security-Policy (scripts, styles and connections only to
 this server; no inline script or style; never framed)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from aiohttp import web
 
+from ..resources import package_dir
 from .errors import ApiError
 
-CONSOLE_DIR = Path(__file__).resolve().parents[2] / "widgets" / "console"
+CONSOLE_DIR = package_dir("widgets", "console")
 _NAME = re.compile(r"^[a-z0-9_-]+\.(js|css|html|svg)$")
 _TYPES = {"js": "application/javascript", "css": "text/css", "html": "text/html", "svg": "image/svg+xml"}
 

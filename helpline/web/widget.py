@@ -16,11 +16,11 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from pathlib import Path
 
 from aiohttp import web
 
 from ..logs import get_logger
+from ..resources import package_dir
 from ..services.surveys import answer_survey
 from . import params
 from .csrf import cross_site, is_this_server
@@ -30,7 +30,7 @@ from .schemas import SurveyIn, SurveyStored
 
 log = get_logger("widget")
 
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "widgets" / "chat"
+WIDGET_DIR = package_dir("widgets", "chat")
 # Placeholders in widget.js, replaced when it is served.
 CSS_SLOT = '"__HELPLINE_CSS__"'
 EXIT_SLOT = '"__HELPLINE_EXIT_URL__"'

@@ -40,10 +40,12 @@ class ServerProcess:
     Every start writes its stdout and stderr to new files in ``directory``; the port and
     the database stay the same across restarts."""
 
-    def __init__(self, directory: Path, **settings: str) -> None:
+    def __init__(self, directory: Path, command: list[str] | None = None, **settings: str) -> None:
         """``settings``: HELPLINE_* variables by their short name (``redis_url=...``); a test
-        may add more to ``self.settings`` (full names) before a start."""
+        may add more to ``self.settings`` (full names) before a start. ``command``: how to
+        run `helpline`, the one installed next to this interpreter unless given."""
         self.directory = directory
+        self.command = command or helpline_command()
         self.settings = {f"HELPLINE_{k.upper()}": v for k, v in settings.items()}
         self.port = free_port()
         self.db_path = directory / "e2e.db"
@@ -107,7 +109,7 @@ class ServerProcess:
         out, err = self._open_logs()
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *helpline_command(),
+                *self.command,
                 "serve",
                 "--host",
                 "127.0.0.1",
@@ -178,7 +180,7 @@ class ServerProcess:
     async def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
         """Run `helpline <args>` against the same database; (exit code, stdout, stderr)."""
         proc = await asyncio.create_subprocess_exec(
-            *helpline_command(),
+            *self.command,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
