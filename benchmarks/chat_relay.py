@@ -401,11 +401,18 @@ class ConsolePeer:
         self._available = asyncio.Event()
 
     async def login(self, base: str, password: str) -> None:
+        """Log in; every counsellor of the run comes from one address, so the server's
+        per-client login line may ask some to come back a moment later (429)."""
         assert self.http is not None
-        async with self.http.post(f"{base}/api/v1/auth/login",
-                                  json={"username": self.username, "password": password}) as r:
-            if r.status != 200:
-                raise RuntimeError(f"login {self.username}: HTTP {r.status} {await r.text()}")
+        while True:
+            async with self.http.post(f"{base}/api/v1/auth/login",
+                                      json={"username": self.username, "password": password}) as r:
+                if r.status == 429:
+                    await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                    continue
+                if r.status != 200:
+                    raise RuntimeError(f"login {self.username}: HTTP {r.status} {await r.text()}")
+                return
 
     async def connect(self, ws_base: str, after: dict[str, int], within_s: float) -> None:
         assert self.http is not None

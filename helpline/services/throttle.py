@@ -6,10 +6,12 @@ others out and one place cannot slow everyone down:
   username still gets in from anywhere else, so a stranger cannot lock an account.
 - 20 failed logins from one client within 15 minutes, whatever the usernames (guessing
   across accounts): that client may not log in at all until the oldest is 15 minutes old.
-- One password check at a time per client: a second login from a client whose first
-  is still being checked is refused at once (``retry_after_s`` 1), without hashing. One
-  client therefore holds at most one of the process's password-hashing slots, and a
-  flood from one place does not delay logins from elsewhere.
+- One password check at a time per client, and at most 4 logins from one client in
+  line (being checked or waiting their turn): colleagues behind one office address who
+  log in at the same moment wait a moment each; a fifth at once is refused
+  (``login_in_progress``, ``retry_after_s`` 1) without hashing. One client therefore
+  holds at most one of the process's password-hashing slots, and a flood from one place
+  does not delay logins from elsewhere.
 
 A success forgets that client's failures for that username (not those for others).
 Counted in memory, per server process (several processes each allow as much); nothing
@@ -21,10 +23,13 @@ never held."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import math
 import secrets
 from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +37,7 @@ MAX_PER_USERNAME = 5
 MAX_PER_CLIENT = 20
 WINDOW = timedelta(minutes=15)
 MAX_CLIENTS = 10_000
+MAX_IN_LINE = 4  # logins from one client being checked or waiting their turn
 BUSY_RETRY_S = 1
 
 
@@ -49,7 +55,8 @@ class LoginThrottle:
         # client -> its failures in the window (when, username key), oldest first; the
         # clients are in the order of their last failure, so the stale ones come first.
         self._failures: OrderedDict[str, deque[tuple[datetime, bytes]]] = OrderedDict()
-        self._checking: set[str] = set()
+        self._in_line: dict[str, int] = {}  # client -> logins admitted and not finished
+        self._turns: dict[str, asyncio.Lock] = {}  # one password check at a time per client
         self._key = secrets.token_bytes(32)
 
     def __len__(self) -> int:
@@ -84,15 +91,26 @@ class LoginThrottle:
             frees_at.append(failures[-self.per_client][0] + self.window)
         if frees_at:
             return Refused("too_many_attempts", max(1, math.ceil((max(frees_at) - now).total_seconds())))
-        if client in self._checking:
+        if self._in_line.get(client, 0) >= MAX_IN_LINE:
             return Refused("login_in_progress", BUSY_RETRY_S)
-        self._checking.add(client)
+        self._in_line[client] = self._in_line.get(client, 0) + 1
         return None
+
+    @contextlib.asynccontextmanager
+    async def turn(self, client: str) -> AsyncIterator[None]:
+        """An admitted login's password check, one at a time for each client."""
+        async with self._turns.setdefault(client, asyncio.Lock()):
+            yield
 
     def finish(self, client: str, username: str, now: datetime, succeeded: bool | None) -> None:
         """The check ``admit`` let through is over: it ``succeeded``, or not, or None if
         it gave no answer (an error, which counts as neither)."""
-        self._checking.discard(client)
+        left = self._in_line.get(client, 1) - 1
+        if left:
+            self._in_line[client] = left
+        else:  # nobody of that client in line: forget its turn too
+            self._in_line.pop(client, None)
+            self._turns.pop(client, None)
         if succeeded is None:
             return
         failures = self._recent(client, now)

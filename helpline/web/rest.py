@@ -90,7 +90,8 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(429, refused.code, retry_after_s=refused.retry_after_s)
     result = succeeded = None
     try:
-        result = await services.accounts.login(body.username, body.password)
+        async with throttle.turn(client):
+            result = await services.accounts.login(body.username, body.password)
         succeeded = result is not None
     finally:
         throttle.finish(client, body.username, services.ctx.clock.now(), succeeded)

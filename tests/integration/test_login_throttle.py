@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from helpline.domain.counsellor import Role
 from helpline.services.accounts import HASHING_SLOTS
+from helpline.services.throttle import MAX_IN_LINE
 from tests.clients import TIMEOUT, Server, start_server
 from tests.clock import FrozenClock
 
@@ -145,8 +146,9 @@ async def test_a_flood_from_one_client_has_one_password_checked_and_others_still
         await hashing.acquire()
     try:
         flood = [asyncio.create_task(login(flooder, w.server, f"user{i}", "guess")) for i in range(100)]
-        first = await answered(flood, 99)  # all but one answer without any hash computed
-        assert len([t for t in flood if t.done()]) == 99
+        refused = 100 - MAX_IN_LINE  # one being checked, three waiting their turn
+        first = await answered(flood, refused)  # the others answer without any hash computed
+        assert len([t for t in flood if t.done()]) == refused
         assert {(a.status, a.code, a.retry_after_s, a.retry_after) for a in first} == {
             (429, "login_in_progress", 1, "1")
         }
@@ -159,8 +161,19 @@ async def test_a_flood_from_one_client_has_one_password_checked_and_others_still
             hashing.release()
     async with asyncio.timeout(TIMEOUT):
         assert (await real).status == 200
-        assert [a.status for a in await asyncio.gather(*flood) if a.code != "login_in_progress"] == [401]
+        assert [a.status for a in await asyncio.gather(*flood) if a.code != "login_in_progress"] == [401] * 4
     assert (await login(flooder, w.server, "alice", PASSWORD)).status == 200  # its turn is over
+
+
+async def test_colleagues_behind_one_office_address_logging_in_at_once_all_get_in(start: Start) -> None:
+    w = await start()
+    names = [f"colleague{i}" for i in range(MAX_IN_LINE)]
+    for name in names:
+        await w.server.add_counsellor(name, PASSWORD)
+    office = w.at("127.0.0.2")
+    async with asyncio.timeout(TIMEOUT):
+        answers = await asyncio.gather(*(login(office, w.server, name, PASSWORD) for name in names))
+    assert [a.status for a in answers] == [200] * MAX_IN_LINE  # each waited its turn
 
 
 async def test_x_forwarded_for_is_believed_from_a_trusted_proxy_only(start: Start) -> None:
