@@ -44,3 +44,8 @@ def may_see_floor(role: Role) -> bool:
 def may_block_callers(role: Role) -> bool:
     """Block the caller of a call for a while, and lift the block."""
     return role.supervises
+
+
+def may_administer(role: Role) -> bool:
+    """Accounts, canned responses, the line's exceptional closures and openings."""
+    return role is Role.ADMIN

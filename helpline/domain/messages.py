@@ -13,12 +13,10 @@ from enum import StrEnum
 
 from .contact import Channel, ContactState
 from .errors import Conflict, DomainError, Forbidden
+from .text import UNPRINTABLE
 
 MAX_TEXT_LENGTH = 4000
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-# Control characters (but tab and line breaks) and lone surrogates: no one types them,
-# and PostgreSQL cannot store NUL or a lone surrogate in text.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Sender(StrEnum):
@@ -33,7 +31,7 @@ def validate_text(text: str) -> str:
         raise DomainError("empty_text")
     if len(text) > MAX_TEXT_LENGTH:
         raise DomainError("text_too_long")
-    if _UNPRINTABLE.search(text):
+    if UNPRINTABLE.search(text):
         raise DomainError("invalid_text")
     return text
 

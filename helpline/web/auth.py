@@ -1,54 +1,53 @@
-"""Console sessions: an HttpOnly, SameSite=Strict cookie naming a server-side session."""
+"""Logging in (throttled per client, see ``helpline.services.throttle``) and out, and who is
+logged in."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..domain.counsellor import Role
-from ..domain.records import CounsellorRecord
-from ..services.accounts import token_hash
-from .errors import ApiError
-from .keys import SERVICES, SETTINGS
-
-COOKIE = "helpline_session"
-
-
-def session_token(request: web.Request) -> str | None:
-    token = request.cookies.get(COOKIE)
-    if not token or len(token) > 256:
-        return None
-    return token
+from .client import client_key
+from .csrf import opens_session
+from .errors import ApiError, read_json
+from .keys import LOGIN_THROTTLE, SERVICES
+from .schemas import Login, Me
+from .session import clear_session_cookie, require_user, session_token, set_session_cookie
 
 
-def session_digest(request: web.Request) -> str | None:
-    """What names the request's session server-side (never the token itself)."""
+@opens_session  # refused from another site even without a cookie (csrf.py)
+async def login(request: web.Request) -> web.Response:
+    """Throttled per client (see ``helpline.services.throttle``)."""
+    body = Login.model_validate(await read_json(request))
+    services, throttle, client = request.app[SERVICES], request.app[LOGIN_THROTTLE], client_key(request)
+    refused = throttle.admit(client, body.username, services.ctx.clock.now())
+    if refused is not None:
+        raise ApiError(429, refused.code, retry_after_s=refused.retry_after_s)
+    result = succeeded = None
+    try:
+        async with throttle.turn(client):
+            result = await services.accounts.login(body.username, body.password)
+        succeeded = result is not None
+    finally:
+        throttle.finish(client, body.username, services.ctx.clock.now(), succeeded)
+    if result is None:
+        raise ApiError(401, "invalid_credentials")
+    user, token = result
+    response = web.json_response(_me(user).model_dump())
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
     token = session_token(request)
-    return token_hash(token) if token else None
+    if token:
+        await request.app[SERVICES].accounts.logout(token)
+    response = web.json_response({"ok": True})
+    clear_session_cookie(response)
+    return response
 
 
-async def current_user(request: web.Request) -> CounsellorRecord | None:
-    token = session_token(request)
-    if token is None:
-        return None
-    return await request.app[SERVICES].accounts.user_for_session(token)
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(_me(await require_user(request)).model_dump())
 
 
-async def require_user(request: web.Request, *roles: Role) -> CounsellorRecord:
-    user = await current_user(request)
-    if user is None:
-        raise ApiError(401, "unauthenticated")
-    if roles and user.role not in roles:
-        raise ApiError(403, "forbidden")
-    return user
-
-
-def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    settings = request.app[SETTINGS]
-    response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", secure=settings.secure_cookies, path="/",
-        max_age=int(settings.session_idle_s),
-    )
-
-
-def clear_session_cookie(response: web.StreamResponse) -> None:
-    response.del_cookie(COOKIE, path="/")
+def _me(user: object) -> Me:
+    return Me.model_validate(user, from_attributes=True)

@@ -17,7 +17,6 @@ from ..domain.routing import Priority
 from ..services import Services
 from ..services import events as ev
 from ..services.events import Event
-from .auth import require_user, session_digest
 from .connection import CLOSE_SESSION_ENDED, Connection, new_socket
 from .csrf import refuse_cross_site
 from .errors import request_lang
@@ -35,6 +34,7 @@ from .schemas import (
     ConsoleUnmonitor,
     console_frames,
 )
+from .session import require_user, session_digest
 
 SESSION_TOUCH = timedelta(minutes=1)
 

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..logs import get_logger
-from .auth import COOKIE
 from .errors import ApiError
 from .keys import SETTINGS
+from .session import COOKIE
 
 log = get_logger("csrf")
 

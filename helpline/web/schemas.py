@@ -19,6 +19,7 @@ from ..domain.counsellor import (
 )
 from ..domain.messages import MAX_TEXT_LENGTH
 from ..domain.profile import AgeBand, Topic, VisitorRole
+from ..domain.text import UNPRINTABLE, UNPRINTABLE_IN_A_LINE
 
 # --- the building blocks: bounded integers, ids, text without control characters ---------
 
@@ -31,10 +32,6 @@ RowId = Annotated[int, Field(ge=1, le=MAX_INT)]
 CONTACT_ID_PATTERN = r"^[0-9a-f]{32}$"
 ContactId = Annotated[str, Field(pattern=CONTACT_ID_PATTERN, examples=["0" * 32])]
 
-# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in
-# names, titles, ids or tokens; multi-line text keeps its line breaks and tabs.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _refuse(controls: re.Pattern[str]) -> AfterValidator:
@@ -51,8 +48,8 @@ def _no(controls: re.Pattern[str]) -> dict[str, Any]:
 
 
 # One line of text: no control character. Multi-line text: line breaks and tabs, no other.
-OneLine = Annotated[str, _refuse(_CONTROLS), Field(json_schema_extra=_no(_CONTROLS))]
-MultiLine = Annotated[str, _refuse(_CONTROLS_BUT_LINES), Field(json_schema_extra=_no(_CONTROLS_BUT_LINES))]
+OneLine = Annotated[str, _refuse(UNPRINTABLE_IN_A_LINE), Field(json_schema_extra=_no(UNPRINTABLE_IN_A_LINE))]
+MultiLine = Annotated[str, _refuse(UNPRINTABLE), Field(json_schema_extra=_no(UNPRINTABLE))]
 
 
 # Message text is checked by the domain (empty, too long, control characters) so the

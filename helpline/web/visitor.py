@@ -1,4 +1,5 @@
-"""The visitor's WebSocket: /api/v1/contacts/{contact_id}/ws."""
+"""What the young person's widget calls: the line's status, starting a contact, the
+WebSocket of a contact (/api/v1/contacts/{contact_id}/ws) and the end-of-chat survey."""
 
 from __future__ import annotations
 
@@ -6,18 +7,64 @@ import contextlib
 
 from aiohttp import web
 
-from ..domain.contact import ContactState, EndReason
+from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.errors import DomainError
 from ..domain.messages import Sender
 from ..services import Services
 from ..services import events as ev
+from ..services.conversations import LineClosed
 from ..services.events import Event
+from ..services.schedule import emergency_resources
+from ..services.surveys import answer_survey
 from . import params
 from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
-from .errors import request_lang
+from .errors import error_body, read_json, request_lang
 from .keys import REGISTRY, SERVICES
-from .schemas import VisitorEnd, VisitorMessage, VisitorTyping, visitor_frames
-from .widget import check_origin
+from .origins import check_origin, widget_endpoint
+from .schemas import (
+    ContactCreate,
+    ContactCreated,
+    SurveyIn,
+    SurveyStored,
+    VisitorEnd,
+    VisitorMessage,
+    VisitorTyping,
+    visitor_frames,
+)
+
+
+@widget_endpoint(refuse=False)  # read by the widget from its host sites
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[SERVICES].views.status())
+
+
+@widget_endpoint(refuse=True)  # a site not in HELPLINE_WIDGET_ORIGINS gets 403
+async def create_contact(request: web.Request) -> web.Response:
+    body = ContactCreate.model_validate(await read_json(request))
+    services = request.app[SERVICES]
+    try:
+        contact, token = await services.conversations.start(
+            Channel(body.channel), body.profile.model_dump(mode="json", exclude_none=True)
+        )
+    except LineClosed as closed:
+        opens_at = closed.opens_at and closed.opens_at.astimezone(services.schedules.zone).isoformat()
+        lang = request_lang(request)
+        refused = error_body("closed", lang, opens_at=opens_at, emergency=emergency_resources())
+        return web.json_response(refused, status=503)
+    created = ContactCreated(
+        contact_id=contact.id, token=token, state=contact.state.value,
+        websocket_url=f"/api/v1/contacts/{contact.id}/ws",
+    )
+    return web.json_response(created.model_dump(), status=201)
+
+
+@widget_endpoint(refuse=True)
+async def survey(request: web.Request) -> web.Response:
+    body = SurveyIn.model_validate(await read_json(request))
+    await answer_survey(request.app[SERVICES], params.contact_id(request), body.token,
+                        body.helpful, body.again)
+    stored = SurveyStored(helpful=body.helpful, again=body.again)
+    return web.json_response(stored.model_dump(), status=201)
 
 
 class VisitorConnection(Connection):

@@ -1,32 +1,19 @@
-"""The embeddable chat widget: ``/widget.js`` and ``/demo``, the Origin rule of the
-endpoints a widget calls, and its end-of-chat survey.
-
-The Origin rule: a request that carries an ``Origin`` header (every browser request
-from another site, and WebSocket handshakes) is accepted only from this server's own
-host or from a site listed in ``HELPLINE_WIDGET_ORIGINS``; anything else gets 403
-``origin_not_allowed`` and nothing is created. Requests without ``Origin`` (apps,
-scripts, servers) are not browsers acting for a visiting page and stay allowed.
-"""
+"""The embeddable chat widget's files: ``/widget.js`` (its CSS and settings inlined) and
+``/demo``, a plain page that embeds it."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable
 from functools import lru_cache
 
 from aiohttp import web
 
 from ..logs import get_logger
 from ..resources import package_dir
-from ..services.surveys import answer_survey
-from . import params
-from .csrf import cross_site, is_this_server
-from .errors import ApiError, error_middleware, error_response, read_json, request_lang
-from .keys import SERVICES, SETTINGS
-from .schemas import SurveyIn, SurveyStored
+from .errors import ApiError
+from .keys import SETTINGS
 
 log = get_logger("widget")
 
@@ -35,58 +22,6 @@ WIDGET_DIR = package_dir("widgets", "chat")
 CSS_SLOT = '"__HELPLINE_CSS__"'
 EXIT_SLOT = '"__HELPLINE_EXIT_URL__"'
 LOCALES = ("fr", "en")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-# --- the Origin rule ---------------------------------------------------------------------
-
-
-def origin_allowed(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    allowed = request.app[SETTINGS].widget_origins
-    if "*" in allowed or origin.strip().lower().rstrip("/") in allowed:
-        return True
-    return is_this_server(request, origin)  # a page this server served (the demo, say)
-
-
-def check_origin(request: web.Request) -> None:
-    """403 ``origin_not_allowed`` unless the request's Origin may use the widget endpoints."""
-    if not origin_allowed(request):
-        raise ApiError(403, "origin_not_allowed")
-
-
-def widget_endpoint(*, refuse: bool) -> Callable[[Handler], Handler]:
-    """An endpoint the widget calls from its host page. With ``refuse``, a disallowed Origin
-    gets 403 ``origin_not_allowed`` before the handler runs.
-
-    Answers carry ``Access-Control-Allow-Origin`` for the requesting origin, errors
-    included, so the widget can read why it was refused; no credentials are ever allowed.
-    The widget sends its JSON as ``text/plain``, a CORS "simple" request: no preflight."""
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def wrapped(request: web.Request) -> web.StreamResponse:
-            if refuse and not origin_allowed(request):
-                response: web.StreamResponse = error_response(
-                    403, "origin_not_allowed", request_lang(request)
-                )
-            else:
-                response = await error_middleware(request, handler)
-            origin = request.headers.get("Origin")
-            if origin:
-                response.headers["Access-Control-Allow-Origin"] = origin
-                response.headers.add("Vary", "Origin")
-            return response
-
-        return cross_site(wrapped)  # the console's CSRF rule is not for these
-
-    return decorate
-
-
-# --- /widget.js and /demo ------------------------------------------------------------------
 
 
 def _minify_css(css: str) -> str:
@@ -146,15 +81,3 @@ async def demo(request: web.Request) -> web.StreamResponse:
         page = page.replace('data-locale="fr"', f'data-locale="{locale}"')
     return web.Response(text=page, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"})
-
-
-# --- the survey ------------------------------------------------------------------------------
-
-
-@widget_endpoint(refuse=True)
-async def survey(request: web.Request) -> web.Response:
-    body = SurveyIn.model_validate(await read_json(request))
-    await answer_survey(request.app[SERVICES], params.contact_id(request), body.token,
-                        body.helpful, body.again)
-    stored = SurveyStored(helpful=body.helpful, again=body.again)
-    return web.json_response(stored.model_dump(), status=201)

@@ -6,6 +6,7 @@ import pytest
 
 from helpline.domain.access import (
     may_act_on_contact,
+    may_administer,
     may_block_callers,
     may_monitor,
     may_read_transcript,
@@ -45,3 +46,7 @@ def test_only_the_assigned_counsellor_acts_on_a_contact_whatever_their_role(role
 @pytest.mark.parametrize("rule", [may_monitor, may_see_floor, may_block_callers])
 def test_supervision_is_for_supervisors_and_admins(rule: object) -> None:
     assert [rule(r) for r in Role] == [r in (Role.SUPERVISOR, Role.ADMIN) for r in Role]  # type: ignore[operator]
+
+
+def test_administration_is_for_admins_only() -> None:
+    assert [may_administer(r) for r in Role] == [r is Role.ADMIN for r in Role]

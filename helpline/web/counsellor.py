@@ -1,5 +1,6 @@
-"""The console's own endpoints: the wrap-up taxonomy and form, and what a supervisor's
-console is told when it starts monitoring a contact."""
+"""What a counsellor's console reads and writes besides its WebSocket: a contact's
+transcript, the wrap-up (its lists and the form), the colleagues to transfer to and the
+canned responses."""
 
 from __future__ import annotations
 
@@ -7,14 +8,27 @@ from typing import Any
 
 from aiohttp import web
 
-from ..domain.counsellor import Role
+from ..services import staff
 from ..services.events import iso
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from . import params
-from .auth import require_user
 from .errors import ApiError, read_json
 from .keys import SERVICES
-from .schemas import WrapupIn, WrapupOut
+from .schemas import MessageOut, Transcript, WrapupIn, WrapupOut
+from .session import require_user
+
+
+async def transcript(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    after_seq = params.seq_query(request, "after_seq")
+    conversations = request.app[SERVICES].conversations
+    contact, messages = await conversations.transcript(params.contact_id(request), user, after_seq)
+    body = Transcript(
+        contact_id=contact.id, state=contact.state.value,
+        messages=[MessageOut(seq=m.seq, sender=m.sender.value, text=m.text, sent_at=iso(m.sent_at))
+                  for m in messages],
+    )
+    return web.json_response(body.model_dump())
 
 
 async def get_taxonomy(request: web.Request) -> web.Response:
@@ -62,7 +76,7 @@ async def list_colleagues(request: web.Request) -> web.Response:
     return web.json_response({"counsellors": await request.app[SERVICES].views.colleagues()})
 
 
-async def list_conversations(request: web.Request) -> web.Response:
-    await require_user(request, Role.SUPERVISOR, Role.ADMIN)
-    found = await request.app[SERVICES].views.conversations_in_progress()
-    return web.json_response({"conversations": found})
+async def list_canned(request: web.Request) -> web.Response:
+    await require_user(request)
+    query = request.query.get("q", "")[:100]
+    return web.json_response({"responses": await staff.canned_responses(request.app[SERVICES], query)})
