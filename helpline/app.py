@@ -68,6 +68,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
             await sub.close()
         for loop in loops:
             await loop.stop()
+        await registry.settle(within=2.0)
         await services.conversations.writer.close()
         await the_bus.close()
         await store.close()

@@ -25,6 +25,7 @@ from ..domain.errors import Conflict, DomainError, Duplicate
 from ..domain.records import CounsellorRecord
 from . import events
 from .context import Context
+from .floor import Floor
 
 _hasher = PasswordHasher()
 # Each hash or check takes ~64 MiB and a core for a moment: at most this many at once
@@ -56,8 +57,9 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 class Accounts:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, floor: Floor) -> None:
         self.ctx = ctx
+        self.floor = floor
         self.hashing = asyncio.Semaphore(HASHING_SLOTS)
 
     async def hashed(self, password: str) -> str:
@@ -106,6 +108,7 @@ class Accounts:
         token = new_token()
         async with self.ctx.store.transaction() as tx:
             await tx.sessions.create(token_hash(token), user.id, self.ctx.clock.now())
+        await self.floor.session_opened(user.id)
         return user, token
 
     async def user_for_session(self, token: str) -> CounsellorRecord | None:

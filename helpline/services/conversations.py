@@ -195,6 +195,16 @@ class Conversations:
             await self.calls.control.hang_up(closed)
         return closed
 
+    async def visitor_joined(self, contact_id: str) -> None:
+        """A socket of the visitor's is open: they are here (their counsellor is told)."""
+        await self._visitor_presence(contact_id, True)
+
     async def visitor_left(self, contact_id: str) -> None:
-        """The visitor's socket closed: the grace period counts from now."""
-        await self.floor.visitors_live([contact_id])
+        """The visitor's last socket here closed: the grace period counts from now, and their
+        counsellor is told at once that nobody may be reading."""
+        await self._visitor_presence(contact_id, False)
+
+    async def _visitor_presence(self, contact_id: str, present: bool) -> None:
+        async with self.ctx.store.transaction() as tx:
+            await tx.contacts.touch_visitors([contact_id], self.ctx.clock.now())
+            tx.publish(contact_channel(contact_id), events.visitor_presence(contact_id, present))

@@ -41,12 +41,13 @@ def overview(floor: dict[str, Any]) -> Event:
     return {"type": "overview", **floor}
 
 
-def session(user: CounsellorRecord, status_value: str) -> Event:
-    """To a console after its hello: who is logged in, and their status."""
+def session(user: CounsellorRecord, status_value: str, line_skills: list[str]) -> Event:
+    """To a console after its hello: who is logged in, their status, and the skills the line
+    routes by (``HELPLINE_SKILLS``)."""
     return {"type": "session", "counsellor": {
         "id": user.id, "username": user.username, "display_name": user.display_name,
-        "role": user.role.value, "max_chats": user.max_chats,
-    }, "status": status_value}
+        "role": user.role.value, "max_chats": user.max_chats, "skills": sorted(user.skills),
+    }, "status": status_value, "skills": line_skills}
 
 
 def monitoring(c: ContactRecord) -> Event:
@@ -61,6 +62,12 @@ def monitoring(c: ContactRecord) -> Event:
 
 def typing(contact_id: str, sender: str) -> Event:
     return {"type": "typing", "contact_id": contact_id, "sender": sender}
+
+
+def visitor_presence(contact_id: str, present: bool) -> Event:
+    """To the counsellor: the young person's widget is connected, or has just gone (closed,
+    offline, reconnecting); the contact ends if they are not back within the grace period."""
+    return {"type": "visitor_presence", "contact_id": contact_id, "present": present}
 
 
 def ended(contact_id: str, reason: EndReason) -> Event:

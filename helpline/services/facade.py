@@ -37,10 +37,10 @@ class Services:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.accounts = Accounts(ctx)
         self.schedules = Schedules(ctx, ctx.schedule)
         self.views = Views(ctx, self.schedules)
         self.floor = Floor(ctx, self.views)
+        self.accounts = Accounts(ctx, self.floor)
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         ctx.store.after_commit = self._after_commit

@@ -66,6 +66,12 @@ class Floor:
         if changed:
             log.info("counsellor_status", counsellor_id=counsellor_id, status=status.value)
 
+    async def session_opened(self, counsellor_id: int) -> None:
+        """A new login starts offline until the counsellor chooses, whatever they were when
+        they last left: nobody is given a contact before they see the page. (A console still
+        open on another device hears it; its conversations go on.)"""
+        await self.set_status(counsellor_id, Status.OFFLINE, reason="new_session")
+
     async def consoles_live(self, counsellor_ids: list[int]) -> None:
         async with self.ctx.store.transaction() as tx:
             await tx.counsellors.touch(counsellor_ids, self.ctx.clock.now())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -95,7 +94,8 @@ class ConsoleConnection(Connection):
         active = await self.services.conversations.active_for(self.user.id)
         me = await self.services.accounts.get(self.user.id)
         now = self.services.ctx.clock.now()
-        self.push(ev.session(self.user, me.status.value if me else "offline"))
+        self.push(ev.session(self.user, me.status.value if me else "offline",
+                               self.services.ctx.settings.skill_list))
         for contact in active:
             self.push(ev.assigned_to_counsellor(contact, now))
         views = self.services.views
@@ -205,8 +205,7 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
             await conn.handle_frames()
         finally:
             if registry.remove_console(conn):
-                with contextlib.suppress(Exception):
-                    await services.floor.console_gone(user.id)
+                await registry.departed("console_gone", services.floor.console_gone(user.id))
     finally:
         await subscription.close()
         await conn.close()

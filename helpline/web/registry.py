@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from ..logs import get_logger
 from .connection import CLOSE_SESSION_ENDED
+
+log = get_logger("registry")
 
 if TYPE_CHECKING:
     from .console import ConsoleConnection
@@ -16,6 +21,31 @@ class Registry:
     def __init__(self) -> None:
         self.visitors: defaultdict[str, set[VisitorConnection]] = defaultdict(set)
         self.consoles: defaultdict[int, set[ConsoleConnection]] = defaultdict(set)
+        self.departures: set[asyncio.Task[None]] = set()
+
+    async def departed(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run what a closed socket leaves to do (the grace period starts, the counsellor is
+        told). aiohttp cancels the handler of a socket whose peer went away, so the work runs
+        in a task of its own, to its end; a failure is logged."""
+        task = asyncio.create_task(work, name=name)
+        self.departures.add(task)
+        task.add_done_callback(self._done)
+        await asyncio.shield(task)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.departures.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("departure_failed", task=task.get_name(), exc_info=task.exception())
+
+    async def settle(self, within: float) -> None:
+        """Shutting down: let the departures finish before the database closes."""
+        if not self.departures:
+            return
+        try:
+            async with asyncio.timeout(within):
+                await asyncio.wait(set(self.departures))
+        except TimeoutError:
+            log.warning("departures_unfinished", count=len(self.departures))
 
     def add_visitor(self, conn: VisitorConnection) -> None:
         self.visitors[conn.contact_id].add(conn)

@@ -3,8 +3,6 @@ WebSocket of a contact (/api/v1/contacts/{contact_id}/ws) and the end-of-chat su
 
 from __future__ import annotations
 
-import contextlib
-
 from aiohttp import web
 
 from ..domain.contact import Channel, ContactState, EndReason
@@ -78,8 +76,8 @@ class VisitorConnection(Connection):
 
     async def forward(self, event: Event) -> None:
         kind = event["type"]
-        if kind == "priority":
-            return  # triage is for counsellors only
+        if kind in ("priority", "visitor_presence"):
+            return  # for counsellors only
         if kind == "typing":
             if event["sender"] != Sender.VISITOR.value:
                 await self.send({"type": "typing", "sender": event["sender"]})
@@ -158,13 +156,12 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         await conn.follow(contact_id, hello.after_seq)
         await conn.current_state()
         registry.add_visitor(conn)
-        await services.floor.visitors_live([contact_id])
+        await services.conversations.visitor_joined(contact_id)
         try:
             await conn.handle_frames()
         finally:
             if registry.remove_visitor(conn):
-                with contextlib.suppress(Exception):
-                    await services.conversations.visitor_left(contact_id)
+                await registry.departed("visitor_left", services.conversations.visitor_left(contact_id))
     finally:
         await conn.close()
     return ws

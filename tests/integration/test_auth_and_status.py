@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from helpline.domain.counsellor import Role
-from tests.clients import Clients, Server
+from tests.clients import Clients, Counsellor, Server
+from tests.conftest import ServerFactory
+from tests.integration.conftest import ClientsOf
 
 
 async def test_login_sets_an_httponly_strict_session_cookie(server: Server) -> None:
@@ -97,7 +101,7 @@ async def test_the_openapi_document_states_the_limits_the_server_enforces(server
     assert voice["pattern"] == r"^(\+[1-9][0-9]{7,14}|client:[A-Za-z0-9_.-]{1,100})?$"
     assert schemas["WrapupIn"]["properties"]["contacted_by"]["pattern"] == "^[a-z0-9_]{1,32}$"
     assert "start before end" in schemas["ScheduleExceptionIn"]["properties"]["start"]["description"]
-    assert schemas["Login"]["properties"]["username"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    assert schemas["Login"]["properties"]["username"]["pattern"] == r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*$"
     assert schemas["VisitorHello"]["properties"]["after_seq"]["maximum"] == 2**31 - 1
     assert list(schemas["ConsoleHello"]["properties"]["after"]["patternProperties"]) == ["^[0-9a-f]{32}$"]
     patch = paths["/api/v1/admin/counsellors/{counsellor_id}"]["patch"]
@@ -106,3 +110,47 @@ async def test_the_openapi_document_states_the_limits_the_server_enforces(server
     assert [p["name"] for p in transcript["parameters"]] == ["contact_id", "after_seq"]
     assert {"400", "403", "404"} <= set(paths["/api/v1/contacts/{contact_id}/ws"]["get"]["responses"])
     assert {"400", "401", "403"} <= set(paths["/api/v1/console/ws"]["get"]["responses"])
+
+
+def _session(console: Counsellor) -> dict[str, Any]:
+    return next(e for e in console.events if e["type"] == "session")
+
+
+async def test_a_new_login_starts_offline_though_the_last_session_was_left_available(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("alice")
+    before = await clients.online("alice")  # available, then the browser is closed
+    await before.drop()
+    visitor = await clients.waiting_visitor()
+    alice = clients.counsellor("alice")
+    await alice.login()
+    await alice.connect(status=None)
+    assert _session(alice)["status"] == "offline"
+    assert await server.services.floor.dispatch() == []  # nothing reaches her before she chooses
+    await alice.send_json({"type": "status", "status": "available"})
+    await alice.expect("assigned")
+    await visitor.expect("assigned")
+
+
+async def test_logging_in_on_a_second_device_stops_new_contacts_until_chosen_again(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("alice")
+    first = await clients.online("alice")
+    second = clients.counsellor("alice")
+    await second.login()
+    await first.expect("status", status="offline")
+    await second.connect(status=None)
+    assert _session(second)["status"] == "offline"
+
+
+async def test_the_console_session_carries_the_line_skills_and_the_counsellors_own(
+    make_server: ServerFactory, clients_of: ClientsOf
+) -> None:
+    server = await make_server(skills="general,legal,lgbt")
+    await server.add_counsellor("alice", skills=["general", "lgbt"])
+    alice = await clients_of(server).online("alice")
+    session = _session(alice)
+    assert session["skills"] == ["general", "legal", "lgbt"]
+    assert session["counsellor"]["skills"] == ["general", "lgbt"]

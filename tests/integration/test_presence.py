@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from helpline.domain.counsellor import Role
 from tests.clients import Clients, Server
 from tests.conftest import ServerFactory
 from tests.integration.conftest import ClientsOf
@@ -42,6 +45,34 @@ async def test_a_visitor_back_within_the_grace_period_keeps_the_conversation(
     await visitor.expect("assigned")
     await alice.say(visitor.contact_id, "toujours là")
     assert (await visitor.expect("message"))["text"] == "toujours là"
+
+
+async def test_the_counsellor_is_told_at_once_that_the_young_person_left_and_when_they_are_back(
+    server: Server, clients: Clients
+) -> None:
+    visitor, alice = await clients.talking()
+    await visitor.drop()  # the tab closed, or the network went
+    gone = await alice.expect("visitor_presence", contact_id=visitor.contact_id)
+    assert gone["present"] is False
+    await visitor.connect(after_seq=0)
+    back = await alice.expect("visitor_presence", contact_id=visitor.contact_id)
+    assert back["present"] is True
+    assert not [e for e in visitor.events if e["type"] == "visitor_presence"]  # not for the teen
+
+
+async def test_the_floor_shows_at_once_that_a_counsellors_console_closed(
+    server: Server, clients: Clients
+) -> None:
+    await server.add_counsellor("sam", role=Role.SUPERVISOR)
+    await server.add_counsellor("alice", display_name="Alice")
+    sam = await clients.online("sam")
+    alice = await clients.online("alice")
+    await alice.drop()
+    async with asyncio.timeout(10):
+        while True:  # overviews come as the floor changes; the one after the drop says it
+            floor = await sam.expect("overview")
+            if {c["display_name"]: c for c in floor["counsellors"]}["Alice"]["connected"] is False:
+                break
 
 
 async def test_a_counsellor_gone_past_grace_gives_contacts_back_at_the_front(
