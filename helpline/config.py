@@ -71,7 +71,8 @@ class Settings(BaseSettings):
         900.0, gt=0, description="Median length of a conversation before any is measured."
     )
     routing_fallback_s: float = Field(
-        180.0, ge=0, description="A specialist contact waiting this long may go to a general counsellor."
+        180.0, ge=0, description="A specialist contact waiting this long may go to a general "
+        "counsellor; a contact transferred to a named colleague waits this long for them, then for anyone."
     )
     triage_file: Path | None = None
     offer_mode: bool = Field(

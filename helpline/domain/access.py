@@ -46,6 +46,11 @@ def may_block_callers(role: Role) -> bool:
     return role.supervises
 
 
+def may_redirect(role: Role) -> bool:
+    """Put any waiting or stuck contact back in the queue, for anyone or for a named colleague."""
+    return role.supervises
+
+
 def may_administer(role: Role) -> bool:
     """Accounts, canned responses, the line's exceptional closures and openings."""
     return role is Role.ADMIN

@@ -52,7 +52,8 @@ class WaitingContact:
     channel: Channel = Channel.CHAT
     skill: str = GENERAL
     priority: Priority = Priority.NORMAL
-    target_counsellor_id: int | None = None  # a transfer to a named counsellor
+    target_counsellor_id: int | None = None  # a transfer to a named counsellor...
+    target_until: datetime | None = None  # ...who alone may take it until then (None: always)
 
     @property
     def order_key(self) -> tuple[int, datetime, str]:
@@ -73,12 +74,17 @@ def queue_order(waiting: Sequence[WaitingContact]) -> list[WaitingContact]:
 def can_serve(
     counsellor: CounsellorLoad, contact: WaitingContact, now: datetime, fallback: timedelta
 ) -> bool:
-    """Whether this counsellor may take this contact (capacity aside)."""
+    """Whether this counsellor may take this contact (capacity aside). A contact transferred
+    to a named colleague waits for them until ``target_until``, then for anyone who could take
+    it had it not been named: nobody is stranded behind a colleague who never comes."""
     if contact.target_counsellor_id is not None:
-        return counsellor.id == contact.target_counsellor_id
+        if counsellor.id == contact.target_counsellor_id:
+            return True
+        if contact.target_until is None or now < contact.target_until:
+            return False
+    waited_past_fallback = now - contact.enqueued_at >= fallback
     if contact.skill in counsellor.skills:
         return True
-    waited_past_fallback = now - contact.enqueued_at >= fallback
     return contact.skill != GENERAL and waited_past_fallback and GENERAL in counsellor.skills
 
 

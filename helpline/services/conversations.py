@@ -21,6 +21,7 @@ from .calls import Calls
 from .context import Context
 from .floor import Floor, contact_ended
 from .schedule import Schedules
+from .views import live_after
 from .writer import Draft, MessageWriter, Posted
 
 log = get_logger("conversations")
@@ -145,7 +146,12 @@ class Conversations:
             await self.floor.offer_warm(contact, by, skill=skill, counsellor_id=counsellor_id, note=note)
             return
         async with self.ctx.store.transaction() as tx:
-            moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id, note=note)
+            if counsellor_id is not None and not await tx.counsellors.lock_load(
+                counsellor_id, live_after(self.ctx, self.ctx.clock.now())
+            ):
+                raise Conflict("counsellor_unavailable")  # offline, on a break, or their console closed
+            moved = await tx.contacts.transfer(contact_id, by, skill=skill, target=counsellor_id,
+                                               target_until=self.floor.target_deadline(), note=note)
             if moved is None:
                 raise Conflict("contact_not_assigned")
             # Waiting again from now (a caller's hold loop restarts; the sweep must not count the talk).

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..bus.base import FLOOR, SESSIONS, contact_channel, counsellor_channel
+from ..domain.access import may_redirect
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.records import ContactRecord, CounsellorRecord
 from ..domain.routing import Assignment, WaitingContact, can_serve
 from ..logs import get_logger
@@ -45,6 +46,10 @@ class Floor:
     @property
     def fallback(self) -> timedelta:
         return timedelta(seconds=self.ctx.settings.routing_fallback_s)
+
+    def target_deadline(self) -> datetime:
+        """Until when a contact given to a named colleague waits for them alone."""
+        return self.ctx.clock.now() + self.fallback
 
     async def changed(self) -> None:
         """Tell every process that the queue or the counsellors changed. (A use case says it
@@ -209,6 +214,31 @@ class Floor:
             tx.publish(counsellor_channel(target), events.offer(offered, now, warm=True))
             tx.publish(contact_channel(contact.id), events.transferring(contact.id))
         log.info("warm_transfer_offered", contact_id=contact.id, from_counsellor=by, to_counsellor=target)
+
+    async def redirect(self, contact_id: str, by: CounsellorRecord, counsellor_id: int | None) -> None:
+        """A supervisor puts a waiting or stuck contact back in the queue at its place, for
+        anyone or for a named colleague who can take contacts now. Whoever held it, or was
+        offered it, is told; so is the young person if they were talking with someone."""
+        if not may_redirect(by.role):
+            raise Forbidden("forbidden")
+        live_after = self._live_after(self.ctx.clock.now())
+        async with self.ctx.store.transaction() as tx:
+            before = await tx.contacts.get(contact_id)
+            if before is None:
+                raise NotFound("unknown_contact")
+            if not before.state.is_open:
+                raise Conflict("contact_closed")
+            if counsellor_id is not None and not await tx.counsellors.lock_load(counsellor_id, live_after):
+                raise Conflict("counsellor_unavailable")
+            if await tx.contacts.redirect(contact_id, counsellor_id, self.target_deadline()) is None:
+                raise Conflict("invalid_transition")  # a call someone is talking in
+            if before.offered_to is not None:
+                withdrawn = events.offer_withdrawn(contact_id, "redirected")
+                tx.publish(counsellor_channel(before.offered_to), withdrawn)
+            if before.state is ContactState.ASSIGNED:
+                tx.publish(contact_channel(contact_id), events.requeued(contact_id, "redirected"))
+            tx.floor_changed()
+        log.info("contact_redirected", contact_id=contact_id, by=by.id, to_counsellor=counsellor_id)
 
     async def _withdraw(self, tx: Tx, withdrawn: list[ContactRecord], reason: str) -> None:
         """These offers are off: tell everyone concerned, once the transaction commits."""

@@ -66,7 +66,7 @@ def _contact(row: AnyRow) -> ContactRecord:
 def _waiting(row: AnyRow) -> WaitingContact:
     return WaitingContact(
         row.id, row.enqueued_at, Channel(row.channel), row.skill, Priority(row.priority),
-        row.target_counsellor_id,
+        row.target_counsellor_id, row.target_until,
     )
 
 
@@ -99,6 +99,8 @@ def _counsellor(row: AnyRow) -> CounsellorRecord:
 
 
 _CONTACT_COLUMNS = [c for c in Contact.__table__.c]
+_WAITING_COLUMNS = [getattr(CONTACTS.c, name) for name in (
+    "id", "enqueued_at", "channel", "skill", "priority", "target_counsellor_id", "target_until")]
 
 
 class ContactRepo:
@@ -169,7 +171,7 @@ class ContactRepo:
         if routable:
             conditions.append(c.offered_to.is_(None))
         rows = await self.conn.execute(
-            select(c.id, c.enqueued_at, c.channel, c.skill, c.priority, c.target_counsellor_id)
+            select(*_WAITING_COLUMNS)
             .where(*conditions)
             .order_by(c.priority, c.enqueued_at, c.id)
         )
@@ -242,7 +244,7 @@ class ContactRepo:
         """The contact if it is queued, its row locked till commit."""
         c = CONTACTS.c
         row = (await self.conn.execute(
-            select(c.id, c.enqueued_at, c.channel, c.skill, c.priority, c.target_counsellor_id)
+            select(*_WAITING_COLUMNS)
             .where(c.id == contact_id, c.state == ContactState.QUEUED.value)
             .with_for_update()
         )).first()
@@ -314,13 +316,13 @@ class ContactRepo:
 
     async def transfer(
         self, contact_id: str, from_counsellor: int, *, skill: str | None, target: int | None,
-        note: str | None,
+        target_until: datetime | None, note: str | None,
     ) -> ContactRecord | None:
         """Back to the queue, at its original place, for another skill or a named
-        counsellor. Only from the counsellor who holds it."""
+        counsellor (until ``target_until``). Only from the counsellor who holds it."""
         values: dict[str, Any] = {"state": ContactState.QUEUED.value, "counsellor_id": None,
                                   "assigned_at": None, "target_counsellor_id": target,
-                                  "handover_note": note, **_NO_OFFER}
+                                  "target_until": target_until, "handover_note": note, **_NO_OFFER}
         if skill is not None:
             values["skill"] = skill
         row = (await self.conn.execute(
@@ -328,6 +330,22 @@ class ContactRepo:
             .where(Contact.id == contact_id, Contact.state == ContactState.ASSIGNED.value,
                    Contact.counsellor_id == from_counsellor)
             .values(**values)
+            .returning(*_CONTACT_COLUMNS)
+        )).first()
+        return _contact(row) if row else None
+
+    async def redirect(self, contact_id: str, target: int | None, target_until: datetime | None
+                       ) -> ContactRecord | None:
+        """An open contact back to the queue at its original place, for anyone or for a named
+        counsellor, whoever holds it or is offered it. A call being answered or talked is not
+        moved (its caller is on the line with someone)."""
+        talking = and_(Contact.state == ContactState.ASSIGNED.value, Contact.channel == Channel.CHAT.value)
+        movable = or_(Contact.state == ContactState.QUEUED.value, talking)
+        row = (await self.conn.execute(
+            update(Contact)
+            .where(Contact.id == contact_id, movable)
+            .values(state=ContactState.QUEUED.value, counsellor_id=None, assigned_at=None,
+                    target_counsellor_id=target, target_until=target_until, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
         return _contact(row) if row else None

@@ -101,8 +101,9 @@ class Contact(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     skill: Mapped[str] = mapped_column(String(32), server_default="general")
     priority: Mapped[int] = mapped_column(Integer, server_default="2")  # 0 urgent, 1 high, 2 normal
-    # A transfer to a named counsellor: only they may take it.
+    # A transfer to a named counsellor: only they may take it, until target_until.
     target_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    target_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the counsellor who transferred it wants the next one to know (never shown to the visitor).
     handover_note: Mapped[str | None] = mapped_column(Text)
     # An offer waiting to be accepted: a queued contact (offer mode) or an assigned one

@@ -103,6 +103,10 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/supervisor/conversations", supervisor.list_conversations,
           "Every conversation in progress and who holds it (supervisor, admin).", "supervisor",
           errors=(401, 403), auth=True),
+    Route("POST", "/api/v1/supervisor/contacts/{contact_id}/requeue", supervisor.requeue_contact,
+          "Put a waiting or stuck contact back in the queue at its place, for anyone or for a "
+          "colleague available now (supervisor, admin); whoever held it is told.", "supervisor",
+          body=schemas.RequeueIn, status=204, errors=(400, 401, 403, 404, 409, 422), auth=True),
     Route("GET", "/api/v1/admin/counsellors", admin.list_accounts, "Every counsellor account (admin).",
           "admin", errors=(401, 403), auth=True),
     Route("POST", "/api/v1/admin/counsellors", admin.create_account, "Create a counsellor account (admin).",

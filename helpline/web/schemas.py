@@ -362,3 +362,8 @@ class CannedIn(Strict):
 class CallerBlockIn(Strict):
     hours: float = Field(24, gt=0, le=90 * 24, description="How long; at most 90 days.")
     reason: Reason
+
+
+class RequeueIn(Strict):
+    counsellor_id: RowId | None = Field(
+        None, description="A colleague available now to give it to; without one, anyone may take it.")

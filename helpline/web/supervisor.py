@@ -1,16 +1,17 @@
-"""A supervisor's view of the floor and their powers over a call: the overview, every
-conversation in progress, blocking and unblocking a caller."""
+"""A supervisor's view of the floor and their powers over it: the overview, every
+conversation in progress, putting a waiting or stuck contact back in the queue, blocking and
+unblocking a caller."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..domain.access import may_block_callers, may_see_floor
+from ..domain.access import may_block_callers, may_redirect, may_see_floor
 from ..services.events import iso
 from .errors import read_json
 from .keys import SERVICES
 from .params import contact_id
-from .schemas import CallerBlockIn
+from .schemas import CallerBlockIn, RequeueIn
 from .session import require_user
 
 
@@ -35,4 +36,11 @@ async def block_caller(request: web.Request) -> web.Response:
 async def unblock_caller(request: web.Request) -> web.Response:
     user = await require_user(request, may_block_callers)
     await request.app[SERVICES].calls.unblock(contact_id(request), user)
+    return web.Response(status=204)
+
+
+async def requeue_contact(request: web.Request) -> web.Response:
+    user = await require_user(request, may_redirect)
+    body = RequeueIn.model_validate(await read_json(request))
+    await request.app[SERVICES].floor.redirect(contact_id(request), user, body.counsellor_id)
     return web.Response(status=204)

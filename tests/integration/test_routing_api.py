@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
 from helpline.domain.counsellor import Role
-from tests.clients import Clients, Server
+from tests.clients import Clients, Counsellor, Server
 
 
 async def test_a_cry_for_help_while_waiting_jumps_the_queue(server: Server, clients: Clients) -> None:
@@ -111,6 +113,62 @@ async def test_a_bad_transfer_is_refused_and_changes_nothing(
     assert (await alice.say(visitor.contact_id, "toujours avec toi"))["seq"] == 1
 
 
+async def test_a_transfer_to_a_colleague_who_cannot_take_it_now_is_refused_and_she_keeps_it(
+    server: Server, clients: Clients
+) -> None:
+    offline_id = await server.add_counsellor("olga", display_name="Olga")  # never logged in
+    visitor, alice = await clients.talking()
+    for mode in ("cold", "warm"):
+        await alice.send_json({"type": "transfer", "contact_id": visitor.contact_id,
+                               "to": {"counsellor": offline_id}, "mode": mode})
+        refused = await alice.expect("error", contact_id=visitor.contact_id)
+        assert refused["code"] == "counsellor_unavailable"
+    assert (await alice.say(visitor.contact_id, "je suis toujours là"))["seq"] == 1
+    assert not [e for e in visitor.events if e["type"] == "requeued"]
+
+
+async def _requeue(console: Counsellor, contact_id: str, **body: object) -> tuple[int, dict[str, Any]]:
+    url = f"{console.server.url}/api/v1/supervisor/contacts/{contact_id}/requeue"
+    async with console.http.post(url, json=body) as r:
+        return r.status, (await r.json() if r.status != 204 else {})
+
+
+async def test_a_supervisor_gives_a_stuck_conversation_to_a_colleague_and_everyone_is_told(
+    server: Server, clients: Clients
+) -> None:
+    visitor, alice, bob, bob_id = await clients.handover()
+    await server.add_counsellor("sam", role=Role.SUPERVISOR, max_chats=1)
+    sam = clients.counsellor("sam")
+    await sam.login()
+    assert await _requeue(sam, visitor.contact_id, counsellor_id=bob_id) == (204, {})
+    assert (await alice.expect("unassigned", contact_id=visitor.contact_id))["reason"] == "redirected"
+    await bob.expect("assigned")
+    await visitor.expect("requeued")
+    await visitor.expect("assigned", counsellor={"display_name": "Bob"})
+    assert (await bob.say(visitor.contact_id, "je prends le relais"))["seq"] == 1
+
+
+async def test_requeueing_is_for_supervisors_and_refuses_what_cannot_be_done(
+    server: Server, clients: Clients
+) -> None:
+    visitor, alice = await clients.talking()
+    olga_id = await server.add_counsellor("olga")
+    await server.add_counsellor("sam", role=Role.SUPERVISOR, max_chats=1)
+    sam = clients.counsellor("sam")
+    await sam.login()
+    status, got = await _requeue(alice, visitor.contact_id)
+    assert (status, got["error"]["code"]) == (403, "forbidden")
+    status, got = await _requeue(sam, visitor.contact_id, counsellor_id=olga_id)
+    assert (status, got["error"]["code"]) == (409, "counsellor_unavailable")
+    status, got = await _requeue(sam, "0" * 32)
+    assert (status, got["error"]["code"]) == (404, "unknown_contact")
+    assert (await alice.say(visitor.contact_id, "rien n'a bougé"))["seq"] == 1
+    await visitor.send_json({"type": "end"})
+    await alice.expect("ended")
+    status, got = await _requeue(sam, visitor.contact_id)
+    assert (status, got["error"]["code"]) == (409, "contact_closed")
+
+
 async def test_only_the_counsellor_or_a_supervisor_changes_a_priority(
     server: Server, clients: Clients
 ) -> None:
@@ -189,11 +247,11 @@ async def test_a_supervisor_monitoring_a_conversation_follows_it_through_a_cold_
     await sam.expect("status", status="break")
     await sam.send_json({"type": "monitor", "contact_id": visitor.contact_id})
     await sam.expect("monitoring")
+    bob = await clients.online("bob")
     await alice.send_json(
         {"type": "transfer", "contact_id": visitor.contact_id, "to": {"counsellor": bob_id}}
     )
     assert (await sam.expect("requeued"))["reason"] == "transferred"
-    bob = await clients.online("bob")
     await bob.expect("assigned")
     await bob.say(visitor.contact_id, "c'est Bob")
     assert (await sam.expect("message", text="c'est Bob"))["contact_id"] == visitor.contact_id

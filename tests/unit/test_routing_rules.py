@@ -67,6 +67,15 @@ def test_a_contact_transferred_to_a_named_counsellor_waits_for_them_only() -> No
     assert plan(waiting, [counsellor(1), counsellor(2)]) == {"x": 2}
 
 
+def test_a_named_transfer_falls_back_to_anyone_with_its_skill_after_its_deadline() -> None:
+    deadline = T0 + timedelta(minutes=3)
+    waiting = [contact("x", skill="legal", target_counsellor_id=2, target_until=deadline)]
+    lawyer = counsellor(1, "legal")
+    assert plan(waiting, [lawyer], at=deadline - timedelta(seconds=1)) == {}
+    assert plan(waiting, [lawyer], at=deadline) == {"x": 1}
+    assert plan(waiting, [lawyer, counsellor(2)], at=deadline - timedelta(seconds=1)) == {"x": 2}
+
+
 def test_a_requeued_contact_keeps_its_place() -> None:
     back = contact("back", 0)  # enqueued first, put back later with its original time
     newer = contact("newer", 30)
