@@ -1,0 +1,109 @@
+// Supervisors: the floor (today's figures, who waits per skill, the counsellors, the
+// conversations in progress, to monitor) and the alert when someone waits too long.
+import { api } from "./api.js";
+import { alertUser } from "./attention.js";
+import { callMark, isCall } from "./calls.js";
+import { h, replace } from "./dom.js";
+import { duration, t } from "./i18n.js";
+import { label, timeSpan, topicOf } from "./labels.js";
+import { prefs, send, state, supervises } from "./state.js";
+
+let loadingInProgress = false;
+
+export async function loadInProgress() {
+  if (!supervises() || loadingInProgress) return;
+  loadingInProgress = true;
+  const result = await api("GET", "/api/v1/supervisor/conversations");
+  loadingInProgress = false;
+  if (result.ok) {
+    state.inProgress = result.data.conversations;
+    renderFloor();
+  }
+}
+
+export function renderFloor() {
+  if (!state.ui || !supervises()) return;
+  const focused = document.activeElement && document.activeElement.id === "alert-threshold";
+  if (focused) return; // do not redraw under the supervisor's typing
+  const o = state.overview;
+  const today = o ? o.today : { contacts: 0, answered: 0, abandoned: 0, service_level: null, service_level_threshold_s: 60 };
+  const level = today.service_level === null || today.service_level === undefined ? "—" : `${Math.round(today.service_level * 100)} %`;
+  replace(state.ui.floorView,
+    h("div", { class: "floor-head" }, h("h2", { text: t("floor") }),
+      h("label", { class: "threshold", for: "alert-threshold" }, t("alert_threshold")), thresholdInput()),
+    h("section", { class: "cards", "aria-label": t("today") },
+      card(t("contacts_today"), today.contacts), card(t("answered"), today.answered),
+      card(t("abandoned"), today.abandoned), card(t("service_level", { s: today.service_level_threshold_s }), level)),
+    h("div", { class: "floor-grid" }, skillsPanel(o), staffPanel(o)),
+    inProgressPanel());
+}
+
+export function checkWaitAlert() {
+  const { ui } = state;
+  if (!ui || !supervises() || !state.overview) return;
+  const elapsed = (Date.now() - state.overviewAt) / 1000;
+  const late = state.overview.skills.filter((s) => s.waiting && s.longest_wait_s + elapsed >= state.threshold * 60);
+  const was = !ui.alert.hidden;
+  ui.alert.hidden = !late.length;
+  if (late.length) {
+    const worst = late.reduce((a, b) => (a.longest_wait_s > b.longest_wait_s ? a : b));
+    ui.alert.textContent = t("alert_wait", { t: duration(worst.longest_wait_s + elapsed), skill: label("skill", worst.skill) });
+    if (!was) alertUser();
+  }
+}
+
+// The wait (in minutes) from which a skill's row is marked late and the alert shows.
+function thresholdInput() {
+  const threshold = h("input", { type: "number", id: "alert-threshold", min: "0", max: "240", step: "any",
+    value: String(state.threshold) });
+  threshold.addEventListener("change", () => {
+    const value = Number(threshold.value);
+    if (threshold.value === "" || value < 0) return;
+    state.threshold = value;
+    prefs.set("threshold", value);
+    for (const row of state.ui.floorView.querySelectorAll(".skills-table tbody tr")) {
+      row.classList.toggle("late", Number(row.dataset.wait) >= value * 60);
+    }
+    checkWaitAlert();
+  });
+  return threshold;
+}
+
+function card(title, value, extra) {
+  return h("div", { class: `card${extra ? ` ${extra}` : ""}` }, h("span", { class: "card-title", text: title }),
+    h("strong", { class: "card-value", text: String(value) }));
+}
+
+function skillsPanel(o) {
+  return h("section", { class: "panel" }, h("h3", { text: t("waiting_per_skill") }),
+    h("table", { class: "skills-table" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("skill") }), h("th", { text: t("waiting") }), h("th", { text: t("longest_wait") }))),
+      h("tbody", {}, o && o.skills.length ? null : h("tr", {}, h("td", { colspan: "3", class: "empty", text: t("queue_empty") })),
+        (o ? o.skills : []).map((s) => h("tr", { class: s.longest_wait_s >= state.threshold * 60 ? "late" : "", "data-wait": String(s.longest_wait_s) },
+          h("td", { text: label("skill", s.skill) }), h("td", { text: String(s.waiting) }),
+          h("td", {}, timeSpan(state.overviewAt, s.longest_wait_s, "since")))))));
+}
+
+function staffPanel(o) {
+  return h("section", { class: "panel" }, h("h3", { text: t("counsellors") }),
+    h("table", { class: "staff-table" },
+      h("thead", {}, h("tr", {}, [t("name"), t("status"), t("chats"), t("in_status"), t("connected")].map((x) => h("th", { text: x })))),
+      h("tbody", {}, (o ? o.counsellors : []).map((x) => h("tr", { "data-counsellor": String(x.id) },
+        h("td", { text: x.display_name }),
+        h("td", {}, h("span", { class: `dot status-${x.status}` }), label("status", x.status)),
+        h("td", { text: String(x.active_chats) }),
+        h("td", {}, timeSpan(state.overviewAt, x.in_status_s, "since")),
+        h("td", { text: x.connected ? t("yes") : t("no") }))))));
+}
+
+function inProgressPanel() {
+  return h("section", { class: "panel in-progress" }, h("h3", { text: t("in_progress") }),
+    state.inProgress.length ? h("ul", { class: "progress-list" }, state.inProgress.map((x) =>
+      h("li", { "data-contact": x.contact_id },
+        h("span", { class: `prio prio-${x.priority}`, text: label("priority", x.priority) }),
+        h("span", {}, isCall(x) ? [callMark(), " · "] : `${topicOf(x)} · `,
+          `${label("skill", x.skill)} · ${t("held_by", { name: x.counsellor })}`),
+        x.counsellor_id === state.me.id ? null : h("button", { type: "button", class: "small", text: t("monitor"),
+          onclick: () => send({ type: "monitor", contact_id: x.contact_id }) }))))
+      : h("p", { class: "empty", text: t("none_in_progress") }));
+}

@@ -1,0 +1,25 @@
+// Short texts shared by the lists, the panes and the floor.
+import { h } from "./dom.js";
+import { duration, t } from "./i18n.js";
+
+export function label(prefix, value) {
+  return value ? t(`${prefix}_${value}`) : "";
+}
+
+export function topicOf(info) {
+  const topic = (info.profile && info.profile.topic) || info.topic;
+  return topic ? t(`topic_${topic}`) : t("topic_none");
+}
+
+// A time that counts up between server updates: baseS seconds at startMs, moved on by tickTimes.
+export function timeSpan(startMs, baseS, template) {
+  return h("span", { class: "ticking", "data-start": String(startMs), "data-base": String(baseS || 0),
+    "data-template": template, text: t(template, { t: duration(baseS || 0) }) });
+}
+
+export function tickTimes() {
+  for (const el of document.querySelectorAll(".ticking")) {
+    const seconds = Number(el.dataset.base) + (Date.now() - Number(el.dataset.start)) / 1000;
+    el.textContent = t(el.dataset.template, { t: duration(seconds) });
+  }
+}

@@ -1,0 +1,44 @@
+// What the console knows, shared by its modules: the counsellor, the contacts, the queue, the
+// floor's figures and the preferences kept in this browser; also the page's frame and the
+// socket once logged in.
+export const prefs = {
+  get(name, fallback) {
+    const value = localStorage.getItem(`helpline.console.${name}`);
+    return value === null ? fallback : JSON.parse(value);
+  },
+  set(name, value) {
+    localStorage.setItem(`helpline.console.${name}`, JSON.stringify(value));
+  },
+};
+
+export const state = {
+  me: null,
+  status: "offline",
+  live: false,
+  contacts: new Map(),
+  offers: new Map(),
+  queue: [],
+  queueAt: Date.now(),
+  overview: null,
+  overviewAt: Date.now(),
+  inProgress: [],
+  colleagues: [],
+  canned: [],
+  taxonomy: null,
+  attention: 0,
+  view: "conversations",
+  sound: prefs.get("sound", true),
+  badge: prefs.get("badge", true),
+  threshold: prefs.get("threshold", 5),
+  ui: null, // the console's frame (shell.js), once logged in
+  socket: null, // the ConsoleSocket, while logged in
+};
+
+export function supervises() {
+  return state.me && (state.me.role === "supervisor" || state.me.role === "admin");
+}
+
+// A frame to the server over the console's socket (dropped while logged out).
+export function send(frame) {
+  return Boolean(state.socket) && state.socket.send(frame);
+}
