@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 
 from aiohttp import web
 
+from ..i18n import catalog_files, front_end_catalog
 from ..logs import get_logger
 from ..resources import package_dir
 from ..services.surveys import answer_survey
 from . import params
+from .assets import CATALOG_SLOT, fill, stamp
 from .csrf import cross_site, is_this_server
 from .errors import ApiError, error_middleware, error_response, read_json, request_lang
 from .keys import SERVICES, SETTINGS
@@ -31,7 +32,7 @@ from .schemas import SurveyIn, SurveyStored
 log = get_logger("widget")
 
 WIDGET_DIR = package_dir("widgets", "chat")
-# Placeholders in widget.js, replaced when it is served.
+# Placeholders in widget.js, replaced when it is served (and CATALOG_SLOT: its text).
 CSS_SLOT = '"__HELPLINE_CSS__"'
 EXIT_SLOT = '"__HELPLINE_EXIT_URL__"'
 LOCALES = ("fr", "en")
@@ -97,26 +98,23 @@ def _minify_css(css: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _build(js_mtime: int, css_mtime: int, exit_url: str) -> tuple[bytes, str]:
-    js = (WIDGET_DIR / "widget.js").read_text("utf-8")
+def _build(sources: tuple[int, ...], exit_url: str) -> tuple[bytes, str]:
     css = _minify_css((WIDGET_DIR / "widget.css").read_text("utf-8"))
-    for slot in (CSS_SLOT, EXIT_SLOT):
-        if js.count(slot) != 1:
-            raise RuntimeError(f"widget.js must hold {slot} exactly once")
-    js = js.replace(CSS_SLOT, json.dumps(css)).replace(EXIT_SLOT, json.dumps(exit_url))
-    body = js.encode("utf-8")
+    body = fill(WIDGET_DIR / "widget.js", {
+        CSS_SLOT: css, EXIT_SLOT: exit_url, CATALOG_SLOT: front_end_catalog("widget"),
+    })
     return body, 'W/"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
 def widget_bundle(exit_url: str) -> tuple[bytes, str]:
-    """widget.js with its CSS and the default quick-exit address inlined, and its ETag.
-    Rebuilt when a source file changes."""
+    """widget.js with its CSS, its text and the default quick-exit address inlined, and its
+    ETag. Rebuilt when a source file (the widget's or a catalog) changes."""
     try:
-        mtimes = [(WIDGET_DIR / name).stat().st_mtime_ns for name in ("widget.js", "widget.css")]
+        sources = stamp([WIDGET_DIR / "widget.js", WIDGET_DIR / "widget.css", *catalog_files()])
     except FileNotFoundError:
         log.warning("widget_files_missing", directory=str(WIDGET_DIR))
         raise ApiError(404, "not_found") from None
-    return _build(mtimes[0], mtimes[1], exit_url)
+    return _build(sources, exit_url)
 
 
 async def widget_js(request: web.Request) -> web.StreamResponse:
