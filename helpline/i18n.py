@@ -1,19 +1,38 @@
-"""User-facing text, French first then English, from the catalogs in locales/."""
+"""User-facing text, French first then English, from the catalogs in locales/: one file a
+language. The server's own text is in its tables (``[error]``, ...); the front-ends' text
+is in ``[console]`` and ``[widget]``, which the server writes into the scripts it serves."""
 
 from __future__ import annotations
 
 import tomllib
 from functools import cache
-from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .resources import package_dir
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
 
+def catalog_files() -> list[Path]:
+    """The catalog of each language, French first."""
+    return [package_dir("locales") / f"{lang}.toml" for lang in LANGUAGES]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text("utf-8"))
+
+
 @cache
 def _catalog(lang: str) -> dict[str, str]:
-    raw = resources.files("helpline").joinpath("locales", f"{lang}.toml").read_text("utf-8")
-    return _flatten(tomllib.loads(raw))
+    return _flatten(_read(package_dir("locales") / f"{lang}.toml"))
+
+
+def front_end_catalog(table: str) -> dict[str, Any]:
+    """A front-end's text, ``{"fr": {...}, "en": {...}}``: the ``[table]`` of each catalog.
+    Read afresh on every call; callers cache what they build from it."""
+    return {lang: _read(path)[table] for lang, path in zip(LANGUAGES, catalog_files(), strict=True)}
 
 
 def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:

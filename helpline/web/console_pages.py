@@ -1,14 +1,18 @@
 """The counsellor and supervisor console: static files from helpline/widgets/console/, served under
 /console/ with a strict Content-Security-Policy (scripts, styles and connections only to
-this server; no inline script or style; never framed)."""
+this server; no inline script or style; never framed). i18n.js is served with the
+console's text, the ``[console]`` table of each catalog, written into it."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from aiohttp import web
 
+from ..i18n import catalog_files, front_end_catalog
 from ..resources import package_dir
+from .assets import CATALOG_SLOT, fill, stamp
 from .errors import ApiError
 
 CONSOLE_DIR = package_dir("widgets", "console")
@@ -35,11 +39,18 @@ def _headers(request: web.Request) -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=2)
+def _i18n_js(sources: tuple[int, ...]) -> bytes:
+    return fill(CONSOLE_DIR / "i18n.js", {CATALOG_SLOT: front_end_catalog("console")})
+
+
 def _file(name: str) -> tuple[bytes, str]:
     match = _NAME.match(name)
     path = CONSOLE_DIR / name
     if match is None or not path.is_file():
         raise ApiError(404, "not_found")
+    if name == "i18n.js":  # rebuilt when it or a catalog changes
+        return _i18n_js(stamp([path, *catalog_files()])), _TYPES["js"]
     return path.read_bytes(), _TYPES[match.group(1)]
 
 

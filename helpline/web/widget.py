@@ -1,24 +1,25 @@
-"""The embeddable chat widget's files: ``/widget.js`` (its CSS and settings inlined) and
-``/demo``, a plain page that embeds it."""
+"""The embeddable chat widget's files: ``/widget.js`` (its CSS, its text and settings inlined)
+and ``/demo``, a plain page that embeds it."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from functools import lru_cache
 
 from aiohttp import web
 
+from ..i18n import catalog_files, front_end_catalog
 from ..logs import get_logger
 from ..resources import package_dir
+from .assets import CATALOG_SLOT, fill, stamp
 from .errors import ApiError
 from .keys import SETTINGS
 
 log = get_logger("widget")
 
 WIDGET_DIR = package_dir("widgets", "chat")
-# Placeholders in widget.js, replaced when it is served.
+# Placeholders in widget.js, replaced when it is served (and CATALOG_SLOT: its text).
 CSS_SLOT = '"__HELPLINE_CSS__"'
 EXIT_SLOT = '"__HELPLINE_EXIT_URL__"'
 LOCALES = ("fr", "en")
@@ -32,26 +33,23 @@ def _minify_css(css: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _build(js_mtime: int, css_mtime: int, exit_url: str) -> tuple[bytes, str]:
-    js = (WIDGET_DIR / "widget.js").read_text("utf-8")
+def _build(sources: tuple[int, ...], exit_url: str) -> tuple[bytes, str]:
     css = _minify_css((WIDGET_DIR / "widget.css").read_text("utf-8"))
-    for slot in (CSS_SLOT, EXIT_SLOT):
-        if js.count(slot) != 1:
-            raise RuntimeError(f"widget.js must hold {slot} exactly once")
-    js = js.replace(CSS_SLOT, json.dumps(css)).replace(EXIT_SLOT, json.dumps(exit_url))
-    body = js.encode("utf-8")
+    body = fill(WIDGET_DIR / "widget.js", {
+        CSS_SLOT: css, EXIT_SLOT: exit_url, CATALOG_SLOT: front_end_catalog("widget"),
+    })
     return body, 'W/"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
 def widget_bundle(exit_url: str) -> tuple[bytes, str]:
-    """widget.js with its CSS and the default quick-exit address inlined, and its ETag.
-    Rebuilt when a source file changes."""
+    """widget.js with its CSS, its text and the default quick-exit address inlined, and its
+    ETag. Rebuilt when a source file (the widget's or a catalog) changes."""
     try:
-        mtimes = [(WIDGET_DIR / name).stat().st_mtime_ns for name in ("widget.js", "widget.css")]
+        sources = stamp([WIDGET_DIR / "widget.js", WIDGET_DIR / "widget.css", *catalog_files()])
     except FileNotFoundError:
         log.warning("widget_files_missing", directory=str(WIDGET_DIR))
         raise ApiError(404, "not_found") from None
-    return _build(mtimes[0], mtimes[1], exit_url)
+    return _build(sources, exit_url)
 
 
 async def widget_js(request: web.Request) -> web.StreamResponse:

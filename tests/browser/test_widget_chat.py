@@ -196,6 +196,36 @@ async def test_a_network_drop_is_ridden_out_too(server: WidgetServer, tab: Tab) 
         await alice.close()
 
 
+READ_STORED = "() => JSON.parse(sessionStorage.getItem('helpline.chat'))"
+WRITE_STORED = "(saved) => sessionStorage.setItem('helpline.chat', JSON.stringify(saved))"
+
+
+async def test_a_conversation_stored_by_an_earlier_widget_resumes(server: WidgetServer, tab: Tab) -> None:
+    """A tab mid-chat when the widget is upgraded: what the earlier widget kept in
+    sessionStorage ({cid, tok, pend: [{c, t}], ...}) is read, and kept in that shape."""
+    page = tab.page
+    visitor = Visitor(server)
+    await visitor.start()
+    alice, contact_id = await counsellor_takes_it(server)
+    earlier = {"cid": visitor.contact_id, "tok": visitor.token, "pend": [{"c": "w-0123", "t": "Tu es là ?"}],
+               "talked": True, "name": "alice", "surveyed": False, "open": True}
+    try:
+        await page.goto(server.demo_url)
+        await page.evaluate(WRITE_STORED, earlier)
+        await page.reload()
+        await expect(panel(page)).to_contain_text("Tu parles avec alice")
+        got = await alice.expect("message", contact_id=contact_id, sender="visitor")
+        assert (got["client_id"], got["text"]) == ("w-0123", "Tu es là ?")
+        await expect(widget(page).locator("li.from-visitor")).to_have_attribute("data-state", "sent")
+        assert await page.evaluate(READ_STORED) == {**earlier, "pend": []}
+        await say(page, "Encore moi")
+        again = await alice.expect("message", contact_id=contact_id, sender="visitor")
+        assert again["text"] == "Encore moi"
+    finally:
+        await alice.close()
+        await visitor.close()
+
+
 async def test_a_transfer_to_another_counsellor_is_told_and_the_talk_goes_on(
     server: WidgetServer, tab: Tab
 ) -> None:

@@ -19,6 +19,9 @@
 
   const STYLES = "__HELPLINE_CSS__"; // filled in by the server
   const DEFAULT_EXIT_URL = "__HELPLINE_EXIT_URL__"; // filled in by the server
+  // Every text, French first: {fr: {...}, en: {...}}, the [widget] table of the catalogs
+  // (helpline/locales/fr.toml, en.toml). t("key", {name: "Alice"}) fills {name}.
+  const CATALOG = "__HELPLINE_CATALOG__"; // filled in by the server
   const KEY = "helpline.chat";
   const ACK_TIMEOUT_MS = 8000;
   const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 3000, 5000];
@@ -26,213 +29,6 @@
   const TYPING_SHOWN_MS = 6000;
   const ESCAPE_WINDOW_MS = 2000;
   const MAX_TEXT = 4000;
-
-  /* --- text, French first ------------------------------------------------------------ */
-
-  const CATALOG = {
-    fr: {
-      launcher: "Besoin de parler ?",
-      title: "Parler à quelqu’un",
-      tagline: "Gratuit, anonyme et confidentiel",
-      talkingWith: "Tu parles avec {name}",
-      waitingSub: "En attente d’un·e écoutant·e",
-      minimize: "Réduire le tchat",
-      exit: "Sortie rapide",
-      exitHelp: "Quitte tout de suite cette page pour un site neutre. Raccourci : deux fois Échap.",
-      escAgain: "Appuie encore sur Échap pour quitter rapidement.",
-      loading: "Chargement…",
-      unavailable: "Le tchat n’est pas joignable pour le moment. Réessaie dans un instant.",
-      originRefused: "Ce site n’est pas autorisé à ouvrir le tchat.",
-      contactLost: "Cette conversation n’est plus disponible.",
-      retry: "Réessayer",
-      welcomeTitle: "Bonjour, on est là pour t’écouter",
-      welcomeIntro: "Ici, tu peux écrire à une personne formée pour t’écouter et t’aider : harcèlement en ligne, chantage, photos partagées, compte piraté… ou tout ce qui te pèse.",
-      promises: [
-        "C’est gratuit.",
-        "C’est anonyme : on ne te demande ni ton nom, ni ton numéro, ni ton adresse.",
-        "C’est confidentiel : ce que tu écris reste entre toi et nous.",
-      ],
-      aboutYou: "Si tu veux, dis-nous en un peu plus",
-      optional: "(facultatif)",
-      nothingRequired: "Tu peux aussi passer directement à la conversation.",
-      qRole: "Tu es…",
-      roles: { young_person: "un·e jeune", parent: "un parent", professional: "un·e professionnel·le" },
-      qAge: "Ton âge",
-      ages: { under_11: "moins de 11 ans", "11_14": "11 à 14 ans", "15_17": "15 à 17 ans", "18_plus": "18 ans ou plus" },
-      qTopic: "C’est à propos de…",
-      topics: {
-        cyberbullying: "cyberharcèlement",
-        sextortion: "sextorsion, chantage à la webcam",
-        nudes_shared: "photos ou vidéos intimes partagées",
-        hacked_account: "compte piraté, usurpation d’identité",
-        shocking_content: "contenu choquant",
-        other: "autre chose",
-      },
-      start: "Commencer la conversation",
-      starting: "Un instant…",
-      waitNow: "Attente estimée en ce moment : {wait}.",
-      dangerLine: "En danger immédiat ? Appelle le {n17} ou le {n112}. Le {n119} répond 24 h/24.",
-      closedTitle: "Le tchat est fermé pour le moment",
-      closedReopens: "Il rouvre {when}.",
-      closedFull: "Le tchat ne prend plus de nouvelle conversation pour aujourd’hui.",
-      hoursTitle: "Horaires des prochains jours",
-      dayClosed: "fermé",
-      helpNowTitle: "Besoin d’aide maintenant ?",
-      helpNowIntro: "Ces numéros sont gratuits et répondent tout de suite :",
-      queueTitle: "Tu es dans la file d’attente",
-      place: "place",
-      placeIs: "Tu es à la place {n}.",
-      placeUnknown: "On calcule ta place…",
-      waitIs: "Attente estimée : {wait}.",
-      waitNobody: "Aucun·e écoutant·e n’est disponible pour l’instant. Reste là : on te répond dès que possible.",
-      waitSoon: "quelques instants",
-      waitUnderMinute: "moins d’une minute",
-      waitMinutes: "environ {n} min",
-      waitHour: "plus d’une heure",
-      writeWhileWaiting: "Tu peux déjà écrire ce qui t’amène : ce sera lu dès que quelqu’un te répondra.",
-      leaveQueue: "Quitter la file",
-      joined: "{name} a rejoint la conversation.",
-      joinedLive: "{name} te répond.",
-      typing: "{name} écrit…",
-      counsellor: "L’écoutant·e",
-      you: "Toi",
-      said: "{name} : ",
-      messageLabel: "Ton message",
-      placeholder: "Écris ton message…",
-      send: "Envoyer",
-      sending: "Envoi…",
-      sent: "Envoyé",
-      failed: "Non envoyé",
-      failedClosed: "Non envoyé : la conversation est terminée.",
-      newMessage: "Message de {name} : {text}",
-      end: "Terminer la conversation",
-      endConfirm: "Tu veux vraiment terminer la conversation ?",
-      endYes: "Oui, terminer",
-      endNo: "Non, continuer",
-      reconnecting: "Connexion perdue. On se reconnecte…",
-      reconnected: "Connexion rétablie.",
-      requeued: "La personne qui t’écoutait a été déconnectée. Tu repasses en tête de la file.",
-      requeuedTransfer: "Ta conversation est confiée à une autre personne de l’équipe. Tu repasses dans la file, à ta place.",
-      transferring: "On te met en relation avec une autre personne de l’équipe. Reste là.",
-      endedTitle: "Merci de nous avoir écrit",
-      endedVisitor: "Tu as terminé la conversation.",
-      endedCounsellor: "{name} a terminé la conversation.",
-      endedAbandoned: "La conversation s’est arrêtée car tu étais absent·e trop longtemps.",
-      endedText: "Tu peux revenir quand tu veux. Prends soin de toi.",
-      surveyTitle: "Deux questions, si tu veux",
-      surveyNote: "Tes réponses sont anonymes.",
-      qHelpful: "Cette conversation t’a-t-elle aidé·e ?",
-      qAgain: "Nous recontacterais-tu si besoin ?",
-      yes: "Oui",
-      no: "Non",
-      surveySend: "Envoyer mes réponses",
-      surveyThanks: "Merci pour tes réponses !",
-      surveyFailed: "Tes réponses n’ont pas pu être envoyées. Réessaie.",
-      restart: "Commencer une nouvelle conversation",
-      conversation: "Conversation",
-    },
-    en: {
-      launcher: "Need to talk?",
-      title: "Talk to someone",
-      tagline: "Free, anonymous and confidential",
-      talkingWith: "You are talking with {name}",
-      waitingSub: "Waiting for a counsellor",
-      minimize: "Minimise the chat",
-      exit: "Quick exit",
-      exitHelp: "Leave this page at once for a neutral site. Shortcut: Escape twice.",
-      escAgain: "Press Escape again to leave quickly.",
-      loading: "Loading…",
-      unavailable: "The chat cannot be reached right now. Please try again in a moment.",
-      originRefused: "This site is not allowed to open the chat.",
-      contactLost: "This conversation is no longer available.",
-      retry: "Try again",
-      welcomeTitle: "Hello, we are here to listen",
-      welcomeIntro: "Here you can write to someone trained to listen and help: online bullying, blackmail, shared pictures, a hacked account… or anything that weighs on you.",
-      promises: [
-        "It is free.",
-        "It is anonymous: we never ask for your name, number or address.",
-        "It is confidential: what you write stays between you and us.",
-      ],
-      aboutYou: "If you like, tell us a little more",
-      optional: "(optional)",
-      nothingRequired: "You can also go straight to the conversation.",
-      qRole: "You are…",
-      roles: { young_person: "a young person", parent: "a parent", professional: "a professional" },
-      qAge: "Your age",
-      ages: { under_11: "under 11", "11_14": "11 to 14", "15_17": "15 to 17", "18_plus": "18 or over" },
-      qTopic: "It is about…",
-      topics: {
-        cyberbullying: "cyberbullying",
-        sextortion: "sextortion, webcam blackmail",
-        nudes_shared: "intimate pictures or videos shared",
-        hacked_account: "hacked account, identity theft",
-        shocking_content: "shocking content",
-        other: "something else",
-      },
-      start: "Start the conversation",
-      starting: "One moment…",
-      waitNow: "Estimated wait right now: {wait}.",
-      dangerLine: "In immediate danger? Call {n17} or {n112}. {n119} answers 24/7.",
-      closedTitle: "The chat is closed right now",
-      closedReopens: "It opens again {when}.",
-      closedFull: "The chat takes no new conversation for today.",
-      hoursTitle: "Opening hours of the coming days",
-      dayClosed: "closed",
-      helpNowTitle: "Need help now?",
-      helpNowIntro: "These numbers are free and answer straight away:",
-      queueTitle: "You are in the queue",
-      place: "place",
-      placeIs: "You are number {n} in the queue.",
-      placeUnknown: "Working out your place…",
-      waitIs: "Estimated wait: {wait}.",
-      waitNobody: "No counsellor is available right now. Stay here: we will answer as soon as we can.",
-      waitSoon: "a few moments",
-      waitUnderMinute: "less than a minute",
-      waitMinutes: "about {n} min",
-      waitHour: "more than an hour",
-      writeWhileWaiting: "You can already write what brings you here: it will be read as soon as someone answers.",
-      leaveQueue: "Leave the queue",
-      joined: "{name} joined the conversation.",
-      joinedLive: "{name} is answering you.",
-      typing: "{name} is typing…",
-      counsellor: "The counsellor",
-      you: "You",
-      said: "{name}: ",
-      messageLabel: "Your message",
-      placeholder: "Write your message…",
-      send: "Send",
-      sending: "Sending…",
-      sent: "Sent",
-      failed: "Not sent",
-      failedClosed: "Not sent: the conversation has ended.",
-      newMessage: "Message from {name}: {text}",
-      end: "End the conversation",
-      endConfirm: "Do you really want to end the conversation?",
-      endYes: "Yes, end it",
-      endNo: "No, go on",
-      reconnecting: "Connection lost. Reconnecting…",
-      reconnected: "Connection restored.",
-      requeued: "The person listening to you was disconnected. You are back at the front of the queue.",
-      requeuedTransfer: "Your conversation is being handed to someone else in the team. You are back in the queue, at your place.",
-      transferring: "We are putting you in touch with someone else in the team. Stay here.",
-      endedTitle: "Thank you for writing to us",
-      endedVisitor: "You ended the conversation.",
-      endedCounsellor: "{name} ended the conversation.",
-      endedAbandoned: "The conversation stopped because you were away too long.",
-      endedText: "You can come back whenever you want. Take care of yourself.",
-      surveyTitle: "Two questions, if you like",
-      surveyNote: "Your answers are anonymous.",
-      qHelpful: "Did this conversation help you?",
-      qAgain: "Would you contact us again if needed?",
-      yes: "Yes",
-      no: "No",
-      surveySend: "Send my answers",
-      surveyThanks: "Thank you for your answers!",
-      surveyFailed: "Your answers could not be sent. Please try again.",
-      restart: "Start a new conversation",
-      conversation: "Conversation",
-    },
-  };
 
   /* --- where we come from, and the options ------------------------------------------- */
 
@@ -314,30 +110,38 @@
 
   /* --- the conversation that survives a reload: sessionStorage only ------------------- */
 
-  // {cid, tok, pend: [{c: client_id, t: text}], talked, name, surveyed, open}
-  let S = null;
+  // The conversation of this tab: {contactId, token, pending: [{clientId, text}], talked,
+  // name, surveyed, open}. Stored under shorter names, {cid, tok, pend: [{c, t}], ...}, the
+  // ones earlier versions of the widget stored: a tab mid-chat across an upgrade resumes.
+  let session = null;
 
   function load() {
     try {
       const raw = sessionStorage.getItem(KEY);
       const saved = raw && JSON.parse(raw);
-      return saved && saved.cid && saved.tok ? saved : null;
+      if (!saved || !saved.cid || !saved.tok) return null;
+      return { contactId: saved.cid, token: saved.tok,
+        pending: (saved.pend || []).map((p) => ({ clientId: p.c, text: p.t })),
+        talked: saved.talked, name: saved.name, surveyed: saved.surveyed, open: saved.open };
     } catch (e) {
       return null;
     }
   }
 
   function save() {
-    if (!S) return;
+    if (!session) return;
+    const stored = { cid: session.contactId, tok: session.token,
+      pend: session.pending.map((p) => ({ c: p.clientId, t: p.text })),
+      talked: session.talked, name: session.name, surveyed: session.surveyed, open: session.open };
     try {
-      sessionStorage.setItem(KEY, JSON.stringify(S));
+      sessionStorage.setItem(KEY, JSON.stringify(stored));
     } catch (e) {
       /* storage refused (private mode, quota): the chat still works, without resume */
     }
   }
 
   function forget() {
-    S = null;
+    session = null;
     try {
       sessionStorage.removeItem(KEY);
     } catch (e) {
@@ -462,8 +266,8 @@
     launcher.setAttribute("aria-expanded", "true");
     badge.hidden = true;
     badge.textContent = "";
-    if (S) {
-      S.open = true;
+    if (session) {
+      session.open = true;
       save();
     }
     if (view === "idle") startFlow();
@@ -475,8 +279,8 @@
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");
-    if (S) {
-      S.open = false;
+    if (session) {
+      session.open = false;
       save();
     }
     if (byUser) launcher.focus();
@@ -516,7 +320,7 @@
 
   function onKeyDown(event) {
     if (event.key !== "Escape" || torn) return;
-    if (!isOpen() && !S) return; // the host page's own Escape, with no chat going on
+    if (!isOpen() && !session) return; // the host page's own Escape, with no chat going on
     const now = Date.now();
     if (now - lastEscape <= ESCAPE_WINDOW_MS) {
       event.preventDefault();
@@ -618,7 +422,7 @@
   }
 
   function startFlow() {
-    if (S) {
+    if (session) {
       showConversation();
       connect();
       return;
@@ -738,8 +542,8 @@
     api("/api/v1/contacts", { channel: "chat", profile: chosen })
       .then((answer) => {
         if (answer.status === 201) {
-          S = { cid: answer.json.contact_id, tok: answer.json.token, pend: [], talked: false, name: "",
-            surveyed: false, open: true };
+          session = { contactId: answer.json.contact_id, token: answer.json.token, pending: [],
+            talked: false, name: "", surveyed: false, open: true };
           save();
           showConversation();
           connect();
@@ -817,10 +621,10 @@
     const endRow = h("div", { class: "end-row", hidden: true });
     ui = { log, queueCard, typing, endRow, place: null, waitText: null, lastPlace: null };
     setView("convo", h("div", { class: "stack" }, queueCard, log, typing, endRow));
-    for (const p of (S && S.pend) || []) addVisitorBubble(p.c, p.t, "sending");
+    for (const p of (session && session.pending) || []) addVisitorBubble(p.clientId, p.text, "sending");
     renderWaiting(null, undefined);
-    setContactState(S && S.talked && S.name ? "assigned" : "queued", true);
-    if (S && S.open !== false) openPanel(false);
+    setContactState(session && session.talked && session.name ? "assigned" : "queued", true);
+    if (session && session.open !== false) openPanel(false);
     if (isOpen()) textarea.focus();
   }
 
@@ -866,7 +670,7 @@
   }
 
   function counsellorName() {
-    return (S && S.name) || T.counsellor;
+    return (session && session.name) || T.counsellor;
   }
 
   function renderEndButton() {
@@ -989,9 +793,9 @@
 
   function sendFromComposer() {
     const text = textarea.value;
-    if (!text.trim() || !S) return;
+    if (!text.trim() || !session) return;
     const clientId = newClientId();
-    S.pend.push({ c: clientId, t: text });
+    session.pending.push({ clientId, text });
     save();
     addVisitorBubble(clientId, text, "sending");
     textarea.value = "";
@@ -1023,10 +827,10 @@
   function delivered(clientId, seq, sentAt) {
     clearTimeout(ackTimers.get(clientId));
     ackTimers.delete(clientId);
-    if (S) {
-      const before = S.pend.length;
-      S.pend = S.pend.filter((p) => p.c !== clientId);
-      if (S.pend.length !== before) save();
+    if (session) {
+      const before = session.pending.length;
+      session.pending = session.pending.filter((p) => p.clientId !== clientId);
+      if (session.pending.length !== before) save();
     }
     const item = bubbles.get(clientId);
     if (!item) return;
@@ -1062,10 +866,11 @@
 
   function connect() {
     clearTimeout(retryTimer);
-    if (!S || torn || contactState === "ended") return;
+    if (!session || torn || contactState === "ended") return;
     let socket;
     try {
-      socket = new WebSocket(WS_BASE + "/api/v1/contacts/" + encodeURIComponent(S.cid) + "/ws?lang=" + LOCALE);
+      socket = new WebSocket(WS_BASE + "/api/v1/contacts/" + encodeURIComponent(session.contactId) +
+        "/ws?lang=" + LOCALE);
     } catch (e) {
       scheduleReconnect();
       return;
@@ -1073,9 +878,10 @@
     ws = socket;
     socket.onopen = () => {
       if (ws !== socket) return;
-      socket.send(JSON.stringify({ type: "hello", token: S.tok, after_seq: lastSeq }));
+      socket.send(JSON.stringify({ type: "hello", token: session.token, after_seq: lastSeq }));
       online = true;
-      for (const p of S.pend) transmit(p.c, p.t); // same client_id: the server stores it once
+      // the same client_id again: the server stores each message once
+      for (const p of session.pending) transmit(p.clientId, p.text);
     };
     socket.onmessage = (event) => {
       if (ws !== socket) return;
@@ -1133,7 +939,7 @@
   }
 
   function reconnectNow() {
-    if (ws || !S || torn) return;
+    if (ws || !session || torn) return;
     attempts = 0;
     connect();
   }
@@ -1165,9 +971,9 @@
         break;
       case "assigned": {
         const name = (event.counsellor && event.counsellor.display_name) || "";
-        const fresh = contactState !== "assigned" || name !== S.name;
-        S.name = name;
-        S.talked = true;
+        const fresh = contactState !== "assigned" || name !== session.name;
+        session.name = name;
+        session.talked = true;
         save();
         if (fresh) {
           setContactState("assigned");
@@ -1268,8 +1074,8 @@
         setBubbleState(item, "failed", T.failedClosed);
       }
     }
-    if (S) {
-      S.pend = [];
+    if (session) {
+      session.pending = [];
       save();
     }
     const why = reason === "counsellor" ? t("endedCounsellor", { name: counsellorName() })
@@ -1280,7 +1086,7 @@
       h("span", { class: "big", "aria-hidden": "true" }, icon("heart")),
       heading, h("p", {}, why), h("p", { class: "lead" }, T.endedText));
     const parts = [card];
-    if (S && S.talked && !S.surveyed) parts.push(surveyCard());
+    if (session && session.talked && !session.surveyed) parts.push(surveyCard());
     parts.push(h("button", { type: "button", class: "btn btn-secondary wide",
       on: { click: restart } }, T.restart));
     parts.push(dangerLine());
@@ -1312,13 +1118,13 @@
       question("hl-q-again", T.qAgain, { yes: T.yes, no: T.no }, (v) => { answers.again = v; }),
       send, status);
     send.addEventListener("click", () => {
-      if (!S) return;
+      if (!session) return;
       send.disabled = true;
-      api("/api/v1/contacts/" + encodeURIComponent(S.cid) + "/survey",
-        { token: S.tok, helpful: answers.helpful, again: answers.again })
+      api("/api/v1/contacts/" + encodeURIComponent(session.contactId) + "/survey",
+        { token: session.token, helpful: answers.helpful, again: answers.again })
         .then((answer) => {
           if (answer.status === 201 || errorCode(answer) === "survey_already_answered") {
-            S.surveyed = true;
+            session.surveyed = true;
             save();
             const thanks = h("p", { class: "lead focus-target", tabindex: "-1", role: "status" }, T.surveyThanks);
             card.replaceChildren(thanks);
@@ -1352,11 +1158,11 @@
     document.addEventListener("keydown", onKeyDown, true);
     window.addEventListener("online", onOnline);
     window.addEventListener("offline", onOffline);
-    S = load();
-    if (S) {
+    session = load();
+    if (session) {
       contactState = "queued";
       startFlow(); // resume the conversation of this tab
-      if (!S.open) closePanel(false);
+      if (!session.open) closePanel(false);
     }
   }
 
