@@ -163,9 +163,11 @@ class Views:
         }
 
     async def colleagues(self) -> list[dict[str, Any]]:
-        """Every enabled counsellor: id, name, status and skills (what a transfer needs)."""
+        """Every enabled counsellor: id, name, status, skills, and whether they can be given a
+        contact now (available, console open): what a transfer needs."""
         wanted = ("id", "display_name", "status", "skills")
-        return [{k: c[k] for k in wanted} for c in await self.counsellors()]
+        return [{**{k: c[k] for k in wanted}, "can_take": c["status"] == "available" and c["connected"]}
+                for c in await self.counsellors()]
 
     async def conversations_in_progress(self) -> list[dict[str, Any]]:
         """Every assigned contact, with who holds it: nothing that identifies the visitor."""

@@ -255,3 +255,14 @@ async def test_a_supervisor_monitoring_a_conversation_follows_it_through_a_cold_
     await bob.expect("assigned")
     await bob.say(visitor.contact_id, "c'est Bob")
     assert (await sam.expect("message", text="c'est Bob"))["contact_id"] == visitor.contact_id
+
+
+async def test_the_colleagues_list_says_who_can_take_a_contact_now(server: Server, clients: Clients) -> None:
+    await server.add_counsellor("olga", display_name="Olga")  # never logged in
+    await server.add_counsellor("bob", display_name="Bob")
+    await clients.online("bob")
+    await server.add_counsellor("alice", display_name="Alice")
+    alice = await clients.online("alice")
+    async with alice.http.get(f"{server.url}/api/v1/console/colleagues") as r:
+        listed = {c["display_name"]: c["can_take"] for c in (await r.json())["counsellors"]}
+    assert listed == {"Olga": False, "Bob": True, "Alice": True}
