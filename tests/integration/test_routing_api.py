@@ -200,7 +200,9 @@ async def test_the_supervisor_overview_shows_the_floor_and_today(server: Server,
     await gone.send_json({"type": "end"})
     await gone.expect("ended")
     await clients.waiting_visitor(topic="hacked_account")
-    sam = await clients.online("sam")
+    sam = clients.counsellor("sam")  # watching, not taking contacts (a login starts offline)
+    await sam.login()
+    await sam.connect(status=None)
     live = await sam.expect("overview")
     assert "skills" in live
     url = server.url + "/api/v1/supervisor/overview"
