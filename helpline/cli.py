@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
 from .i18n import translate
 from .plugins import channels
+from .services.handoff_targets import TargetsError, load_targets
 
 if TYPE_CHECKING:
     from .services import Services
@@ -147,6 +149,18 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def cmd_handoff_targets_check(args: argparse.Namespace) -> int:
+    try:
+        targets = load_targets(args.file)
+    except TargetsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for t in targets.values():
+        print(f"{t.id}: {t.kind.value}, {t.connector}, {len(t.fields)} field(s)"
+              f"{', approval' if t.approval and t.sends else ''}")
+    return 0
 
 
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
@@ -297,6 +311,13 @@ def parser() -> argparse.ArgumentParser:
                      help='where their calls ring: "+33612345678" or "client:identity" (none: no calls)')
     add.set_defaults(fn=cmd_counsellor_add)
     _schedule_parser(sub)
+    handoffs = sub.add_parser("handoffs", help="hand-offs to partners").add_subparsers(
+        dest="h_command", required=True)
+    targets = handoffs.add_parser("targets", help="where hand-offs go").add_subparsers(
+        dest="t_command", required=True)
+    check = targets.add_parser("check", help="check a targets file (the server checks its own at start)")
+    check.add_argument("file", type=Path)
+    check.set_defaults(fn=cmd_handoff_targets_check)
     for channel in channels():
         channel.add_commands(sub)
     return p

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         "counsellor; a contact transferred to a named colleague waits this long for them, then for anyone."
     )
     triage_file: Path | None = None
+    handoff_targets_file: Path | None = Field(
+        None, description="Where hand-offs can go and what each is sent (default: the built-in targets)."
+    )
     offer_mode: bool = Field(
         False, description="Offer each contact to a counsellor who must accept it in time (else direct)."
     )

@@ -51,6 +51,11 @@ def may_redirect(role: Role) -> bool:
     return role.supervises
 
 
+def may_approve_handoff(role: Role, user_id: int, author_id: int) -> bool:
+    """Four eyes: a supervisor or admin who is not the hand-off's author."""
+    return role.supervises and user_id != author_id
+
+
 def may_administer(role: Role) -> bool:
     """Accounts, canned responses, the line's exceptional closures and openings."""
     return role is Role.ADMIN

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..bus import Bus
 from ..clock import Clock
 from ..config import Settings
+from ..domain.handoffs import Target
 from ..domain.routing import Router
 from ..domain.triage import TriageRules
 from ..store import Store
@@ -22,3 +23,4 @@ class Context:
     router: Router
     schedule: ScheduleConfig
     triage: TriageRules
+    handoff_targets: dict[str, Target]

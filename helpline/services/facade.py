@@ -17,6 +17,7 @@ from .calls import Calls
 from .context import Context
 from .conversations import Conversations
 from .floor import Floor
+from .handoff_targets import load_targets
 from .schedule import Schedules, load_config
 from .triage import load_triage
 from .views import Views
@@ -33,6 +34,7 @@ class Services:
             router=SkillsRouter(timedelta(seconds=settings.routing_fallback_s)),
             schedule=load_config(settings.schedule, settings.schedule_file),
             triage=load_triage(settings.triage_file),
+            handoff_targets=load_targets(settings.handoff_targets_file),
         ))
 
     def __init__(self, ctx: Context) -> None:
