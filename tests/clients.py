@@ -209,6 +209,13 @@ class Clients:
         self.opened.append(c)
         return c
 
+    async def logged_in(self, username: str, **account: Any) -> Counsellor:
+        """A new account (``role``, ``display_name``... in ``account``), logged in, no console."""
+        await self.server.add_counsellor(username, **account)
+        c = self.counsellor(username)
+        await c.login()
+        return c
+
     async def online(self, username: str) -> Counsellor:
         """A counsellor logged in, console connected, available."""
         c = self.counsellor(username)
