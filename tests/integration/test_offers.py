@@ -31,8 +31,7 @@ async def test_in_offer_mode_a_contact_is_offered_then_accepted(
 
 
 async def test_a_missed_offer_goes_to_the_next_counsellor_and_the_first_goes_on_break(
-    offering: Server,
-    clients_of: ClientsOf,
+    offering: Server, clients_of: ClientsOf
 ) -> None:
     clients = clients_of(offering)
     visitor, alice = await clients.meeting()
@@ -83,8 +82,7 @@ async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accep
 
 
 async def test_an_unanswered_warm_transfer_stays_with_the_first_counsellor(
-    make_server: ServerFactory,
-    clients_of: ClientsOf,
+    make_server: ServerFactory, clients_of: ClientsOf
 ) -> None:
     server = await make_server(offer_timeout_s=1.0)
     visitor, alice, bob, bob_id = await clients_of(server).handover()
