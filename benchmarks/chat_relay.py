@@ -41,11 +41,7 @@ import math
 import os
 import resource
 import secrets
-import shlex
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -58,7 +54,8 @@ from typing import Any
 import aiohttp
 from aiohttp import WSMsgType, web
 from aiohttp.abc import AbstractCookieJar
-from processes import HOST, ServerProcess, cpu_seconds, free_port, helpline_command
+from processes import Bench, ServerProcess, cpu_seconds, log, run_cli, serve_baseline
+from report import aligned, figure, json_ready, percentile_ms, ratio
 
 MAX_CHATS = 20  # the most conversations one counsellor may hold
 MAX_FRAME_BYTES = 64 * 1024
@@ -66,10 +63,6 @@ CLOSE_BAD_TOKEN = 4401
 NS = 1_000_000_000
 THIS_FILE = str(Path(__file__).resolve())
 Event = dict[str, Any]
-
-
-def log(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
 def dumps(event: Event) -> str:
@@ -124,13 +117,17 @@ async def _hello(ws: web.WebSocketResponse) -> Event | None:
     return None
 
 
-async def _frames(ws: web.WebSocketResponse) -> AsyncIterator[Event]:
+async def frames(
+    ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+) -> AsyncIterator[tuple[int, Event]]:
+    """Each JSON object that comes in, with when it came (``time.perf_counter_ns``)."""
     async for msg in ws:
         if msg.type == WSMsgType.TEXT:
+            now_ns = time.perf_counter_ns()
             with contextlib.suppress(ValueError):
                 frame = json.loads(msg.data)
                 if isinstance(frame, dict):
-                    yield frame
+                    yield now_ns, frame
 
 
 def _message(contact_id: str, room: Room, sender: str, frame: Event) -> Event:
@@ -167,7 +164,7 @@ async def baseline_visitor_socket(request: web.Request) -> web.WebSocketResponse
         room.visitor = ws
         if room.counsellor is not None:
             await ws.send_str(dumps(_assigned_to_visitor(contact_id)))
-        async for frame in _frames(ws):
+        async for _, frame in frames(ws):
             if frame.get("type") == "message":
                 event = _message(contact_id, room, "visitor", frame)
                 await _relay(room.counsellor, event)
@@ -203,7 +200,7 @@ async def baseline_console_socket(request: web.Request) -> web.WebSocketResponse
                 "contact_id": contact_id, "channel": "chat", "profile": {}, "waited_s": 0,
                 "last_seq": room.seq}}))
             await _relay(room.visitor, _assigned_to_visitor(contact_id))
-        async for frame in _frames(ws):
+        async for _, frame in frames(ws):
             kind = frame.get("type")
             if kind == "status":
                 await ws.send_str(dumps({"type": "status", "status": frame.get("status")}))
@@ -372,11 +369,7 @@ class VisitorPeer:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         recorder = self.recorder
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            now_ns = time.perf_counter_ns()
-            event = json.loads(msg.data)
+        async for now_ns, event in frames(ws):
             kind = event.get("type")
             if kind == "ack":
                 recorder.acked(event.get("client_id"), now_ns)
@@ -426,11 +419,7 @@ class ConsolePeer:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         recorder = self.recorder
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            now_ns = time.perf_counter_ns()
-            event = json.loads(msg.data)
+        async for now_ns, event in frames(ws):
             kind = event.get("type")
             if kind == "message":
                 if event.get("sender") == "visitor":
@@ -605,14 +594,6 @@ async def drain(recorder: Recorder, limit: float) -> float:
 # --- one run against one server -------------------------------------------------------------
 
 
-def percentile_ms(samples_ns: Sequence[int], p: float) -> float:
-    """Nearest-rank percentile of sorted samples, in ms (NaN without samples)."""
-    if not samples_ns:
-        return math.nan
-    rank = max(1, math.ceil(p / 100 * len(samples_ns)))
-    return samples_ns[rank - 1] / 1e6
-
-
 @dataclass
 class Result:
     target: str
@@ -636,11 +617,7 @@ class Result:
     drain_s: float
     latency_ms: dict[str, float]
     ack_latency_ms: dict[str, float]
-    rss_before_kib: int
-    rss_connected_kib: int
-    rss_after_load_kib: int
-    rss_peak_kib: int
-    rss_per_socket_kib: float
+    rss_kib: dict[str, float]  # the server's: before, connected, after_load, peak, per_socket
     server_cpu_pct: float
     loadgen_cpu_pct: float
     client_errors: dict[str, int]
@@ -649,7 +626,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Bench):
     conversations: int
     rate: float
     duration: float
@@ -657,22 +634,10 @@ class Config:
     text_bytes: int
     concurrency: int
     setup_timeout: float
-    pin: bool
-    targets: tuple[str, ...]
-    helpline: tuple[str, ...]
 
     @property
     def counsellors(self) -> int:
         return math.ceil(self.conversations / MAX_CHATS)
-
-
-def cpu_plan(pin: bool) -> tuple[set[int] | None, set[int] | None]:
-    """(server CPUs, load generator CPUs): the last CPU for the load generator, the rest
-    for the server; nothing pinned if asked not to or with a single CPU."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if not pin or len(cpus) < 2:
-        return None, None
-    return set(cpus[:-1]), {cpus[-1]}
 
 
 @dataclass
@@ -682,29 +647,16 @@ class Measured:
     sockets: int
     setup_s: float
     setup_phases_s: dict[str, float]
-    rss_before_kib: int
-    rss_connected_kib: int
+    rss_kib: dict[str, int]  # the server's: before, connected, after_load, peak
     window_s: float
     max_send_lag_ms: float
     server_cpu_s: float
     loadgen_cpu_s: float
     drain_s: float
-    rss_after_load_kib: int
-    rss_peak_kib: int
 
 
-def start_server(target: str, config: Config, workdir: Path, port: int) -> ServerProcess:
-    if target == "ours":
-        command = [*config.helpline, "serve", "--host", HOST, "--port", str(port), "--always-open"]
-        env = server_env(workdir)
-    else:
-        command = [sys.executable, THIS_FILE, "--baseline-server", "--port", str(port)]
-        env = server_env(None)
-    log(f"{target}: starting server on {HOST}:{port}")
-    return ServerProcess.start(target, command, port, env, workdir, cpu_plan(config.pin)[0])
-
-
-async def load_server(server: ServerProcess, config: Config, workdir: Path, recorder: Recorder) -> Measured:
+async def load_server(server: ServerProcess, config: Config, workdir: Path,
+                      recorder: Recorder) -> Measured:
     """Open the conversations, send the paced load, drain; close every client socket."""
     ours = server.name == "ours"
     password = secrets.token_urlsafe(12)
@@ -713,7 +665,7 @@ async def load_server(server: ServerProcess, config: Config, workdir: Path, reco
     if ours:
         log(f"ours: adding {len(usernames)} counsellors (max {MAX_CHATS} chats each)")
         await add_counsellors(config.helpline, server_env(workdir), workdir, usernames, password)
-    rss_before = proc_status_kib(server.pid, "VmRSS")
+    rss_kib = {"before": proc_status_kib(server.pid, "VmRSS")}
     log(f"{server.name}: opening {config.conversations} conversations")
     setup_start = time.perf_counter()
     fleet = await connect_fleet(server, ours, config.conversations, usernames, password, recorder,
@@ -721,7 +673,7 @@ async def load_server(server: ServerProcess, config: Config, workdir: Path, reco
     try:
         setup_s = time.perf_counter() - setup_start
         await asyncio.sleep(1.0)  # let the floor settle: queue notices, dispatch, heartbeats
-        rss_connected = proc_status_kib(server.pid, "VmRSS")
+        rss_kib["connected"] = proc_status_kib(server.pid, "VmRSS")
         gc.collect()
         gc.freeze()  # keep the collector's pauses in this process short while measuring
         log(f"{server.name}: sending {config.rate:g} msg/s for {config.duration:g} s")
@@ -730,13 +682,12 @@ async def load_server(server: ServerProcess, config: Config, workdir: Path, reco
         server_cpu_s = cpu_seconds(server.pid) - cpu_start
         loadgen_cpu_s = time.process_time() - loadgen_start
         drain_s = await drain(recorder, config.drain)
+        rss_kib["after_load"] = proc_status_kib(server.pid, "VmRSS")
+        rss_kib["peak"] = proc_status_kib(server.pid, "VmHWM")
         return Measured(
-            sockets=fleet.sockets, setup_s=setup_s, setup_phases_s=fleet.phases_s,
-            rss_before_kib=rss_before, rss_connected_kib=rss_connected,
+            sockets=fleet.sockets, setup_s=setup_s, setup_phases_s=fleet.phases_s, rss_kib=rss_kib,
             window_s=(pace.ended_ns - pace.started_ns) / NS, max_send_lag_ms=pace.max_lag_ms,
             server_cpu_s=server_cpu_s, loadgen_cpu_s=loadgen_cpu_s, drain_s=drain_s,
-            rss_after_load_kib=proc_status_kib(server.pid, "VmRSS"),
-            rss_peak_kib=proc_status_kib(server.pid, "VmHWM"),
         )
     finally:
         gc.unfreeze()
@@ -760,9 +711,7 @@ def result_of(target: str, config: Config, recorder: Recorder, m: Measured, prob
         latency_ms={"p50": percentile_ms(latencies, 50), "p90": percentile_ms(latencies, 90),
                     "p99": percentile_ms(latencies, 99), "max": percentile_ms(latencies, 100)},
         ack_latency_ms={"p50": percentile_ms(acks, 50), "p99": percentile_ms(acks, 99)},
-        rss_before_kib=m.rss_before_kib, rss_connected_kib=m.rss_connected_kib,
-        rss_after_load_kib=m.rss_after_load_kib, rss_peak_kib=m.rss_peak_kib,
-        rss_per_socket_kib=(m.rss_connected_kib - m.rss_before_kib) / m.sockets,
+        rss_kib={**m.rss_kib, "per_socket": (m.rss_kib["connected"] - m.rss_kib["before"]) / m.sockets},
         server_cpu_pct=100 * m.server_cpu_s / m.window_s, loadgen_cpu_pct=100 * m.loadgen_cpu_s / m.window_s,
         client_errors=dict(recorder.errors), unexpected_closes=dict(recorder.closes),
         server_log_problems=problems,
@@ -770,41 +719,21 @@ def result_of(target: str, config: Config, recorder: Recorder, m: Measured, prob
 
 
 async def run(config: Config) -> dict[str, Result]:
-    """Each target in turn: start its server, load it, stop it. Cleans up whatever happens."""
-    workdir = Path(tempfile.mkdtemp(prefix="chat-relay-bench-"))
-    servers: list[ServerProcess] = []
-    results: dict[str, Result] = {}
-    mine = os.sched_getaffinity(0)
-    try:
-        # The baseline first: its small figures are the ones a used process would disturb.
-        for target in sorted(config.targets, key=lambda t: t != "baseline"):
-            server = start_server(target, config, workdir, free_port())
-            servers.append(server)
-            loadgen_cpus = cpu_plan(config.pin)[1]
-            if loadgen_cpus:
-                os.sched_setaffinity(0, loadgen_cpus)
-            recorder = Recorder(config.conversations)
-            measured = await load_server(server, config, workdir, recorder)
-            os.sched_setaffinity(0, mine)
-            problems = server.problems()
-            for line in problems[:5]:
-                log(f"{target} server log: {line[:300]}")
-            if len(problems) > 5:
-                log(f"{target} server log: ... {len(problems) - 5} more problem lines")
-            results[target] = result_of(target, config, recorder, measured, len(problems))
-    finally:
-        os.sched_setaffinity(0, mine)
-        for server in servers:
-            server.stop()  # already stopped unless something failed
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {target: results[target] for target in config.targets}
+    """Each target in turn: start its server, load it, stop it (see ``Bench.run_targets``)."""
+
+    def env(target: str, _port: int, workdir: Path) -> dict[str, str]:
+        return server_env(workdir if target == "ours" else None)
+
+    async def load(server: ServerProcess, workdir: Path) -> tuple[Recorder, Measured]:
+        recorder = Recorder(config.conversations)
+        return recorder, await load_server(server, config, workdir, recorder)
+
+    outcomes = await config.run_targets(THIS_FILE, env, load)
+    return {target: result_of(target, config, recorder, measured, len(problems))
+            for target, ((recorder, measured), problems) in outcomes.items()}
 
 
 # --- reporting --------------------------------------------------------------------------------
-
-
-def ratio(a: float, b: float) -> float:
-    return a / b if b else math.nan
 
 
 def ratios(results: dict[str, Result]) -> dict[str, float]:
@@ -815,13 +744,13 @@ def ratios(results: dict[str, Result]) -> dict[str, float]:
         "throughput": ratio(ours.throughput, base.throughput),
         "p50_latency": ratio(ours.latency_ms["p50"], base.latency_ms["p50"]),
         "p99_latency": ratio(ours.latency_ms["p99"], base.latency_ms["p99"]),
-        "rss_per_socket": ratio(ours.rss_per_socket_kib, base.rss_per_socket_kib),
+        "rss_per_socket": ratio(ours.rss_kib["per_socket"], base.rss_kib["per_socket"]),
         "server_cpu": ratio(ours.server_cpu_pct, base.server_cpu_pct),
     }
 
 
 def _f(value: float, digits: int = 1) -> str:
-    return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
+    return figure(value, digits)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -849,11 +778,11 @@ ROWS: list[tuple[str, Any, str | None]] = [
     ("latency max, ms", lambda r: _f(r.latency_ms["max"], 2), None),
     ("ack latency p50 / p99, ms",
      lambda r: f"{_f(r.ack_latency_ms['p50'], 2)} / {_f(r.ack_latency_ms['p99'], 2)}", None),
-    ("server RSS before connecting, MiB", lambda r: _f(r.rss_before_kib / 1024), None),
-    ("server RSS connected, MiB", lambda r: _f(r.rss_connected_kib / 1024), None),
+    ("server RSS before connecting, MiB", lambda r: _f(r.rss_kib["before"] / 1024), None),
+    ("server RSS connected, MiB", lambda r: _f(r.rss_kib["connected"] / 1024), None),
     ("server RSS after load / peak, MiB",
-     lambda r: f"{_f(r.rss_after_load_kib / 1024)} / {_f(r.rss_peak_kib / 1024)}", None),
-    ("server RSS per socket, KiB", lambda r: _f(r.rss_per_socket_kib), "rss_per_socket"),
+     lambda r: f"{_f(r.rss_kib['after_load'] / 1024)} / {_f(r.rss_kib['peak'] / 1024)}", None),
+    ("server RSS per socket, KiB", lambda r: _f(r.rss_kib["per_socket"]), "rss_per_socket"),
     ("server CPU during load, % of a core", lambda r: _f(r.server_cpu_pct, 0), "server_cpu"),
     ("load generator CPU, % of a core", lambda r: _f(r.loadgen_cpu_pct, 0), None),
     ("client-side errors", lambda r: _counts(r.client_errors), None),
@@ -872,18 +801,13 @@ def table(config: Config, results: dict[str, Result]) -> str:
         if rel:
             row.append(f"{_f(rel[ratio_key], 2)}x" if ratio_key else "")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [
         f"chat relay: {config.conversations} conversations, {config.counsellors} counsellors "
         f"(max {MAX_CHATS} chats), {config.rate:g} msg/s offered for {config.duration:g} s, "
         f"{config.text_bytes}-byte texts, drain <= {config.drain:g} s, "
-        f"{'pinned' if cpu_plan(config.pin)[0] else 'unpinned'} CPUs",
+        f"{'pinned' if config.pinned else 'unpinned'} CPUs",
+        *aligned(rows, left=1),
     ]
-    for i, row in enumerate(rows):
-        cells = (c.ljust(widths[j]) if j == 0 else c.rjust(widths[j]) for j, c in enumerate(row))
-        lines.append("  ".join(cells))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
@@ -892,7 +816,7 @@ def summary(results: dict[str, Result]) -> str:
     for name, r in results.items():
         parts.append(f"{name} {_f(r.throughput, 0)}/{r.offered_rate:g} msg/s, "
                      f"p99 {_f(r.latency_ms['p99'], 1)} ms, {r.lost} lost, "
-                     f"{_f(r.rss_per_socket_kib)} KiB/socket")
+                     f"{_f(r.rss_kib['per_socket'])} KiB/socket")
     rel = ratios(results)
     if rel:
         parts.append(f"ours/baseline: throughput {_f(rel['throughput'], 2)}x, "
@@ -901,18 +825,11 @@ def summary(results: dict[str, Result]) -> str:
 
 
 def as_json(config: Config, results: dict[str, Result]) -> str:
-    def clean(value: Any) -> Any:  # NaN is not JSON
-        if isinstance(value, float):
-            return None if math.isnan(value) else round(value, 3)
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        return value
-
     settings = {k: v for k, v in asdict(config).items() if k != "helpline"}
     doc = {"config": {**settings, "counsellors": config.counsellors, "max_chats": MAX_CHATS},
            "results": {name: asdict(r) for name, r in results.items()},
            "ratios_ours_over_baseline": ratios(results)}
-    return json.dumps(clean(doc), indent=2)
+    return json.dumps(json_ready(doc), indent=2)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -937,51 +854,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--text-bytes", type=int, default=80, help="length of each message text (80)")
     p.add_argument("--concurrency", type=int, default=50, help="setup requests in flight (50)")
     p.add_argument("--setup-timeout", type=float, default=180.0, help="seconds to open all conversations")
-    p.add_argument("--targets", default="ours,baseline", help="comma-separated: ours, baseline")
-    p.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                   help="run the servers and the load generator on different CPUs (default on)")
-    p.add_argument("--helpline", help="the helpline command (default: the script next to this Python, "
-                   "else `python -m helpline.cli`)")
-    p.add_argument("--json", action="store_true", help="print machine-readable results only")
-    p.add_argument("--baseline-server", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    Bench.add_options(p)
     args = p.parse_args(argv)
     if not args.baseline_server:
-        targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
-        if not targets or set(targets) - {"ours", "baseline"}:
-            p.error("--targets takes ours, baseline or both")
+        Bench.check_options(p, args)
         if args.conversations < 1 or args.rate <= 0 or args.duration <= 0 or args.text_bytes < 40:
             p.error("need --conversations >= 1, --rate > 0, --duration > 0, --text-bytes >= 40")
-        args.targets = targets
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.baseline_server:
-        web.run_app(baseline_app(), host=HOST, port=args.port, print=None, access_log=None,
-                    shutdown_timeout=5.0)
-        return 0
+        return serve_baseline(baseline_app(), args.port)
     config = Config(
         conversations=args.conversations, rate=args.rate, duration=args.duration, drain=args.drain,
         text_bytes=args.text_bytes, concurrency=args.concurrency, setup_timeout=args.setup_timeout,
-        pin=args.pin, targets=args.targets,
-        helpline=tuple(shlex.split(args.helpline) if args.helpline else helpline_command()),
+        pin=args.pin, targets=args.targets, helpline=args.helpline,
     )
     raise_file_limit(config.conversations + config.counsellors)
-    try:
-        results = asyncio.run(run(config))
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped, temporary directory removed")
-        return 130
-    except RuntimeError as e:  # a server that would not start, or a setup that failed
-        log(f"failed: {e}")
-        return 1
-    if args.json:
-        print(as_json(config, results))
-    else:
-        print(table(config, results))
-        print(summary(results))
+    results = run_cli(run(config))
+    if isinstance(results, int):
+        return results
+    print(as_json(config, results) if args.json else f"{table(config, results)}\n{summary(results)}")
     return 0
 
 

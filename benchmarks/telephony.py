@@ -49,22 +49,18 @@ import math
 import os
 import re
 import secrets
-import shlex
-import shutil
-import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from processes import HOST, ServerProcess, cpu_seconds, free_port, helpline_command
+from processes import HOST, Bench, ServerProcess, cpu_seconds, log, run_cli, serve_baseline
+from report import aligned, figure, json_ready, percentile_ms, ratio
 from twilio.request_validator import RequestValidator
 
 PREFIX = "/telephony/voice"
@@ -74,10 +70,6 @@ FORM = "application/x-www-form-urlencoded"
 POSITION = re.compile(r"position (\d+)")
 HOLD_LOOP_S = 45  # a caller on hold posts /wait this often (HELPLINE_HOLD_ANNOUNCE_S)
 GRACE_S = 3600  # HELPLINE_VISITOR_GRACE_S for the run: no caller ends as gone between phases
-
-
-def log(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
 # --- the baseline webhook server (runs in its own process with --baseline-server) ---------
@@ -139,15 +131,6 @@ def baseline_app(token: str, public_url: str) -> web.Application:
 # --- server subprocesses ------------------------------------------------------------------
 
 
-def cpu_plan(pin: bool) -> tuple[set[int] | None, set[int] | None]:
-    """(server CPUs, load generator CPUs): the last CPU for the load generator, the rest
-    for the server; nothing pinned if asked not to or with a single CPU."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if not pin or len(cpus) < 2:
-        return None, None
-    return set(cpus[:-1]), {cpus[-1]}
-
-
 def server_env(token: str, public_url: str, database: Path | None) -> dict[str, str]:
     """This environment without any HELPLINE_* setting, plus the phone line's; with
     ``database``, ours: SQLite in there, warnings and errors only in its log."""
@@ -160,19 +143,6 @@ def server_env(token: str, public_url: str, database: Path | None) -> dict[str, 
         env["HELPLINE_SCHEDULE"] = "always"
         env["HELPLINE_VISITOR_GRACE_S"] = str(GRACE_S)
     return env
-
-
-def start_server(target: str, config: Config, workdir: Path, token: str) -> ServerProcess:
-    port = free_port()
-    public_url = f"http://{HOST}:{port}"
-    if target == "ours":
-        command = [*config.helpline, "serve", "--host", HOST, "--port", str(port), "--always-open"]
-        env = server_env(token, public_url, workdir / "bench.db")
-    else:
-        command = [sys.executable, THIS_FILE, "--baseline-server", "--port", str(port)]
-        env = server_env(token, public_url, None)
-    log(f"{target}: starting server on {HOST}:{port}")
-    return ServerProcess.start(target, command, port, env, workdir, cpu_plan(config.pin)[0])
 
 
 # --- signed requests, as Twilio sends them ---------------------------------------------------
@@ -354,14 +324,6 @@ class Result:
     positions: list[int]  # lowest and highest position told (wait)
 
 
-def percentile_ms(samples_ns: Sequence[int], p: float) -> float:
-    """Nearest-rank percentile of sorted samples, in ms (NaN without samples)."""
-    if not samples_ns:
-        return math.nan
-    rank = max(1, math.ceil(p / 100 * len(samples_ns)))
-    return samples_ns[rank - 1] / 1e6
-
-
 def result_of(target: str, phase: Phase) -> Result:
     lat = sorted(phase.latencies_ns)
     n = len(lat)
@@ -377,15 +339,12 @@ def result_of(target: str, phase: Phase) -> Result:
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Bench):
     callers: int
     requests: int
     paced_requests: int
     rate: float
     concurrency: int
-    pin: bool
-    targets: tuple[str, ...]
-    helpline: tuple[str, ...]
 
 
 PHASES = (("incoming", "paced"), ("incoming", "burst"), ("wait", "paced"), ("wait", "burst"))
@@ -399,6 +358,7 @@ class TargetRun:
 
 
 async def load_server(server: ServerProcess, config: Config, token: str) -> TargetRun:
+    """Fill the queue, then each phase in turn."""
     await server.wait_healthy(60)
     twilio = Twilio(token, server.url)
     connector = aiohttp.TCPConnector(limit=0)
@@ -426,45 +386,23 @@ async def load_server(server: ServerProcess, config: Config, token: str) -> Targ
 
 
 async def run(config: Config) -> dict[str, TargetRun]:
-    """Each target in turn: start its server, load it, stop it. Cleans up whatever happens."""
-    workdir = Path(tempfile.mkdtemp(prefix="telephony-bench-"))
-    servers: list[ServerProcess] = []
-    runs: dict[str, TargetRun] = {}
-    mine = os.sched_getaffinity(0)
+    """Each target in turn: start its server, load it, stop it (see ``Bench.run_targets``)."""
     token = secrets.token_hex(16)
-    try:
-        for target in sorted(config.targets, key=lambda t: t != "baseline"):
-            server = start_server(target, config, workdir, token)
-            servers.append(server)
-            loadgen_cpus = cpu_plan(config.pin)[1]
-            if loadgen_cpus:
-                os.sched_setaffinity(0, loadgen_cpus)
-            try:
-                target_run = await load_server(server, config, token)
-            finally:
-                os.sched_setaffinity(0, mine)
-                await asyncio.to_thread(server.stop)
-            target_run.log_problems = server.problems()
-            for line in target_run.log_problems[:5]:
-                log(f"{target} server log: {line[:300]}")
-            runs[target] = target_run
-    finally:
-        os.sched_setaffinity(0, mine)
-        for server in servers:
-            server.stop()  # already stopped unless something failed
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {target: runs[target] for target in config.targets}
+
+    def env(target: str, port: int, workdir: Path) -> dict[str, str]:
+        return server_env(token, f"http://{HOST}:{port}", workdir / "bench.db" if target == "ours" else None)
+
+    outcomes = await config.run_targets(THIS_FILE, env, lambda server, _: load_server(server, config, token))
+    for target_run, problems in outcomes.values():
+        target_run.log_problems = problems
+    return {target: target_run for target, (target_run, _) in outcomes.items()}
 
 
 # --- reporting --------------------------------------------------------------------------------
 
 
-def ratio(a: float, b: float) -> float:
-    return a / b if b else math.nan
-
-
 def _f(value: float, digits: int = 2) -> str:
-    return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
+    return figure(value, digits)
 
 
 def _errors(r: Result) -> str:
@@ -495,14 +433,8 @@ def table(config: Config, runs: dict[str, TargetRun]) -> str:
                          f"{_f(ratio(ours.throughput, base.throughput))}x",
                          f"{_f(ratio(ours.server_cpu_ms_per_request, base.server_cpu_ms_per_request), 1)}x",
                          "", "", ""])
-    widths = [max(len(r[j]) for r in rows) for j in range(len(header))]
     lines = [f"phone line: {config.callers} callers on hold, no counsellor online; "
-             f"{'pinned' if cpu_plan(config.pin)[0] else 'unpinned'} CPUs"]
-    for i, row in enumerate(rows):
-        cells = (c.ljust(widths[j]) if j < 3 else c.rjust(widths[j]) for j, c in enumerate(row))
-        lines.append("  ".join(cells))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+             f"{'pinned' if config.pinned else 'unpinned'} CPUs", *aligned(rows, left=3)]
     for target, run in runs.items():
         told = [r.positions for r in run.results if r.positions]
         lowest = min((p[0] for p in told), default=0)
@@ -531,20 +463,11 @@ def summary(runs: dict[str, TargetRun]) -> str:
 
 
 def as_json(config: Config, runs: dict[str, TargetRun]) -> str:
-    def clean(value: Any) -> Any:  # NaN is not JSON
-        if isinstance(value, float):
-            return None if math.isnan(value) else round(value, 3)
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
     settings = {k: v for k, v in asdict(config).items() if k != "helpline"}
     doc = {"config": settings,
            "results": {t: {"setup_s": run.setup_s, "server_log_problems": len(run.log_problems),
                            "phases": [asdict(r) for r in run.results]} for t, run in runs.items()}}
-    return json.dumps(clean(doc), indent=2)
+    return json.dumps(json_ready(doc), indent=2)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -558,23 +481,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, help="paced requests a second (default: callers / 45, the rate "
                    "of their hold loops: 11.1/s for 500)")
     p.add_argument("--concurrency", "-c", type=int, default=20, help="requests in flight in a burst (20)")
-    p.add_argument("--targets", default="ours,baseline", help="comma-separated: ours, baseline")
-    p.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                   help="run the servers and the load generator on different CPUs (default on)")
-    p.add_argument("--helpline", help="the helpline command (default: the script next to this Python, "
-                   "else `python -m helpline.cli`)")
-    p.add_argument("--json", action="store_true", help="print machine-readable results only")
-    p.add_argument("--baseline-server", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    Bench.add_options(p)
     args = p.parse_args(argv)
     if not args.baseline_server:
-        targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
-        if not targets or set(targets) - {"ours", "baseline"}:
-            p.error("--targets takes ours, baseline or both")
+        Bench.check_options(p, args)
         counts = (args.callers, args.requests, args.paced_requests, args.concurrency)
         if min(counts) < 1 or (args.rate is not None and args.rate <= 0):
             p.error("need --callers, --requests, --paced-requests, --concurrency >= 1 and --rate > 0")
-        args.targets = targets
         if args.rate is None:
             args.rate = args.callers / HOLD_LOOP_S
     return args
@@ -584,26 +497,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.baseline_server:
         app = baseline_app(os.environ["HELPLINE_TWILIO_AUTH_TOKEN"], os.environ["HELPLINE_PUBLIC_URL"])
-        web.run_app(app, host=HOST, port=args.port, print=None, access_log=None, shutdown_timeout=5.0)
-        return 0
+        return serve_baseline(app, args.port)
     config = Config(
         callers=args.callers, requests=args.requests, paced_requests=args.paced_requests, rate=args.rate,
-        concurrency=args.concurrency, pin=args.pin, targets=args.targets,
-        helpline=tuple(shlex.split(args.helpline) if args.helpline else helpline_command()),
+        concurrency=args.concurrency, pin=args.pin, targets=args.targets, helpline=args.helpline,
     )
-    try:
-        runs = asyncio.run(run(config))
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped, temporary directory removed")
-        return 130
-    except RuntimeError as e:  # a server that would not start, or a setup that failed
-        log(f"failed: {e}")
-        return 1
-    if args.json:
-        print(as_json(config, runs))
-    else:
-        print(table(config, runs))
-        print(summary(runs))
+    runs = run_cli(run(config))
+    if isinstance(runs, int):
+        return runs
+    print(as_json(config, runs) if args.json else f"{table(config, runs)}\n{summary(runs)}")
     errors = sum(sum(r.errors.values()) for run in runs.values() for r in run.results)
     return 1 if errors else 0
 

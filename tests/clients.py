@@ -187,6 +187,10 @@ class Counsellor(Client):
         )
         return await self.expect("ack", client_id=client_id)
 
+    async def transfer(self, contact_id: str, to: dict[str, Any], **fields: Any) -> None:
+        """Ask for a transfer (``mode``, ``note``... in ``fields``); the answer is the test's to expect."""
+        await self.send_json({"type": "transfer", "contact_id": contact_id, "to": to, **fields})
+
 
 @dataclass
 class Clients:
@@ -205,6 +209,13 @@ class Clients:
         self.opened.append(c)
         return c
 
+    async def logged_in(self, username: str, **account: Any) -> Counsellor:
+        """A new account (``role``, ``display_name``... in ``account``), logged in, no console."""
+        await self.server.add_counsellor(username, **account)
+        c = self.counsellor(username)
+        await c.login()
+        return c
+
     async def online(self, username: str) -> Counsellor:
         """A counsellor logged in, console connected, available."""
         c = self.counsellor(username)
@@ -219,11 +230,17 @@ class Clients:
         await v.connect()
         return v
 
-    async def talking(self, username: str = "alice", **account: Any) -> tuple[Visitor, Counsellor]:
-        """A new counsellor account and a young person, assigned to each other."""
+    async def meeting(self, username: str = "alice", **account: Any) -> tuple[Visitor, Counsellor]:
+        """A new counsellor account, a young person waiting, then the counsellor online; what
+        the server does next (an assignment, an offer) is the test's to expect."""
         await self.server.add_counsellor(username, **account)
         visitor = await self.waiting_visitor()
         counsellor = await self.online(username)
+        return visitor, counsellor
+
+    async def talking(self, username: str = "alice", **account: Any) -> tuple[Visitor, Counsellor]:
+        """A new counsellor account and a young person, assigned to each other."""
+        visitor, counsellor = await self.meeting(username, **account)
         await counsellor.expect("assigned")
         await visitor.expect("assigned")
         return visitor, counsellor

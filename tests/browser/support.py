@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,18 @@ async def counsellor_takes_it(server: ServerProcess, username: str = "alice") ->
     await alice.connect()
     assigned = await alice.expect("assigned")
     return alice, assigned["contact"]["contact_id"]
+
+
+@contextlib.asynccontextmanager
+async def conversation(server: WidgetServer, page: Page) -> AsyncIterator[tuple[Counsellor, str]]:
+    """The visitor on ``page`` starts a conversation from the demo page and Alice takes it:
+    Alice (her console closed at the end) and the contact's id."""
+    await start_conversation(page, server.demo_url)
+    alice, contact_id = await counsellor_takes_it(server)
+    try:
+        yield alice, contact_id
+    finally:
+        await alice.close()
 
 
 async def say(page: Page, text: str) -> None:

@@ -70,6 +70,15 @@ async def log_in(tab: ConsoleTab, server: WidgetServer, username: str, *, availa
         await expect(page.get_by_role("button", name="Disponible")).to_have_attribute("aria-pressed", "true")
 
 
+async def logged_in(
+    browser: support.Browser, tabs: list[ConsoleTab], server: WidgetServer, username: str
+) -> ConsoleTab:
+    """A new console tab, logged in as ``username`` and available."""
+    tab = await new_tab(browser, tabs)
+    await log_in(tab, server, username)
+    return tab
+
+
 async def visitor(server: WidgetServer, visitors: list[Visitor], **profile: str) -> Visitor:
     v = Visitor(server)  # type: ignore[arg-type]  # the server process stands in for Server
     visitors.append(v)
@@ -121,9 +130,8 @@ async def test_login_errors_and_languages(browser: support.Browser, server: Widg
 async def test_a_counsellor_handles_two_conversations_and_wraps_up(
     browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
 ) -> None:
-    tab = await new_tab(browser, tabs)
+    tab = await logged_in(browser, tabs, server, "alice")
     page = tab.page
-    await log_in(tab, server, "alice")
     await expect(page.locator(".conv-list")).to_contain_text("Aucune conversation en cours.")
 
     first = await visitor(server, visitors, topic="cyberbullying", role="young_person", age_band="11_14")
@@ -357,9 +365,8 @@ async def test_a_warm_transfer_is_accepted_by_a_colleague(
 async def test_the_console_reconnects_and_resyncs_after_a_server_crash(
     browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
 ) -> None:
-    tab = await new_tab(browser, tabs)
+    tab = await logged_in(browser, tabs, server, "alice")
     page = tab.page
-    await log_in(tab, server, "alice")
     v = await visitor(server, visitors)
     mine = pane(tab, v.contact_id)
     await v.say("Avant la panne")

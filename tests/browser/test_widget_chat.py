@@ -14,6 +14,7 @@ from tests.browser.support import (
     Tab,
     WidgetServer,
     bubbles,
+    conversation,
     counsellor_takes_it,
     expect,
     panel,
@@ -119,9 +120,7 @@ async def test_a_whole_conversation_from_the_demo_page(server: WidgetServer, tab
 
 async def test_the_widget_rides_out_a_server_crash_and_a_reload(server: WidgetServer, tab: Tab) -> None:
     page, w = tab.page, widget(tab.page)
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await say(page, "Premier message")
         await alice.expect("message", contact_id=contact_id, sender="visitor")
         await alice.say(contact_id, "Réponse avant la panne")
@@ -171,15 +170,11 @@ async def test_the_widget_rides_out_a_server_crash_and_a_reload(server: WidgetSe
         await say(page, "Toujours là après le rechargement")
         got = await alice.expect("message", contact_id=contact_id, seq=5)
         assert got["text"] == "Toujours là après le rechargement"
-    finally:
-        await alice.close()
 
 
 async def test_a_network_drop_is_ridden_out_too(server: WidgetServer, tab: Tab) -> None:
     page, w = tab.page, widget(tab.page)
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await tab.context.set_offline(True)
         await expect(panel(page).get_by_text("Connexion perdue. On se reconnecte…")).to_be_visible()
         await say(page, "Écrit hors ligne")
@@ -192,8 +187,6 @@ async def test_a_network_drop_is_ridden_out_too(server: WidgetServer, tab: Tab) 
         await alice.say(contact_id, "Bien reçu")
         await expect(bubbles(page, "counsellor")).to_have_text(["Bien reçu"])
         assert [m["seq"] for m in alice.messages()] == [1, 2], "a message was delivered twice"
-    finally:
-        await alice.close()
 
 
 READ_STORED = "() => JSON.parse(sessionStorage.getItem('helpline.chat'))"
@@ -258,9 +251,7 @@ async def test_a_transfer_to_another_counsellor_is_told_and_the_talk_goes_on(
 async def test_html_in_a_message_is_shown_as_text(server: WidgetServer, tab: Tab) -> None:
     page, w = tab.page, widget(tab.page)
     attack = "<img src=x onerror=alert(1)>"
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await say(page, attack)
         await expect(bubbles(page, "visitor")).to_have_text([attack])
         sneaky = attack + ' <a href="javascript:alert(2)">clique</a>'
@@ -272,8 +263,6 @@ async def test_html_in_a_message_is_shown_as_text(server: WidgetServer, tab: Tab
         await expect(w.locator("a[href^='javascript']")).to_have_count(0)
         assert tab.dialogs == [], f"a dialog opened: {tab.dialogs}"
         assert not [u for u in tab.requests if u.endswith("/x")], "the img tag was rendered"
-    finally:
-        await alice.close()
 
 
 async def test_keyboard_alone_goes_from_the_page_to_a_sent_message(server: WidgetServer, tab: Tab) -> None:

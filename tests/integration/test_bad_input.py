@@ -182,11 +182,7 @@ async def test_the_console_socket_needs_a_session(server: Server) -> None:
 async def test_a_number_in_an_address_is_plain_digits_or_refused_never_a_500(
     server: Server, clients: Clients
 ) -> None:
-    from helpline.domain.counsellor import Role
-
-    await server.add_counsellor("root", role=Role.ADMIN)
-    root = clients.counsellor("root")
-    await root.login()
+    root = await clients.logged_in("root", role=Role.ADMIN)
     superscript_two = "%C2%B2"  # "²" passes str.isdigit() but is no number for int()
     for method, path in (
         ("DELETE", f"/api/v1/admin/canned/{superscript_two}"),
@@ -273,9 +269,7 @@ async def test_a_transfer_to_a_counsellor_id_beyond_the_database_is_an_invalid_f
 
 
 async def test_ids_in_the_path_beyond_the_database_are_not_found(server: Server, clients: Clients) -> None:
-    await server.add_counsellor("root", role=Role.ADMIN)
-    root = clients.counsellor("root")
-    await root.login()
+    root = await clients.logged_in("root", role=Role.ADMIN)
     huge, url = str(2**70), server.url
     for method, path, body in [
         ("PATCH", f"/api/v1/admin/counsellors/{huge}", {"max_chats": 2}),
@@ -331,9 +325,7 @@ async def test_a_control_character_in_a_username_at_login_is_refused(server: Ser
 async def test_control_characters_in_names_texts_and_reasons_are_refused_and_change_nothing(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("root", role=Role.ADMIN, display_name="Root")
-    root = clients.counsellor("root")
-    await root.login()
+    root = await clients.logged_in("root", role=Role.ADMIN, display_name="Root")
     admin, url = f"{server.url}/api/v1/admin", server.url
     for method, path, body in [
         ("POST", "/counsellors", {"username": "ni\x00na", "password": "long-enough"}),
@@ -411,9 +403,7 @@ async def test_a_plain_get_on_a_websocket_route_is_a_400(server: Server) -> None
 async def test_exceptional_hours_must_be_a_real_time_with_the_start_before_the_end(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("root", role=Role.ADMIN)
-    root = clients.counsellor("root")
-    await root.login()
+    root = await clients.logged_in("root", role=Role.ADMIN)
     url = f"{server.url}/api/v1/admin/schedule/exceptions"
     day = {"kind": "close", "first": "2026-12-24", "reason": "Réveillon"}
     for hours, problem in [({"start": "18:00", "end": "16:00"}, "hours_order"),

@@ -32,10 +32,7 @@ async def _send(
 
 
 async def _admin(server: Server, clients: Clients) -> Counsellor:
-    await server.add_counsellor("root", role=Role.ADMIN)
-    root = clients.counsellor("root")
-    await root.login()
-    return root
+    return await clients.logged_in("root", role=Role.ADMIN)
 
 
 async def _usernames(server: Server, root: Counsellor) -> list[str]:

@@ -18,10 +18,7 @@ async def offering(make_server: ServerFactory) -> Server:
 async def test_in_offer_mode_a_contact_is_offered_then_accepted(
     offering: Server, clients_of: ClientsOf
 ) -> None:
-    clients = clients_of(offering)
-    await offering.add_counsellor("alice", display_name="Alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
+    visitor, alice = await clients_of(offering).meeting("alice", display_name="Alice")
     offer = await alice.expect("offer")
     assert offer["contact"]["contact_id"] == visitor.contact_id
     assert offer["warm_transfer"] is False
@@ -34,13 +31,10 @@ async def test_in_offer_mode_a_contact_is_offered_then_accepted(
 
 
 async def test_a_missed_offer_goes_to_the_next_counsellor_and_the_first_goes_on_break(
-    offering: Server,
-    clients_of: ClientsOf,
+    offering: Server, clients_of: ClientsOf
 ) -> None:
     clients = clients_of(offering)
-    await offering.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
+    visitor, alice = await clients.meeting()
     await alice.expect("offer")
     await offering.add_counsellor("bob")
     bob = await clients.online("bob")
@@ -53,10 +47,7 @@ async def test_a_missed_offer_goes_to_the_next_counsellor_and_the_first_goes_on_
 
 
 async def test_going_on_break_gives_the_offer_back(offering: Server, clients_of: ClientsOf) -> None:
-    clients = clients_of(offering)
-    await offering.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
+    visitor, alice = await clients_of(offering).meeting()
     await alice.expect("offer")
     await alice.send_json({"type": "status", "status": "break"})
     assert (await alice.expect("offer_withdrawn"))["reason"] == "status"
@@ -68,14 +59,8 @@ async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accep
 ) -> None:
     visitor, alice, bob, bob_id = await clients.handover()
     await visitor.say("il a mes photos")
-    await alice.send_json(
-        {
-            "type": "transfer",
-            "contact_id": visitor.contact_id,
-            "mode": "warm",
-            "to": {"counsellor": bob_id},
-            "note": "Sextorsion, a besoin d'aide juridique.",
-        }
+    await alice.transfer(
+        visitor.contact_id, {"counsellor": bob_id}, mode="warm", note="Sextorsion, a besoin d'aide juridique."
     )
     offer = await bob.expect("offer")
     assert offer["warm_transfer"] is True
@@ -97,25 +82,11 @@ async def test_a_warm_transfer_keeps_the_first_counsellor_until_the_second_accep
 
 
 async def test_an_unanswered_warm_transfer_stays_with_the_first_counsellor(
-    make_server: ServerFactory,
-    clients_of: ClientsOf,
+    make_server: ServerFactory, clients_of: ClientsOf
 ) -> None:
     server = await make_server(offer_timeout_s=1.0)
-    clients = clients_of(server)
-    await server.add_counsellor("alice", display_name="Alice")
-    bob_id = await server.add_counsellor("bob")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
-    bob = await clients.online("bob")
-    await alice.send_json(
-        {
-            "type": "transfer",
-            "contact_id": visitor.contact_id,
-            "mode": "warm",
-            "to": {"counsellor": bob_id},
-        }
-    )
+    visitor, alice, bob, bob_id = await clients_of(server).handover()
+    await alice.transfer(visitor.contact_id, {"counsellor": bob_id}, mode="warm")
     await bob.expect("offer")
     assert (await alice.expect("transfer_failed"))["reason"] == "timeout"
     await bob.expect("status", status="break")
@@ -126,11 +97,6 @@ async def test_an_unanswered_warm_transfer_stays_with_the_first_counsellor(
 async def test_a_warm_transfer_to_a_skill_nobody_has_free_is_refused(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
-    await alice.send_json(
-        {"type": "transfer", "contact_id": visitor.contact_id, "mode": "warm", "to": {"skill": "legal"}}
-    )
+    visitor, alice = await clients.talking()
+    await alice.transfer(visitor.contact_id, {"skill": "legal"}, mode="warm")
     assert (await alice.expect("error", contact_id=visitor.contact_id))["code"] == "nobody_available"

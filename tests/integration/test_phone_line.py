@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from helpline.domain.contact import ContactState
-from tests.clients import Server
+from tests.clients import Counsellor, Server
 from tests.clock import FrozenClock
 from tests.integration.conftest import ClientsOf
 from tests.phone import NUMBER, PHONE_ENV, PUBLIC, Twilio, fake_commands, new_sid
@@ -34,19 +35,33 @@ async def twilio(server: Server) -> AsyncIterator[Twilio]:
     await t.close()
 
 
+@dataclass
+class Call:
+    """A caller's call that Alice took: its CallSid, her console, the call as her console got it."""
+
+    sid: str
+    alice: Counsellor
+    contact: dict[str, Any]
+
+    @property
+    def contact_id(self) -> str:
+        return str(self.contact["contact_id"])
+
+
 async def alice_on_a_call(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
-    endpoint: str = "client:alice",
-    digits: str = "1",
-) -> tuple[str, Any, dict[str, Any]]:
-    """Alice, whose calls ring at ``endpoint``, took a caller's call: its CallSid, her
-    console, and the call as her console got it."""
+    server: Server, twilio: Twilio, clients_of: ClientsOf, endpoint: str = "client:alice"
+) -> Call:
+    """Alice, whose calls ring at ``endpoint``, takes a caller's call."""
     await server.add_counsellor("alice", voice_endpoint=endpoint)
-    sid = await twilio.queued_call(digits=digits)
+    sid = await twilio.queued_call()
     alice = await clients_of(server).online("alice")
-    return sid, alice, (await alice.expect("assigned"))["contact"]
+    return Call(sid, alice, (await alice.expect("assigned"))["contact"])
+
+
+@pytest_asyncio.fixture
+async def call(server: Server, twilio: Twilio, clients_of: ClientsOf) -> Call:
+    """Alice, whose calls ring in her browser, took a caller's call."""
+    return await alice_on_a_call(server, twilio, clients_of)
 
 
 async def contact_of(server: Server, sid: str) -> Any:
@@ -130,12 +145,10 @@ async def test_the_hold_loop_tells_the_place_in_the_queue_then_waits_and_comes_r
     assert answer.first("Redirect").text == f"{PUBLIC}{WAIT}"
 
 
+@pytest.mark.usefixtures("call")  # Alice is on that call: the next caller waits for her
 async def test_the_hold_loop_says_the_estimated_wait_when_counsellors_who_take_calls_are_busy(
-    server: Server,
     twilio: Twilio,
-    clients_of: ClientsOf,
 ) -> None:
-    await alice_on_a_call(server, twilio, clients_of)  # on that call: the next caller waits for her
     said = (await twilio.step(WAIT, await twilio.queued_call(number="+33699999999"))).said()
     assert said[0] == "Vous êtes le prochain appel."
     assert re.fullmatch(r"L'attente estimée est d'environ \d+ minutes\.", said[1]), said
@@ -178,11 +191,9 @@ async def test_a_call_that_lands_on_the_closing_time_while_choosing_is_turned_aw
 
 
 async def test_an_assigned_call_is_put_through_to_the_counsellors_phone(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
+    server: Server, twilio: Twilio, call: Call
 ) -> None:
-    sid, _, assigned = await alice_on_a_call(server, twilio, clients_of)
+    sid, assigned = call.sid, call.contact
     assert assigned["channel"] == "voice" and assigned["profile"]["role"] == "young_person"
     assert len(assigned["caller"]) == 8 and NUMBER.strip("+") not in str(assigned)
     command = await server.app[_carrier_key()].next_command(sid, 10)
@@ -223,11 +234,9 @@ async def test_a_counsellor_without_a_voice_endpoint_gets_chats_but_no_calls(
 
 
 async def test_no_answer_puts_the_call_back_at_the_front_and_the_counsellor_on_break(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
+    server: Server, twilio: Twilio, call: Call
 ) -> None:
-    first, alice, _ = await alice_on_a_call(server, twilio, clients_of)
+    first, alice = call.sid, call.alice
     later = await twilio.queued_call(number="+33688888888")
     answer = await twilio.step("/telephony/voice/dialed?lang=fr", first, DialCallStatus="no-answer")
     assert "Vous gardez votre place, en tête de la file." in " ".join(answer.said())
@@ -241,41 +250,33 @@ async def test_no_answer_puts_the_call_back_at_the_front_and_the_counsellor_on_b
 
 
 async def test_the_counsellor_hangs_up_from_the_console_and_the_call_ends_with_its_durations(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
+    server: Server, twilio: Twilio, call: Call
 ) -> None:
-    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
-    contact_id = contact["contact_id"]
-    await alice.send_json({"type": "end", "contact_id": contact_id})
-    await alice.expect("ended", contact_id=contact_id)
+    await call.alice.send_json({"type": "end", "contact_id": call.contact_id})
+    await call.alice.expect("ended", contact_id=call.contact_id)
     hang_up = [c for c in fake_commands(server) if c.action == "hang_up"]
-    assert [c.call_ref for c in hang_up] == [sid]
-    assert (await twilio.hang_up(sid, duration=300)).status == 204
-    ended = await stored(server, contact_id)
+    assert [c.call_ref for c in hang_up] == [call.sid]
+    assert (await twilio.hang_up(call.sid, duration=300)).status == 204
+    ended = await stored(server, call.contact_id)
     assert ended.state is ContactState.ENDED and ended.end_reason == "counsellor"
     assert ended.carrier_ref is None  # the carrier's id of the call is not kept
     assert ended.talk_s is not None and ended.wait_s == 300 - ended.talk_s
 
 
 async def test_a_call_that_ends_after_talking_records_wait_and_talk(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
+    server: Server, twilio: Twilio, call: Call
 ) -> None:
-    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
-    contact_id = contact["contact_id"]
     # The caller hangs up while talking: Twilio reports the dial, then the call.
     await twilio.step(
         "/telephony/voice/dialed?lang=fr",
-        sid,
+        call.sid,
         DialCallStatus="completed",
         DialCallDuration="240",
         CallStatus="completed",
     )
-    await twilio.hang_up(sid, duration=400)
-    assert (await alice.expect("ended", contact_id=contact_id))["reason"] == "visitor"
-    ended = await stored(server, contact_id)
+    await twilio.hang_up(call.sid, duration=400)
+    assert (await call.alice.expect("ended", contact_id=call.contact_id))["reason"] == "visitor"
+    ended = await stored(server, call.contact_id)
     assert (ended.wait_s, ended.talk_s) == (160, 240)
 
 
@@ -284,37 +285,30 @@ async def test_the_counsellors_phone_hanging_up_ends_the_conversation_and_the_ca
     twilio: Twilio,
     clients_of: ClientsOf,
 ) -> None:
-    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of, endpoint="+33155555555")
-    contact_id = contact["contact_id"]
+    call = await alice_on_a_call(server, twilio, clients_of, endpoint="+33155555555")
     answer = await twilio.step(
-        "/telephony/voice/dialed?lang=fr", sid, DialCallStatus="completed", DialCallDuration="60"
+        "/telephony/voice/dialed?lang=fr", call.sid, DialCallStatus="completed", DialCallDuration="60"
     )
     assert answer.verbs() == ["Say", "Hangup"] and "Merci de votre appel" in answer.said()[0]
-    assert (await alice.expect("ended", contact_id=contact_id))["reason"] == "counsellor"
+    assert (await call.alice.expect("ended", contact_id=call.contact_id))["reason"] == "counsellor"
 
 
-async def test_a_cold_transfer_takes_the_caller_back_to_the_hold_loop(
-    server: Server,
-    twilio: Twilio,
-    clients_of: ClientsOf,
-) -> None:
-    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
-    contact_id = contact["contact_id"]
-    transfer = {"type": "transfer", "contact_id": contact_id, "to": {"skill": "legal"}}
-    await alice.send_json({**transfer, "mode": "warm"})
+async def test_a_cold_transfer_takes_the_caller_back_to_the_hold_loop(server: Server, call: Call) -> None:
+    alice = call.alice
+    await alice.transfer(call.contact_id, {"skill": "legal"}, mode="warm")
     assert (await alice.expect("error"))["code"] == "no_warm_transfer_for_calls"
-    await alice.send_json(transfer)
-    await alice.expect("unassigned", contact_id=contact_id)
+    await alice.transfer(call.contact_id, {"skill": "legal"})
+    await alice.expect("unassigned", contact_id=call.contact_id)
     holds = [c for c in fake_commands(server) if c.action == "redirect" and c.url.endswith(WAIT)]
-    assert [c.call_ref for c in holds] == [sid]
+    assert [c.call_ref for c in holds] == [call.sid]
 
 
-async def test_a_call_has_no_written_messages(server: Server, twilio: Twilio, clients_of: ClientsOf) -> None:
-    _, alice, contact = await alice_on_a_call(server, twilio, clients_of)
-    contact_id = contact["contact_id"]
-    await alice.send_json({"type": "message", "contact_id": contact_id, "client_id": "m1", "text": "allô"})
-    assert (await alice.expect("error"))["code"] == "not_a_chat"
-    assert await server.services.conversations.history(contact_id) == []
+async def test_a_call_has_no_written_messages(server: Server, call: Call) -> None:
+    await call.alice.send_json(
+        {"type": "message", "contact_id": call.contact_id, "client_id": "m1", "text": "allô"}
+    )
+    assert (await call.alice.expect("error"))["code"] == "not_a_chat"
+    assert await server.services.conversations.history(call.contact_id) == []
 
 
 # --- hanging up, callbacks ------------------------------------------------------------------
@@ -438,9 +432,9 @@ async def test_callers_who_press_1_and_hang_up_at_once_are_neither_queued_nor_as
 
 @pytest.mark.parametrize("duration", ["9" * 30, "2147483648", "²", "-5", "1" * 5000, "12e3"])
 async def test_odd_call_durations_still_end_the_call_with_sane_times(
-    server: Server, twilio: Twilio, clients_of: ClientsOf, duration: str
+    server: Server, twilio: Twilio, call: Call, duration: str
 ) -> None:
-    sid, alice, contact = await alice_on_a_call(server, twilio, clients_of)
+    sid = call.sid
     waiting = await twilio.queued_call(number="+33699999999")  # alice is busy: it waits
     waiting_id = (await contact_of(server, waiting)).id
     dialed = await twilio.step(
@@ -454,9 +448,9 @@ async def test_odd_call_durations_still_end_the_call_with_sane_times(
     assert (await twilio.step(
         "/telephony/voice/status", waiting, CallStatus="completed", CallDuration=duration
     )).status == 204
-    await alice.expect("ended", contact_id=contact["contact_id"])
+    await call.alice.expect("ended", contact_id=call.contact_id)
     assert await open_calls(server) == NOBODY
-    for contact_id in (contact["contact_id"], waiting_id):
+    for contact_id in (call.contact_id, waiting_id):
         ended = await stored(server, contact_id)
         assert not ended.state.is_open
         assert 0 <= ended.wait_s <= 86400 and 0 <= ended.talk_s <= 86400, (ended.wait_s, ended.talk_s)

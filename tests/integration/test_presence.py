@@ -21,11 +21,7 @@ async def test_a_visitor_gone_past_the_grace_period_is_abandoned_and_the_counsel
     short_grace: Server,
     clients_of: ClientsOf,
 ) -> None:
-    clients = clients_of(short_grace)
-    await short_grace.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
+    visitor, alice = await clients_of(short_grace).talking()
     await visitor.drop()
     ended = await alice.expect("ended", contact_id=visitor.contact_id)
     assert ended["reason"] == "abandoned"
@@ -36,10 +32,7 @@ async def test_a_visitor_gone_past_the_grace_period_is_abandoned_and_the_counsel
 async def test_a_visitor_back_within_the_grace_period_keeps_the_conversation(
     server: Server, clients: Clients
 ) -> None:
-    await server.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
+    visitor, alice = await clients.talking()
     await visitor.drop()
     await visitor.connect(after_seq=0)
     await visitor.expect("assigned")
@@ -79,10 +72,7 @@ async def test_a_counsellor_gone_past_grace_gives_contacts_back_at_the_front(
     short_grace: Server, clients_of: ClientsOf
 ) -> None:
     clients = clients_of(short_grace)
-    await short_grace.add_counsellor("alice", max_chats=1)
-    first = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
+    first, alice = await clients.talking(max_chats=1)
     second = clients.visitor()  # arrives later, waits behind
     await second.start()
     await second.connect()

@@ -56,20 +56,13 @@ async def test_a_cold_transfer_to_a_named_counsellor_carries_a_note_and_no_names
 ) -> None:
     visitor, alice, bob, bob_id = await clients.handover()
     await visitor.say("il me fait chanter")
-    await alice.send_json(
-        {
-            "type": "transfer",
-            "contact_id": visitor.contact_id,
-            "to": {"counsellor": bob_id},
-            "mode": "cold",
-            "note": "Chantage à la webcam, 14 ans, a déjà payé une fois.",
-        }
-    )
+    note = "Chantage à la webcam, 14 ans, a déjà payé une fois."
+    await alice.transfer(visitor.contact_id, {"counsellor": bob_id}, mode="cold", note=note)
     assert (await alice.expect("unassigned"))["reason"] == "transferred"
     moved = await visitor.expect("requeued")
     assert moved == {"type": "requeued", "contact_id": visitor.contact_id, "reason": "transferred"}
     got = await bob.expect("assigned")
-    assert got["contact"]["note"] == "Chantage à la webcam, 14 ans, a déjà payé une fois."
+    assert got["contact"]["note"] == note
     assert (await bob.expect("message"))["text"] == "il me fait chanter"  # the history follows
     await visitor.expect("assigned", counsellor={"display_name": "Bob"})
     assert "Alice" not in str([e for e in visitor.events if e["type"] != "assigned"])
@@ -80,13 +73,10 @@ async def test_a_cold_transfer_to_a_named_counsellor_carries_a_note_and_no_names
 
 
 async def test_a_cold_transfer_to_a_skill_goes_to_a_specialist(server: Server, clients: Clients) -> None:
-    await server.add_counsellor("alice", skills=["general"])
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
+    visitor, alice = await clients.talking(skills=["general"])
     lawyer_id = await server.add_counsellor("lea", skills=["legal"])
     lea = await clients.online("lea")
-    await alice.send_json({"type": "transfer", "contact_id": visitor.contact_id, "to": {"skill": "legal"}})
+    await alice.transfer(visitor.contact_id, {"skill": "legal"})
     got = await lea.expect("assigned")
     assert got["contact"]["skill"] == "legal"
     assert lawyer_id
@@ -104,11 +94,8 @@ async def test_a_cold_transfer_to_a_skill_goes_to_a_specialist(server: Server, c
 async def test_a_bad_transfer_is_refused_and_changes_nothing(
     server: Server, clients: Clients, to: dict[str, object], code: str
 ) -> None:
-    await server.add_counsellor("alice")
-    visitor = await clients.waiting_visitor()
-    alice = await clients.online("alice")
-    await alice.expect("assigned")
-    await alice.send_json({"type": "transfer", "contact_id": visitor.contact_id, "to": to})
+    visitor, alice = await clients.talking()
+    await alice.transfer(visitor.contact_id, to)
     assert (await alice.expect("error", contact_id=visitor.contact_id))["code"] == code
     assert (await alice.say(visitor.contact_id, "toujours avec toi"))["seq"] == 1
 
@@ -250,9 +237,7 @@ async def test_a_supervisor_monitoring_a_conversation_follows_it_through_a_cold_
     await sam.send_json({"type": "monitor", "contact_id": visitor.contact_id})
     await sam.expect("monitoring")
     bob = await clients.online("bob")
-    await alice.send_json(
-        {"type": "transfer", "contact_id": visitor.contact_id, "to": {"counsellor": bob_id}}
-    )
+    await alice.transfer(visitor.contact_id, {"counsellor": bob_id})
     assert (await sam.expect("requeued"))["reason"] == "transferred"
     await bob.expect("assigned")
     await bob.say(visitor.contact_id, "c'est Bob")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -63,6 +64,13 @@ class Floor(RuleBasedStateMachine):
             self.assigned[a.contact_id] = a.counsellor_id
             self.ever_assigned.append(a.contact_id)
 
+    @staticmethod
+    def draw_out(data: st.DataObject, contacts: dict[str, Any]) -> str:
+        """One of ``contacts``, drawn and taken out of it."""
+        contact = data.draw(st.sampled_from(sorted(contacts)))
+        del contacts[contact]
+        return contact
+
     @rule(
         skills=st.sets(st.sampled_from(SKILLS), min_size=1),
         max_chats=st.integers(1, 3),
@@ -98,17 +106,13 @@ class Floor(RuleBasedStateMachine):
     @precondition(lambda self: self.assigned)
     @rule(data=st.data())
     def conversation_ends(self, data: st.DataObject) -> None:
-        contact = data.draw(st.sampled_from(sorted(self.assigned)))
-        del self.assigned[contact]
-        self.done.add(contact)
+        self.done.add(self.draw_out(data, self.assigned))
         self.dispatch()
 
     @precondition(lambda self: self.waiting)
     @rule(data=st.data())
     def visitor_gives_up(self, data: st.DataObject) -> None:
-        contact = data.draw(st.sampled_from(sorted(self.waiting)))
-        del self.waiting[contact]
-        self.abandoned.add(contact)
+        self.abandoned.add(self.draw_out(data, self.waiting))
 
     @precondition(lambda self: self.staff)
     @rule(data=st.data())
@@ -124,8 +128,7 @@ class Floor(RuleBasedStateMachine):
     @precondition(lambda self: self.assigned)
     @rule(data=st.data(), skill=st.sampled_from(SKILLS))
     def cold_transfer(self, data: st.DataObject, skill: str) -> None:
-        contact = data.draw(st.sampled_from(sorted(self.assigned)))
-        del self.assigned[contact]
+        contact = self.draw_out(data, self.assigned)
         self.waiting[contact] = replace(self.arrived[contact], skill=skill)  # keeps its place
         self.dispatch()
 

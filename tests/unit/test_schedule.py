@@ -139,43 +139,59 @@ def test_holidays_can_be_open_or_have_special_hours() -> None:
     assert at("2026-07-14T15:00", special).closes_at == paris("2026-07-14T16:00")
 
 
-def test_an_exceptional_closure_overrides_the_usual_hours() -> None:
-    eve = Override(
-        OverrideKind.CLOSE,
-        date(2026, 12, 24),
-        date(2026, 12, 24),
-        Interval.parse("16:00-20:00"),
-        "Veille de Noël",
-    )
-    schedule = line(eve)
-    assert at("2026-12-24T15:00", schedule).closes_at == paris("2026-12-24T16:00")
-    after = at("2026-12-24T16:00", schedule)
-    assert not after.open
-    assert after.why == "exception"
-    assert after.opens_at == paris("2026-12-26T09:00")  # 25th is Christmas
+CHRISTMAS_EVE = Override(
+    OverrideKind.CLOSE, date(2026, 12, 24), date(2026, 12, 24), Interval.parse("16:00-20:00"),
+    "Veille de Noël",
+)
+SUNDAY = date(2026, 11, 29)
+ANTI_BULLYING_DAY = Override(
+    OverrideKind.OPEN, SUNDAY, SUNDAY, Interval.parse("14:00-18:00"), "Journée contre le harcèlement"
+)
 
 
-def test_a_closure_over_several_days_closes_them_all() -> None:
-    week = Override(OverrideKind.CLOSE, date(2026, 8, 3), date(2026, 8, 8), None, "Fermeture d'été")
-    assert at("2026-08-05T12:00", line(week)).opens_at == paris("2026-08-10T09:00")
-
-
-def test_an_exceptional_opening_on_a_sunday() -> None:
-    sunday = Override(
-        OverrideKind.OPEN,
-        date(2026, 11, 29),
-        date(2026, 11, 29),
-        Interval.parse("14:00-18:00"),
-        "Journée contre le harcèlement",
-    )
-    schedule = line(sunday)
-    assert at("2026-11-28T20:00", schedule).opens_at == paris("2026-11-29T14:00")
-    assert at("2026-11-29T15:00", schedule).closes_at == paris("2026-11-29T18:00")
-
-
-def test_an_opening_without_hours_takes_the_usual_hours() -> None:
-    sunday = Override(OverrideKind.OPEN, date(2026, 11, 29), date(2026, 11, 29), None, "ouverture")
-    assert at("2026-11-29T10:00", line(sunday)).closes_at == paris("2026-11-29T20:00")
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        pytest.param(
+            CHRISTMAS_EVE,
+            {
+                "2026-12-24T15:00": {"closes_at": paris("2026-12-24T16:00")},
+                "2026-12-24T16:00": {
+                    "open": False,
+                    "why": "exception",
+                    "opens_at": paris("2026-12-26T09:00"),  # 25th is Christmas
+                },
+            },
+            id="an exceptional closure overrides the usual hours",
+        ),
+        pytest.param(
+            Override(OverrideKind.CLOSE, date(2026, 8, 3), date(2026, 8, 8), None, "Fermeture d'été"),
+            {"2026-08-05T12:00": {"opens_at": paris("2026-08-10T09:00")}},
+            id="a closure over several days closes them all",
+        ),
+        pytest.param(
+            ANTI_BULLYING_DAY,
+            {
+                "2026-11-28T20:00": {"opens_at": paris("2026-11-29T14:00")},
+                "2026-11-29T15:00": {"closes_at": paris("2026-11-29T18:00")},
+            },
+            id="an exceptional opening on a sunday",
+        ),
+        pytest.param(
+            Override(OverrideKind.OPEN, SUNDAY, SUNDAY, None, "ouverture"),
+            {"2026-11-29T10:00": {"closes_at": paris("2026-11-29T20:00")}},
+            id="an opening without hours takes the usual hours",
+        ),
+    ],
+)
+def test_exceptional_closures_and_openings_override_the_usual_hours(
+    override: Override, expected: dict[str, dict[str, object]]
+) -> None:
+    """``expected``: at each moment (Paris time), the state's fields that must have these values."""
+    schedule = line(override)
+    for moment, fields in expected.items():
+        state = at(moment, schedule)
+        assert {name: getattr(state, name) for name in fields} == fields, moment
 
 
 def test_hours_running_into_the_next_day_are_one_opening() -> None:
@@ -209,13 +225,6 @@ def test_a_schedule_file_is_read_and_checked() -> None:
             parse_config(bad)
 
 
-CHRISTMAS_EVE = Override(
-    OverrideKind.CLOSE,
-    date(2026, 12, 24),
-    date(2026, 12, 24),
-    Interval.parse("16:00-20:00"),
-    "Veille de Noël",
-)
 instants = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
 )
