@@ -137,7 +137,7 @@ async def test_a_supervisor_puts_back_in_the_queue_and_gives_to_a_colleague(
     await expect(pane(bob, second.contact_id)).to_be_visible()
     await expect(pane(alice, second.contact_id).get_by_text(
         "Un·e superviseur·e a confié cette conversation à quelqu’un d’autre.")).to_be_visible()
-    await expect(page.locator(f".in-progress li[data-contact='{second.contact_id}']")).to_contain_text("avec Bob")
+    await expect(other).to_contain_text("avec Bob")
     await shot(alice, "redirected")
     await accessible(alice)
 
