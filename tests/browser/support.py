@@ -15,6 +15,11 @@ from tests.clients import Counsellor
 from tests.e2e.server_process import ServerProcess, helpline_command
 
 try:
+    from axe_playwright_python.base import AXE_SCRIPT
+except ImportError:  # installed with Playwright by the test extra
+    AXE_SCRIPT = ""
+
+try:
     from playwright.async_api import (
         Browser,
         BrowserContext,
@@ -277,3 +282,21 @@ class Ear:
             return await asyncio.wait_for(first(), timeout)
         except TimeoutError:
             raise AssertionError(f"the caller never heard {fragment!r}; heard: {self.lines}") from None
+
+
+# --- accessibility -----------------------------------------------------------------------
+
+async def accessibility_violations(page: Page, exclude: tuple[str, ...] = ()) -> list[str]:
+    """What axe-core finds wrong in the page as it is now (WCAG 2.x A and AA rules), one
+    line per rule and element, leaving out the elements the ``exclude`` selectors match.
+    Evaluated by the browser's debugging protocol, so the page's Content-Security-Policy
+    neither blocks it nor reports it."""
+    assert AXE_SCRIPT, "axe-core is not installed: pip install -e '.[test]'"
+    await page.evaluate(AXE_SCRIPT)
+    results = await page.evaluate(
+        "(exclude) => axe.run({include: [document], exclude: exclude.map((s) => [s])},"
+        " {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'], resultTypes: ['violations']})",
+        list(exclude),
+    )
+    return [f"{v['id']}: {node['target']} {node['failureSummary']}"
+            for v in results["violations"] for node in v["nodes"]]

@@ -5,7 +5,7 @@ import { t } from "./i18n.js";
 import { forget, renderPane, showTyping } from "./pane.js";
 import { notice, render, showView } from "./shell.js";
 import { renderSidebar } from "./sidebar.js";
-import { state } from "./state.js";
+import { newContact, state } from "./state.js";
 
 const MAX_OPEN_PANES = 4;
 
@@ -15,6 +15,7 @@ const REDRAWN = {
   transfer_failed: onTransferFailed, assigned: onAssigned, monitoring: onMonitoring,
   unmonitored: (event) => forget(event.contact_id), message: onMessage, ended: onEnded,
   unassigned: onUnassigned, priority: onPriority, queue: onQueue, overview: onOverview, error: onError,
+  visitor_presence: onVisitorPresence,
 };
 // Events that draw again only what they touch.
 const TOUCHING = { ack: onAck, typing: onTyping };
@@ -31,8 +32,7 @@ export function handleEvent(event) {
 function contactFor(id, info) {
   let c = state.contacts.get(id);
   if (!c) {
-    c = { id, info: info || {}, messages: [], lastSeq: 0, unread: 0, pending: new Map(), ended: null,
-      gone: null, open: false, monitor: false, typingAt: 0, since: Date.now(), wrapup: null, pane: null };
+    c = newContact(id, info);
     state.contacts.set(id, c);
   } else if (info) {
     c.info = { ...c.info, ...info };
@@ -99,11 +99,18 @@ function onMessage(m) {
   }
   if (m.sender === "visitor") {
     c.typingAt = 0;
+    c.visitorAway = false; // they write: they are back
     if (!c.open || document.hidden) c.unread += 1;
     if (!c.monitor) alertUser();
   }
   renderPane(c);
   renderSidebar();
+}
+
+// The young person's page lost its connection, or is back: shown in the pane and the sidebar.
+function onVisitorPresence(event) {
+  const c = state.contacts.get(event.contact_id);
+  if (c) c.visitorAway = !event.present;
 }
 
 function onAck(event) {
@@ -162,6 +169,8 @@ function onError(event) {
     p.state = "failed";
     clearTimeout(p.timer);
   }
-  if (c) { c.error = event.message; c.transferPending = false; }
-  else notice(event.message);
+  // A colleague who cannot take it now: a skill's queue can (the dialog says so too).
+  const message = event.code === "counsellor_unavailable" ? `${event.message} ${t("transfer_try_skill")}` : event.message;
+  if (c) { c.error = message; c.transferPending = false; }
+  else notice(message);
 }

@@ -1,12 +1,15 @@
-// Supervisors: the floor (today's figures, who waits per skill, the counsellors, the
-// conversations in progress, to monitor) and the alert when someone waits too long.
-import { api } from "./api.js";
+// Supervisors: the floor (today's figures, who waits per skill, the counsellors, the waiting
+// and the in-progress conversations, to monitor, put back in the queue or give to a
+// colleague) and the alert when someone waits too long.
+import { api, errorMessage } from "./api.js";
 import { alertUser } from "./attention.js";
 import { callMark, isCall } from "./calls.js";
 import { h, replace } from "./dom.js";
 import { duration, t } from "./i18n.js";
 import { label, timeSpan, topicOf } from "./labels.js";
+import { notice } from "./shell.js";
 import { prefs, send, state, supervises } from "./state.js";
+import { fillColleagues, loadColleagues } from "./transfer.js";
 
 let loadingInProgress = false;
 
@@ -35,6 +38,7 @@ export function renderFloor() {
       card(t("contacts_today"), today.contacts), card(t("answered"), today.answered),
       card(t("abandoned"), today.abandoned), card(t("service_level", { s: today.service_level_threshold_s }), level)),
     h("div", { class: "floor-grid" }, skillsPanel(o), staffPanel(o)),
+    waitingPanel(),
     inProgressPanel());
 }
 
@@ -96,14 +100,107 @@ function staffPanel(o) {
         h("td", { text: x.connected ? t("yes") : t("no") }))))));
 }
 
+// What a listed conversation is about: no more than the lists show to everyone.
+function describe(x) {
+  return [isCall(x) ? [callMark(), " · "] : `${topicOf(x)} · `, label("skill", x.skill),
+    x.counsellor ? ` · ${t("held_by", { name: x.counsellor })}` : ""];
+}
+
+// Put back in the queue, give to a colleague and, unless it is one's own, monitor.
+function actions(x) {
+  return h("span", { class: "row-actions" },
+    h("button", { type: "button", class: "small", text: t("requeue"), onclick: () => openRedirect(x, false) }),
+    h("button", { type: "button", class: "small", text: t("give_to"), onclick: () => openRedirect(x, true) }),
+    x.counsellor_id === state.me.id ? null : h("button", { type: "button", class: "small", text: t("monitor"),
+      onclick: () => send({ type: "monitor", contact_id: x.contact_id }) }));
+}
+
+function waitingPanel() {
+  return h("section", { class: "panel waiting" }, h("h3", { text: t("queue") }),
+    state.queue.length ? h("ul", { class: "progress-list waiting-list" }, state.queue.map((x) =>
+      h("li", { "data-contact": x.contact_id },
+        h("span", { class: `prio prio-${x.priority}`, text: label("priority", x.priority) }),
+        h("span", {}, describe(x), " · ", timeSpan(state.queueAt, x.waited_s, "waited")),
+        actions(x))))
+      : h("p", { class: "empty", text: t("queue_empty") }));
+}
+
 function inProgressPanel() {
   return h("section", { class: "panel in-progress" }, h("h3", { text: t("in_progress") }),
     state.inProgress.length ? h("ul", { class: "progress-list" }, state.inProgress.map((x) =>
       h("li", { "data-contact": x.contact_id },
         h("span", { class: `prio prio-${x.priority}`, text: label("priority", x.priority) }),
-        h("span", {}, isCall(x) ? [callMark(), " · "] : `${topicOf(x)} · `,
-          `${label("skill", x.skill)} · ${t("held_by", { name: x.counsellor })}`),
-        x.counsellor_id === state.me.id ? null : h("button", { type: "button", class: "small", text: t("monitor"),
-          onclick: () => send({ type: "monitor", contact_id: x.contact_id }) }))))
+        h("span", {}, describe(x)),
+        actions(x))))
       : h("p", { class: "empty", text: t("none_in_progress") }));
+}
+
+// The dialog that puts a conversation back in the queue (for anyone) or gives it to a
+// colleague who can take it now, once the supervisor confirms.
+let redirecting = null; // {x: the listed conversation, give: to a colleague}
+
+export function buildRedirectDialog() {
+  const dialog = h("dialog", { class: "transfer-dialog redirect-dialog", id: "redirect-dialog",
+    "aria-labelledby": "redirect-title" });
+  const form = h("form", {},
+    h("h2", { id: "redirect-title" }),
+    h("p", { class: "redirect-what" }),
+    h("p", { class: "redirect-explain" }),
+    h("div", { class: "field redirect-to" },
+      h("label", { for: "redirect-counsellor", text: t("transfer_counsellor") }),
+      h("select", { id: "redirect-counsellor", name: "counsellor" })),
+    h("p", { class: "redirect-nobody", role: "status", hidden: true, text: t("give_nobody") }),
+    h("p", { class: "form-error", role: "alert", hidden: true }),
+    h("div", { class: "dialog-actions" },
+      h("button", { type: "button", class: "ghost", text: t("cancel"), onclick: () => dialog.close() }),
+      h("button", { type: "submit", class: "primary" })));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitRedirect(dialog, form);
+  });
+  dialog.append(form);
+  return dialog;
+}
+
+async function openRedirect(x, give) {
+  redirecting = { x, give };
+  const dialog = state.ui.root.querySelector("#redirect-dialog");
+  const form = dialog.querySelector("form");
+  const action = give ? "give_to" : "requeue";
+  form.querySelector("#redirect-title").textContent = t(`${action}_title`);
+  replace(form.querySelector(".redirect-what"), describe(x));
+  form.querySelector(".redirect-explain").textContent = t(`${action}_explain`);
+  form.querySelector(".form-error").hidden = true;
+  let ready = 1;
+  if (give) {
+    await loadColleagues();
+    ready = fillColleagues(form.elements.counsellor, x.counsellor_id ? [x.counsellor_id] : []);
+  }
+  form.querySelector(".redirect-to").hidden = !give;
+  form.querySelector(".redirect-nobody").hidden = Boolean(ready);
+  const submit = form.querySelector("button[type=submit]");
+  submit.textContent = t(`${action}_confirm`);
+  submit.disabled = !ready;
+  dialog.showModal();
+}
+
+async function submitRedirect(dialog, form) {
+  if (!redirecting) return;
+  const { x, give } = redirecting;
+  const submit = form.querySelector("button[type=submit]");
+  const select = form.elements.counsellor;
+  const body = give ? { counsellor_id: Number(select.value) } : {};
+  submit.disabled = true;
+  const result = await api("POST", `/api/v1/supervisor/contacts/${x.contact_id}/requeue`, body);
+  submit.disabled = false;
+  if (!result.ok) {
+    const error = form.querySelector(".form-error");
+    error.textContent = errorMessage(result, t("error_generic"));
+    error.hidden = false;
+    return;
+  }
+  redirecting = null;
+  dialog.close();
+  notice(give ? t("given_done", { name: select.selectedOptions[0].dataset.name }) : t("requeued_done"));
+  loadInProgress();
 }

@@ -67,6 +67,7 @@ function buildPane(c) {
     blockStatus,
     call ? callPanel : log,
     call ? null : h("p", { class: "typing", hidden: true, text: t("typing") }),
+    call ? null : h("p", { class: "visitor-away", role: "status" }),
     h("p", { class: "pending-transfer", role: "status", hidden: true, text: t("transfer_pending") }),
     h("p", { class: "pane-error", role: "alert", hidden: true }),
     h("div", { class: "pane-end", hidden: true }),
@@ -153,6 +154,11 @@ function renderBody(c, closed) {
   renderLog(c, c.parts.log);
   const typing = pane.querySelector(".typing");
   if (typing) typing.hidden = closed || Date.now() - c.typingAt > TYPING_SHOWN_MS;
+  // A live region kept in the page, empty while the young person is there: set only on a
+  // change, so that it is read out once.
+  const away = pane.querySelector(".visitor-away");
+  const awayText = c.visitorAway && !closed ? t("visitor_away") : "";
+  if (away && away.textContent !== awayText) away.textContent = awayText;
   pane.querySelector(".pending-transfer").hidden = !c.transferPending || closed;
   const error = pane.querySelector(".pane-error");
   error.hidden = !c.error;
@@ -168,8 +174,8 @@ function renderEnd(c, closed) {
   if (!closed || end.dataset.done) return;
   end.dataset.done = "1";
   const prefix = isCall(c.info) ? "call_" : "";
-  const reason = c.gone ? (c.gone === "transferred" ? t(`${prefix}transferred`) : t(`${prefix}requeued`))
-    : t(`${prefix}ended_${c.ended}`);
+  const gone = ["transferred", "redirected"].includes(c.gone) ? c.gone : "requeued";
+  const reason = c.gone ? t(`${prefix}${gone}`) : t(`${prefix}ended_${c.ended}`);
   replace(end, h("p", { class: "end-notice", text: reason }));
   if (c.ended && !c.gone && !c.monitor) end.append(wrapupForm(c));
 }

@@ -5,7 +5,7 @@ import { updateTitle } from "./attention.js";
 import { buildBlockDialog } from "./block.js";
 import { loadCanned } from "./composer.js";
 import { h } from "./dom.js";
-import { checkWaitAlert, loadInProgress, renderFloor } from "./floor.js";
+import { buildRedirectDialog, checkWaitAlert, loadInProgress, renderFloor } from "./floor.js";
 import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
 import { renderSidebar } from "./sidebar.js";
@@ -38,7 +38,7 @@ export function buildShell(logout) {
   const floorView = h("section", { class: "floor", id: "view-floor", hidden: true });
   const adminView = h("section", { class: "admin", id: "view-admin", hidden: true });
   root.append(h("main", { class: "content" }, conversationsView(lists), floorView, adminView), buildTransferDialog(),
-    buildBlockDialog());
+    buildBlockDialog(), buildRedirectDialog());
   return { root, ...top.parts, ...lists, floorView, adminView,
     alert: root.querySelector(".wait-alert"), notice: root.querySelector(".notice-bar") };
 }

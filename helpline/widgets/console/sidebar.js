@@ -40,6 +40,7 @@ function conversationItem(c) {
       h("span", { class: "conv-meta" }, isCall(c.info) ? callFacts(c.info).map((x) => `${x} · `) : null,
         label("skill", c.info.skill), " · ",
         t("waited", { t: duration(c.info.waited_s || 0) }), " · ", timeSpan(c.since, 0, "since")),
+      c.visitorAway && !c.ended && !c.gone ? h("span", { class: "away-flag", text: t("visitor_away_short") }) : null,
       c.unread ? h("span", { class: "unread", "aria-label": t("unread", { n: c.unread }), text: String(c.unread) }) : null));
 }
 

@@ -1,5 +1,7 @@
 // The console's WebSocket: reconnects by itself (1 s, 2 s, 4 s... up to 10 s) and starts
 // every connection with the hello frame the app builds (the last seq of each contact).
+import { locale } from "./i18n.js";
+
 export class ConsoleSocket {
   constructor({ hello, onEvent, onState }) {
     this.hello = hello;
@@ -13,7 +15,8 @@ export class ConsoleSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/api/v1/console/ws`;
+    // The server's error frames come in the console's language.
+    return `${scheme}//${location.host}/api/v1/console/ws?lang=${locale()}`;
   }
 
   connect() {

@@ -38,6 +38,15 @@ export function supervises() {
   return state.me && (state.me.role === "supervisor" || state.me.role === "admin");
 }
 
+// One conversation the console follows (its own or one it monitors). ``visitorAway``: the
+// young person's page has lost its connection (closed, or no network) and nobody may be
+// reading; the server ends the conversation if they are not back within its grace period.
+export function newContact(id, info) {
+  return { id, info: info || {}, messages: [], lastSeq: 0, unread: 0, pending: new Map(), ended: null,
+    gone: null, open: false, monitor: false, typingAt: 0, since: Date.now(), wrapup: null, pane: null,
+    visitorAway: false };
+}
+
 // A frame to the server over the console's socket (dropped while logged out).
 export function send(frame) {
   return Boolean(state.socket) && state.socket.send(frame);

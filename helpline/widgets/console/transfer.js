@@ -16,6 +16,21 @@ export async function loadColleagues() {
   if (result.ok) state.colleagues = result.data.counsellors;
 }
 
+// The colleagues a contact may go to, in a select: those who can take it now first, then the
+// others, listed with their status but not selectable. The first who can is selected (none
+// when nobody can). Returns how many can.
+export function fillColleagues(select, except) {
+  const others = state.colleagues.filter((x) => !except.includes(x.id));
+  const ready = others.filter((x) => x.can_take);
+  replace(select, [...ready, ...others.filter((x) => !x.can_take)].map((x) => {
+    const status = x.status === "available" && !x.can_take ? t("console_closed") : t(`status_${x.status}`);
+    return h("option", { value: String(x.id), disabled: !x.can_take, "data-name": x.display_name,
+      text: t(x.can_take ? "colleague_ready" : "colleague_not_ready", { name: x.display_name, id: x.id, status }) });
+  }));
+  select.value = ready.length ? String(ready[0].id) : "";
+  return ready.length;
+}
+
 export function buildTransferDialog() {
   const dialog = h("dialog", { class: "transfer-dialog", id: "transfer-dialog", "aria-labelledby": "transfer-title" });
   const form = h("form", { method: "dialog" },
@@ -44,6 +59,7 @@ function targetFields() {
     h("div", { class: "field to-counsellor" },
       h("label", { for: "transfer-counsellor", text: t("transfer_counsellor") }),
       h("select", { id: "transfer-counsellor", name: "counsellor" })),
+    h("p", { class: "transfer-nobody", role: "status", hidden: true, text: t("transfer_nobody") }),
     h("div", { class: "field to-skill", hidden: true },
       h("label", { for: "transfer-skill", text: t("transfer_skill") }),
       h("select", { id: "transfer-skill", name: "skill" }, SKILLS.map((s) => h("option", { value: s, text: t(`skill_${s}`) })))),
@@ -72,6 +88,7 @@ function showChoices(form) {
   form.querySelector(".mode-warm").hidden = !warm;
   form.querySelector(".mode-cold").hidden = warm || call;
   form.querySelector(".mode-call").hidden = !call;
+  form.querySelector("button[type=submit]").disabled = !toSkill && !form.elements.counsellor.value;
 }
 
 function submitTransfer(form) {
@@ -91,13 +108,16 @@ export async function openTransfer(c) {
   transferring = c;
   await loadColleagues();
   const dialog = state.ui.root.querySelector("#transfer-dialog");
-  const select = dialog.querySelector("#transfer-counsellor");
-  replace(select, state.colleagues.filter((x) => x.id !== state.me.id).map((x) =>
-    h("option", { value: String(x.id), text: `${x.display_name} (#${x.id}, ${t(`status_${x.status}`)})` })));
+  const form = dialog.querySelector("form");
+  // Nobody who can take it now: the dialog says so and offers the skills' queues.
+  const ready = fillColleagues(dialog.querySelector("#transfer-counsellor"), [state.me.id]);
+  const toCounsellor = form.querySelector("input[name=target][value=counsellor]");
+  toCounsellor.disabled = !ready;
+  form.querySelector(`input[name=target][value=${ready ? "counsellor" : "skill"}]`).checked = true;
+  form.querySelector(".transfer-nobody").hidden = Boolean(ready);
   dialog.querySelector("#transfer-note").value = "";
   // A call can only go back on hold (cold): the warm choice is not offered for it.
   const call = isCall(c.info);
-  const form = dialog.querySelector("form");
   dialog.querySelector("#transfer-title").textContent = call ? t("call_transfer_title") : t("transfer_title");
   dialog.querySelector(".warm-choice").hidden = call;
   form.querySelector("input[name=mode][value=warm]").disabled = call;
