@@ -37,6 +37,7 @@ class ContactRecord:
     last_seq: int
     caller_key: str | None = None
     carrier_ref: str | None = None
+    visitor_sockets: int = 0
     wait_s: int | None = None
     talk_s: int | None = None
 

@@ -202,15 +202,15 @@ class Conversations:
         return closed
 
     async def visitor_joined(self, contact_id: str) -> None:
-        """A socket of the visitor's is open: they are here (their counsellor is told)."""
+        """A socket of the visitor's opened: they are here (their counsellor is told)."""
         await self._visitor_presence(contact_id, True)
 
     async def visitor_left(self, contact_id: str) -> None:
-        """The visitor's last socket here closed: the grace period counts from now, and their
-        counsellor is told at once that nobody may be reading."""
+        """A socket of the visitor's closed: the grace period counts from now; if it was their
+        last, in any process, their counsellor is told at once that nobody may be reading."""
         await self._visitor_presence(contact_id, False)
 
-    async def _visitor_presence(self, contact_id: str, present: bool) -> None:
+    async def _visitor_presence(self, contact_id: str, opened: bool) -> None:
         async with self.ctx.store.transaction() as tx:
-            await tx.contacts.touch_visitors([contact_id], self.ctx.clock.now())
+            present = await tx.contacts.visitor_socket(contact_id, opened, self.ctx.clock.now())
             tx.publish(contact_channel(contact_id), events.visitor_presence(contact_id, present))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..domain.contact import EndReason
+from ..domain.contact import Channel, EndReason
 from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
 from ..domain.waiting import Standing
 
@@ -86,6 +86,7 @@ def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
         "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
         "last_seq": c.last_seq,
         **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
+        **({"visitor_present": c.visitor_sockets > 0} if c.channel is Channel.CHAT else {}),
     }
 
 

@@ -58,6 +58,7 @@ def _contact(row: AnyRow) -> ContactRecord:
         last_seq=row.last_seq,
         caller_key=row.caller_key,
         carrier_ref=row.carrier_ref,
+        visitor_sockets=row.visitor_sockets,
         wait_s=row.wait_s,
         talk_s=row.talk_s,
     )
@@ -419,6 +420,18 @@ class ContactRepo:
                 .where(Contact.id.in_(list(contact_ids)), Contact.state.in_(_OPEN))
                 .values(visitor_seen_at=now)
             )
+
+    async def visitor_socket(self, contact_id: str, opened: bool, now: datetime) -> bool:
+        """A widget socket of the visitor's opened or closed: count it, stamp the time.
+        Whether any is open now."""
+        counted = (Contact.visitor_sockets + 1 if opened
+                   else case((Contact.visitor_sockets > 0, Contact.visitor_sockets - 1), else_=0))
+        row = (await self.conn.execute(
+            update(Contact).where(Contact.id == contact_id)
+            .values(visitor_sockets=counted, visitor_seen_at=now)
+            .returning(Contact.visitor_sockets)
+        )).first()
+        return bool(row and row.visitor_sockets > 0)
 
     async def gone_visitors(self, seen_before: datetime) -> list[str]:
         """Open chats, and waiting calls, whose visitor or hold loop stopped stamping.

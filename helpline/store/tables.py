@@ -124,6 +124,9 @@ class Contact(Base):
     # Stamped while a visitor socket is live (or a caller's hold loop runs); the grace
     # period counts from here.
     visitor_seen_at: Mapped[datetime]
+    # How many widget sockets of the visitor's are open, across processes: 0 tells their
+    # counsellor nobody may be reading.
+    visitor_sockets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A caller: HMAC-SHA256(secret, number), never the number. Repeat counts and blocks.
     caller_key: Mapped[str | None] = mapped_column(String(64))
     # The carrier's id of the live call; erased when the call ends.

@@ -50,16 +50,12 @@ class Registry:
     def add_visitor(self, conn: VisitorConnection) -> None:
         self.visitors[conn.contact_id].add(conn)
 
-    def remove_visitor(self, conn: VisitorConnection) -> bool:
-        """True if it was the contact's last socket here."""
+    def remove_visitor(self, conn: VisitorConnection) -> None:
         conns = self.visitors.get(conn.contact_id)
-        if conns is None:
-            return True
-        conns.discard(conn)
-        if not conns:
-            del self.visitors[conn.contact_id]
-            return True
-        return False
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.visitors[conn.contact_id]
 
     def add_console(self, conn: ConsoleConnection) -> None:
         self.consoles[conn.user.id].add(conn)

@@ -160,8 +160,8 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         try:
             await conn.handle_frames()
         finally:
-            if registry.remove_visitor(conn):
-                await registry.departed("visitor_left", services.conversations.visitor_left(contact_id))
+            registry.remove_visitor(conn)  # each socket is counted, wherever its siblings are
+            await registry.departed("visitor_left", services.conversations.visitor_left(contact_id))
     finally:
         await conn.close()
     return ws

@@ -53,6 +53,28 @@ async def test_the_counsellor_is_told_at_once_that_the_young_person_left_and_whe
     assert not [e for e in visitor.events if e["type"] == "visitor_presence"]  # not for the teen
 
 
+async def test_a_console_that_reconnects_learns_whether_the_young_person_is_there(
+    server: Server, clients: Clients
+) -> None:
+    visitor, alice = await clients.talking()
+    assert next(e for e in alice.events if e["type"] == "assigned")["contact"]["visitor_present"] is True
+    await visitor.drop()
+    await alice.expect("visitor_presence", contact_id=visitor.contact_id, present=False)
+    await alice.drop()  # the counsellor's page reloads while the young person is away
+    await alice.connect(status=None)
+    again = await alice.expect("assigned")
+    assert again["contact"]["visitor_present"] is False
+    second = clients.visitor()  # a second tab of the same young person, then the first returns
+    second.contact_id, second.token = visitor.contact_id, visitor.token
+    await second.connect()
+    await second.expect("assigned")  # the server has it
+    await visitor.connect()
+    await visitor.expect("assigned")
+    await second.drop()  # one of the two closes: someone is still reading
+    told = [await alice.expect("visitor_presence", contact_id=visitor.contact_id) for _ in range(3)]
+    assert [e["present"] for e in told] == [True, True, True]
+
+
 async def test_the_floor_shows_at_once_that_a_counsellors_console_closed(
     server: Server, clients: Clients
 ) -> None:

@@ -37,6 +37,7 @@ function contactFor(id, info) {
   } else if (info) {
     c.info = { ...c.info, ...info };
   }
+  if (info && typeof info.visitor_present === "boolean") c.visitorAway = !info.visitor_present;
   return c;
 }
 
