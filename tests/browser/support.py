@@ -218,6 +218,19 @@ CONTRAST_SCRIPT = """
 """
 
 
+async def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now, one line per
+    rule and element (an empty list: none)."""
+    from axe_playwright_python.async_playwright import Axe
+
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+    results = await Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}})
+    return [
+        f"{v['id']}: {node['target']} {node.get('failureSummary', '')}"
+        for v in results.response["violations"] for node in v["nodes"]
+    ]
+
+
 async def shot(page: Page, name: str) -> None:
     """Screenshot the page as it is (into var/screenshots/) and check the widget's contrast."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

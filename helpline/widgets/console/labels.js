@@ -2,8 +2,12 @@
 import { h } from "./dom.js";
 import { duration, t } from "./i18n.js";
 
+// The catalog's label of a value (a skill, a role...); a value without one shows as it is.
 export function label(prefix, value) {
-  return value ? t(`${prefix}_${value}`) : "";
+  if (!value) return "";
+  const key = `${prefix}_${value}`;
+  const text = t(key);
+  return text === key ? value : text;
 }
 
 export function topicOf(info) {

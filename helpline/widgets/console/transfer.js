@@ -4,10 +4,9 @@ import { api } from "./api.js";
 import { isCall } from "./calls.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
+import { label } from "./labels.js";
 import { renderPane } from "./pane.js";
 import { send, state } from "./state.js";
-
-const SKILLS = ["general", "psychological", "legal", "technical"];
 
 let transferring = null; // the contact whose transfer the dialog is about
 
@@ -46,7 +45,7 @@ function targetFields() {
       h("select", { id: "transfer-counsellor", name: "counsellor" })),
     h("div", { class: "field to-skill", hidden: true },
       h("label", { for: "transfer-skill", text: t("transfer_skill") }),
-      h("select", { id: "transfer-skill", name: "skill" }, SKILLS.map((s) => h("option", { value: s, text: t(`skill_${s}`) })))),
+      h("select", { id: "transfer-skill", name: "skill" })),
   ];
 }
 
@@ -94,6 +93,7 @@ export async function openTransfer(c) {
   const select = dialog.querySelector("#transfer-counsellor");
   replace(select, state.colleagues.filter((x) => x.id !== state.me.id).map((x) =>
     h("option", { value: String(x.id), text: `${x.display_name} (#${x.id}, ${t(`status_${x.status}`)})` })));
+  replace(dialog.querySelector("#transfer-skill"), state.skills.map((s) => h("option", { value: s, text: label("skill", s) })));
   dialog.querySelector("#transfer-note").value = "";
   // A call can only go back on hold (cold): the warm choice is not offered for it.
   const call = isCall(c.info);
