@@ -17,13 +17,17 @@ export function topicOf(info) {
 
 // A time that counts up between server updates: baseS seconds at startMs, moved on by tickTimes.
 export function timeSpan(startMs, baseS, template) {
-  return h("span", { class: "ticking", "data-start": String(startMs), "data-base": String(baseS || 0),
-    "data-template": template, text: t(template, { t: duration(baseS || 0) }) });
+  const el = h("span", { class: "ticking", "data-start": String(startMs), "data-base": String(baseS || 0),
+    "data-template": template });
+  tick(el);
+  return el;
 }
 
 export function tickTimes() {
-  for (const el of document.querySelectorAll(".ticking")) {
-    const seconds = Number(el.dataset.base) + (Date.now() - Number(el.dataset.start)) / 1000;
-    el.textContent = t(el.dataset.template, { t: duration(seconds) });
-  }
+  for (const el of document.querySelectorAll(".ticking")) tick(el);
+}
+
+function tick(el) {
+  const seconds = Number(el.dataset.base) + (Date.now() - Number(el.dataset.start)) / 1000;
+  el.textContent = t(el.dataset.template, { t: duration(seconds) });
 }
