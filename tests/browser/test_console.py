@@ -257,7 +257,7 @@ async def test_transfer_supervision_and_privacy(
     await mine.get_by_label("Votre message").fill("Quel réseau social ?")
     await mine.get_by_label("Votre message").press("Enter")
     await expect(watched.locator("li.from-counsellor .bubble")).to_have_text("Quel réseau social ?")
-    await expect(watched.locator("li.from-counsellor .who")).to_have_text("alice")  # by name, not "Écoutant·e"
+    await expect(watched.locator("li.from-counsellor .who")).to_have_text("alice")  # not "Écoutant·e"
     await v.say("Instagram")
     await expect(watched.locator("li.from-visitor .bubble").last).to_have_text("Instagram")
     await shot(sam, "monitoring")

@@ -9,20 +9,12 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from tests.browser import support
+from tests.browser import support, test_console
 from tests.browser.support import PASSWORD, WidgetServer, accessibility_violations, expect
-from tests.browser.test_console import (  # noqa: F401  (tabs, visitors: fixtures)
-    ConsoleTab,
-    add_user,
-    log_in,
-    new_tab,
-    pane,
-    shot,
-    tabs,
-    visitor,
-    visitors,
-)
+from tests.browser.test_console import ConsoleTab, add_user, log_in, new_tab, pane, shot, visitor
 from tests.clients import Visitor
+
+tabs, visitors = test_console.tabs, test_console.visitors  # the console tests' fixtures
 
 LINE_SKILLS = "general,psychological,legal,technical,gaming"  # gaming: no label in the catalogs
 
@@ -85,7 +77,7 @@ async def test_an_admin_creates_accounts_in_a_row_and_is_told_which_field_is_wro
     await expect(new.get_by_role("checkbox", name="Généraliste")).to_have_accessible_description(
         "Cochez au moins une compétence.")
     await expect(new.locator(".admin-status")).to_have_text("Cochez au moins une compétence.")
-    await support.expect(page.locator("form.account[data-username='paul']")).to_have_count(0)
+    await expect(page.locator("form.account[data-username='paul']")).to_have_count(0)
     await shot(admin, "admin-refused-skills")
     assert await accessibility_violations(page) == []
 

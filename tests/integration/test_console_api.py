@@ -196,7 +196,7 @@ async def test_a_reconnected_console_is_told_since_when_it_has_each_contact(
     server = await make_server(clock=clock)
     await server.add_counsellor("alice")
     clients = clients_of(server)
-    v, alice, contact_id = await conversation(clients)
+    _, alice, contact_id = await conversation(clients)
     first = next(e for e in alice.events if e["type"] == "assigned")
     assert first["contact"]["assigned_s"] == 0
     clock.set("2026-11-23T10:02:30")
