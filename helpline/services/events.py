@@ -50,12 +50,13 @@ def session(user: CounsellorRecord, status_value: str, line_skills: list[str]) -
     }, "status": status_value, "skills": line_skills}
 
 
-def monitoring(c: ContactRecord) -> Event:
-    """To a supervisor's console that starts monitoring ``c``; its messages follow."""
+def monitoring(c: ContactRecord, holder: str | None) -> Event:
+    """To a supervisor's console that starts monitoring ``c``; its messages follow.
+    ``holder``: the display name of the counsellor who has it, if anyone."""
     return {"type": "monitoring", "contact": {
         "contact_id": c.id, "state": c.state.value, "channel": c.channel.value,
         "profile": c.profile, "skill": c.skill, "priority": c.priority.label,
-        "counsellor_id": c.counsellor_id, "last_seq": c.last_seq,
+        "counsellor_id": c.counsellor_id, "counsellor": holder, "last_seq": c.last_seq,
         **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
     }}
 
@@ -96,7 +97,12 @@ def caller_label(caller_key: str) -> str:
 
 
 def assigned_to_counsellor(c: ContactRecord, now: datetime) -> Event:
-    return {"type": "assigned", "contact": contact_summary(c, now)}
+    """To the counsellor who has ``c``; ``assigned_s``: for how long (so a reloaded console
+    counts from the assignment, not from the reload)."""
+    since = c.assigned_at or now
+    return {"type": "assigned", "contact": {
+        **contact_summary(c, now), "assigned_s": max(0, round((now - since).total_seconds())),
+    }}
 
 
 def requeued(contact_id: str, reason: str) -> Event:

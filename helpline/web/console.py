@@ -169,7 +169,8 @@ class ConsoleConnection(Connection):
                 raise Forbidden("forbidden")
             contact = await conversations.get(frame.contact_id)
             self.monitored.add(contact.id)
-            await self.outbox.put(ev.monitoring(contact))
+            holder = contact.counsellor_id and await self.services.accounts.get(contact.counsellor_id)
+            await self.outbox.put(ev.monitoring(contact, holder.display_name if holder else None))
             if contact.id not in self.cursors:
                 await self.follow(contact.id, 0)
         elif isinstance(frame, ConsoleUnmonitor):

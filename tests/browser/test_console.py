@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from tests.browser import support
-from tests.browser.support import PASSWORD, SCREENSHOTS, Tab, WidgetServer, expect
+from tests.browser.support import PASSWORD, SCREENSHOTS, Tab, WidgetServer, accessibility_violations, expect
 from tests.clients import Visitor
 
 XSS = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
@@ -181,8 +181,11 @@ async def test_a_counsellor_handles_two_conversations_and_wraps_up(
     await one.locator(".confirm-end").click()
     await first.expect("ended")
     await expect(one.get_by_text("Conversation terminée.")).to_be_visible()
-    form = one.get_by_role("form", name="Synthèse de l’appel")
+    form = one.get_by_role("form", name="Synthèse de la conversation")  # a chat, not a call
     await expect(form).to_be_visible()
+    await expect(form.get_by_role("heading", name="Synthèse de la conversation")).to_be_visible()
+    await expect(form.get_by_label("Cyberharcèlement")).to_be_checked()  # the topic the teen chose
+    await form.get_by_label("Cyberharcèlement").uncheck()
     await form.get_by_role("button", name="Enregistrer la synthèse").click()
     await expect(form.locator(".wrapup-status")).to_contain_text("Choisissez au moins une thématique")
     await form.get_by_label("Cyberharcèlement").check()
@@ -252,17 +255,21 @@ async def test_transfer_supervision_and_privacy(
     in_progress = page.locator(f".progress-list li[data-contact='{v.contact_id}']")
     await expect(in_progress).to_contain_text("avec alice")
     await shot(sam, "floor")
+    assert await accessibility_violations(page) == []
     await in_progress.get_by_role("button", name="Observer").click()
     watched = pane(sam, v.contact_id)
     await expect(watched.get_by_text("Observation (lecture seule)")).to_be_visible()
+    await expect(watched.locator(".pane-meta")).to_contain_text("avec alice")
     await expect(watched.locator("li.from-visitor .bubble")).to_have_text("On a piraté mon compte")
     await expect(watched.get_by_label("Votre message")).to_be_hidden()
     await mine.get_by_label("Votre message").fill("Quel réseau social ?")
     await mine.get_by_label("Votre message").press("Enter")
     await expect(watched.locator("li.from-counsellor .bubble")).to_have_text("Quel réseau social ?")
+    await expect(watched.locator("li.from-counsellor .who")).to_have_text("alice")  # not "Écoutant·e"
     await v.say("Instagram")
     await expect(watched.locator("li.from-visitor .bubble").last).to_have_text("Instagram")
     await shot(sam, "monitoring")
+    assert await accessibility_violations(page) == []
     # Bob goes on a break: the floor follows.
     await bob.page.get_by_role("button", name="En pause").click()
     await page.get_by_role("button", name="Plateau").click()
@@ -293,6 +300,40 @@ async def test_transfer_supervision_and_privacy(
     denied = await alice.page.evaluate(
         f"fetch('/api/v1/contacts/{v.contact_id}/messages').then(r => r.status)")
     assert denied == 403
+
+
+async def test_the_counsellor_view_after_a_reload_and_an_ended_conversation(
+    browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
+) -> None:
+    tab = await new_tab(browser, tabs)
+    page = tab.page
+    await log_in(tab, server, "alice")
+    v = await visitor(server, visitors, topic="hacked_account")
+    mine = pane(tab, v.contact_id)
+    await expect(mine).to_be_visible()
+    # Alone, the pane takes the whole width beside the sidebar.
+    widths = await page.evaluate("""(id) => [document.querySelector('.panes').clientWidth,
+      document.querySelector(`article.pane[data-contact="${id}"]`).offsetWidth]""", v.contact_id)
+    assert widths[1] >= widths[0] - 2 * 14 - 2, f"a lone pane is {widths[1]} px wide of {widths[0]}"
+    since = page.locator(f".conv-item[data-contact='{v.contact_id}'] .ticking")
+    await expect(since).to_have_text(re.compile(r"^depuis ([3-9]|\d\d) s$"))
+    # After a reload the time still counts from the assignment (the server's), not from now.
+    await page.reload()
+    await expect(since).to_be_visible()
+    assert re.fullmatch(r"depuis ([3-9]|\d\d) s|depuis \d+ min", await since.inner_text())
+    await expect(mine).to_be_visible()
+    await shot(tab, "single-pane")
+
+    # The young person leaves: the ended conversation stays in the list, readable (WCAG AA),
+    # with the "available" button pressed.
+    await v.send_json({"type": "end"})
+    await expect(mine.get_by_text("Le jeune a terminé la conversation.")).to_be_visible()
+    await expect(page.locator(f".conv-item.closed[data-contact='{v.contact_id}']")).to_be_visible()
+    await expect(page.get_by_role("button", name="Disponible")).to_have_attribute("aria-pressed", "true")
+    await expect(mine.get_by_role("form", name="Synthèse de la conversation")).to_be_visible()
+    await expect(mine.get_by_label("Compte piraté / usurpation d’identité")).to_be_checked()
+    await shot(tab, "ended-in-sidebar")
+    assert await accessibility_violations(page) == []
 
 
 async def test_the_wait_alert_and_the_queue_panel(

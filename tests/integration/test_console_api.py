@@ -10,6 +10,9 @@ import pytest
 
 from helpline.domain.counsellor import Role
 from tests.clients import Clients, Counsellor, Server, Visitor
+from tests.clock import FrozenClock
+from tests.conftest import ServerFactory
+from tests.integration.conftest import ClientsOf
 
 WRAPUP: dict[str, Any] = {
     "categories": ["sextortion", "grooming"],
@@ -159,7 +162,7 @@ async def test_the_wrapup_waits_for_the_end_and_belongs_to_its_counsellor(
 
 
 async def test_a_supervisor_monitors_a_conversation_read_only(server: Server, clients: Clients) -> None:
-    await server.add_counsellor("alice")
+    await server.add_counsellor("alice", display_name="Alice Martin")
     await server.add_counsellor("sam", role=Role.SUPERVISOR, max_chats=1)
     v, alice, contact_id = await conversation(clients)
     await v.say("avant")
@@ -169,6 +172,7 @@ async def test_a_supervisor_monitors_a_conversation_read_only(server: Server, cl
     await sam.send_json({"type": "monitor", "contact_id": contact_id})
     watching = await sam.expect("monitoring")
     assert watching["contact"]["contact_id"] == contact_id and watching["contact"]["state"] == "assigned"
+    assert watching["contact"]["counsellor"] == "Alice Martin"  # the console names who has it
     first = await sam.expect("message", contact_id=contact_id)
     assert (first["seq"], first["text"]) == (1, "avant")
     await alice.say(contact_id, "réponse")
@@ -183,6 +187,23 @@ async def test_a_supervisor_monitors_a_conversation_read_only(server: Server, cl
     await v.say("plus vu")
     await alice.expect("message", seq=4)
     assert [m["seq"] for m in sam.events if m["type"] == "message"] == [1, 2, 3]
+
+
+async def test_a_reconnected_console_is_told_since_when_it_has_each_contact(
+    make_server: ServerFactory, clients_of: ClientsOf
+) -> None:
+    clock = FrozenClock("2026-11-23T10:00:00")
+    server = await make_server(clock=clock)
+    await server.add_counsellor("alice")
+    clients = clients_of(server)
+    _, alice, contact_id = await conversation(clients)
+    first = next(e for e in alice.events if e["type"] == "assigned")
+    assert first["contact"]["assigned_s"] == 0
+    clock.set("2026-11-23T10:02:30")
+    await alice.drop()
+    await alice.connect(status=None)  # as a reloaded page: hello, then the contacts it has
+    again = await alice.expect("assigned")
+    assert again["contact"]["contact_id"] == contact_id and again["contact"]["assigned_s"] == 150
 
 
 async def test_a_counsellor_may_not_monitor(server: Server, clients: Clients) -> None:

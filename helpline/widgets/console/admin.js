@@ -2,9 +2,16 @@
 import { api, errorMessage } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
+import { label } from "./labels.js";
+import { state } from "./state.js";
 
-const SKILLS = ["general", "psychological", "legal", "technical"];
 const ROLES = ["counsellor", "supervisor", "admin"];
+// Where a refusal of the server points, by error code (a 422 invalid_request names its field).
+const FIELD_OF_CODE = {
+  username_taken: "username", invalid_username: "username", password_too_short: "password",
+  invalid_display_name: "display_name", invalid_capacity: "max_chats", unknown_skill: "skills",
+  invalid_voice_endpoint: "voice_endpoint",
+};
 
 let root = null;
 let hooks = {};
@@ -22,30 +29,71 @@ export function buildAdmin(options) {
 }
 
 export function renderAdmin() {
+  // Built before the session said which skills the line has: the new account's are added now.
+  const skills = root.querySelector(".new-account fieldset.skills");
+  if (!skills.querySelector("input")) skills.replaceWith(skillChecks(state.skills));
   loadAccounts();
   loadCanned();
   loadExceptions();
 }
 
 function status(el, result, okText) {
-  el.textContent = result.ok ? okText : errorMessage(result, t("error_generic"));
-  el.className = `admin-status ${result.ok ? "good" : "bad"}`;
+  say(el, result.ok, result.ok ? okText : errorMessage(result, t("error_generic")));
+}
+
+function say(el, good, text) {
+  el.textContent = text;
+  el.className = `admin-status ${good ? "good" : "bad"}`;
+}
+
+// A refused account form: the field at fault is marked (aria-invalid, a message next to it)
+// and focused; the status line says the same.
+function showRefusal(form, out, result) {
+  const error = (result.data && result.data.error) || {};
+  const detail = (error.details || [])[0];
+  const name = detail ? String(detail.field).split(".")[0] : FIELD_OF_CODE[error.code];
+  const inputs = name ? [...form.querySelectorAll(`[name="${name}"]`)] : [];
+  if (!inputs.length) { status(out, result); return; }
+  const key = `admin_invalid_${name}`;
+  const text = detail ? (t(key) === key ? t("admin_invalid_field") : t(key)) : errorMessage(result, t("error_generic"));
+  const message = h("p", { class: "field-error", id: `${form.dataset.errorId}-${name}`, text });
+  for (const input of inputs) {
+    input.dataset.describedby = input.getAttribute("aria-describedby") || "";
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", `${input.dataset.describedby} ${message.id}`.trim());
+  }
+  const group = inputs[0].closest("fieldset");
+  if (group) group.append(message);
+  else inputs[0].closest(".field").after(message);
+  say(out, false, text);
+  inputs[0].focus();
+}
+
+function clearRefusal(form) {
+  for (const el of form.querySelectorAll(".field-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    if (el.dataset.describedby) el.setAttribute("aria-describedby", el.dataset.describedby);
+    else el.removeAttribute("aria-describedby");
+  }
 }
 
 function field(labelText, input) {
   return h("label", { class: "field" }, h("span", { text: labelText }), input);
 }
 
+// The values given here are also the form's defaults: a reset comes back to them.
 function roleSelect(value) {
-  const select = h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, text: t(`role_${r}`) })));
-  select.value = value;
-  return select;
+  return h("select", { name: "role" }, ROLES.map((r) =>
+    h("option", { value: r, text: t(`role_${r}`), selected: r === value, defaultSelected: r === value })));
 }
 
+// The line's skills (the session's), each with its label or, without one, its id.
 function skillChecks(selected) {
   return h("fieldset", { class: "skills" }, h("legend", { text: t("admin_skills") }),
-    SKILLS.map((s) => h("label", { class: "check" },
-      h("input", { type: "checkbox", name: "skills", value: s, checked: selected.includes(s) }), t(`skill_${s}`))));
+    state.skills.map((s) => h("label", { class: "check" },
+      h("input", { type: "checkbox", name: "skills", value: s, checked: selected.includes(s),
+        defaultChecked: selected.includes(s) }), label("skill", s))));
 }
 
 // Where the counsellor's calls ring: a number (+33612345678) or a softphone (client:identity).
@@ -73,7 +121,8 @@ async function loadAccounts() {
 
 function accountForm(a) {
   const out = h("p", { class: "admin-status", role: "status" });
-  const form = h("form", { class: `account${a.disabled ? " disabled" : ""}`, "data-username": a.username },
+  const form = h("form", { class: `account${a.disabled ? " disabled" : ""}`, "data-username": a.username,
+    "data-error-id": `account-${a.id}` },
     h("div", { class: "account-head" }, h("strong", { text: a.username }), h("span", { class: "muted", text: `#${a.id}` })),
     h("div", { class: "row" },
       field(t("admin_display_name"), h("input", { name: "display_name", value: a.display_name, maxlength: "80" })),
@@ -93,21 +142,24 @@ function accountForm(a) {
     out);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearRefusal(form);
     const result = await api("PATCH", `/api/v1/admin/counsellors/${a.id}`, {
       display_name: form.elements.display_name.value, role: form.elements.role.value,
       max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
       disabled: form.elements.disabled.checked,
       voice_endpoint: form.elements.voice_endpoint.value.trim(), // "" takes it away
     });
+    if (!result.ok) { showRefusal(form, out, result); return; }
     status(out, result, t("admin_saved"));
-    form.classList.toggle("disabled", result.ok && result.data.disabled);
+    form.classList.toggle("disabled", result.data.disabled);
   });
   return form;
 }
 
 function newAccountForm() {
   const out = h("p", { class: "admin-status", role: "status" });
-  const form = h("form", { class: "account new-account", "aria-label": t("admin_new_counsellor") },
+  const form = h("form", { class: "account new-account", "aria-label": t("admin_new_counsellor"),
+    "data-error-id": "new-account" },
     h("h3", { text: t("admin_new_counsellor") }),
     h("div", { class: "row" },
       field(t("admin_username"), h("input", { name: "username", required: true, maxlength: "64" })),
@@ -117,18 +169,21 @@ function newAccountForm() {
       field(t("admin_role"), roleSelect("counsellor")),
       field(t("admin_max_chats"), h("input", { name: "max_chats", type: "number", min: "1", max: "20", value: "3" }))),
     h("div", { class: "row" }, voiceField("")),
-    skillChecks(SKILLS),
+    skillChecks(state.skills),
     h("button", { type: "submit", class: "primary small", text: t("admin_create") }), out);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearRefusal(form);
     const result = await api("POST", "/api/v1/admin/counsellors", {
       username: form.elements.username.value, password: form.elements.password.value,
       display_name: form.elements.display_name.value || null, role: form.elements.role.value,
       max_chats: Number(form.elements.max_chats.value), skills: checkedSkills(form),
       voice_endpoint: form.elements.voice_endpoint.value.trim() || null,
     });
+    if (!result.ok) { showRefusal(form, out, result); return; }
     status(out, result, t("admin_saved"));
-    if (result.ok) { form.reset(); loadAccounts(); }
+    form.reset(); // back to a fresh form's defaults: every skill, the default capacity and role
+    loadAccounts();
   });
   return form;
 }

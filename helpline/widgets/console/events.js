@@ -44,6 +44,7 @@ function contactFor(id, info) {
 function onSession(event) {
   state.me = { ...state.me, ...event.counsellor };
   state.status = event.status;
+  state.skills = event.skills || [];
 }
 
 function onStatus(event) {
@@ -74,7 +75,7 @@ function onAssigned(event) {
   c.monitor = false;
   c.gone = null;
   if (!known) {
-    c.since = Date.now();
+    c.since = Date.now() - (event.contact.assigned_s || 0) * 1000; // counted from the assignment
     if ([...state.contacts.values()].filter((x) => x.open).length < MAX_OPEN_PANES) c.open = true;
     alertUser();
   }

@@ -41,7 +41,7 @@ export function renderLog(c, log) {
 }
 
 function messageItem(c, sender, text, sentAt, status, clientId, pending) {
-  const who = sender === "counsellor" ? (c.monitor ? t("counsellor") : t("you")) : t(sender);
+  const who = sender === "counsellor" ? (c.monitor ? c.info.counsellor || t("counsellor") : t("you")) : t(sender);
   const time = sentAt ? new Date(sentAt).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" }) : "";
   const item = h("li", { class: `msg from-${sender}${status ? ` state-${status}` : ""}` },
     h("div", { class: "msg-meta" }, h("span", { class: "who", text: who }), time ? h("time", { text: time }) : null),

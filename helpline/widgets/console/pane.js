@@ -132,7 +132,7 @@ function paneFacts(c, call) {
     ...(call ? callFacts(c.info) : []),
     label("skill", c.info.skill), call ? "" : label("role", profile.role), profile.age_band ? profile.age_band.replace("_", "-") : "",
     call && c.info.waited_s ? t("waited", { t: duration(c.info.waited_s) }) : "",
-    c.monitor && c.info.counsellor_id ? t("held_by", { name: holderName(c.info.counsellor_id) }) : "",
+    c.monitor && c.info.counsellor_id ? t("held_by", { name: c.info.counsellor || holderName(c.info.counsellor_id) }) : "",
     `#${c.id.slice(0, 6)}`,
   ].filter(Boolean);
 }

@@ -23,6 +23,7 @@ export const state = {
   overviewAt: Date.now(),
   inProgress: [],
   colleagues: [],
+  skills: [], // the line's skills, in order (the session event)
   canned: [],
   taxonomy: null,
   attention: 0,

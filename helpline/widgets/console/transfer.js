@@ -4,10 +4,9 @@ import { api } from "./api.js";
 import { isCall } from "./calls.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
+import { label } from "./labels.js";
 import { renderPane } from "./pane.js";
 import { send, state } from "./state.js";
-
-const SKILLS = ["general", "psychological", "legal", "technical"];
 
 let transferring = null; // the contact whose transfer the dialog is about
 
@@ -62,7 +61,7 @@ function targetFields() {
     h("p", { class: "transfer-nobody", role: "status", hidden: true, text: t("transfer_nobody") }),
     h("div", { class: "field to-skill", hidden: true },
       h("label", { for: "transfer-skill", text: t("transfer_skill") }),
-      h("select", { id: "transfer-skill", name: "skill" }, SKILLS.map((s) => h("option", { value: s, text: t(`skill_${s}`) })))),
+      h("select", { id: "transfer-skill", name: "skill" })),
   ];
 }
 
@@ -115,6 +114,7 @@ export async function openTransfer(c) {
   toCounsellor.disabled = !ready;
   form.querySelector(`input[name=target][value=${ready ? "counsellor" : "skill"}]`).checked = true;
   form.querySelector(".transfer-nobody").hidden = Boolean(ready);
+  replace(dialog.querySelector("#transfer-skill"), state.skills.map((s) => h("option", { value: s, text: label("skill", s) })));
   dialog.querySelector("#transfer-note").value = "";
   // A call can only go back on hold (cold): the warm choice is not offered for it.
   const call = isCall(c.info);

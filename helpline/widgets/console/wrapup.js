@@ -1,12 +1,14 @@
 // The wrap-up form shown once a conversation has ended: what it was about, who contacted,
 // and how it ended, in the terms of the taxonomy the server gives.
 import { api, errorMessage } from "./api.js";
+import { isCall } from "./calls.js";
 import { h } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { state } from "./state.js";
 
 export function wrapupForm(c) {
-  const form = h("form", { class: "wrapup", "aria-label": t("wrapup_title") }, h("h3", { text: t("wrapup_title") }));
+  const title = isCall(c.info) ? t("wrapup_title_call") : t("wrapup_title");
+  const form = h("form", { class: "wrapup", "aria-label": title }, h("h3", { text: title }));
   const status = h("p", { class: "wrapup-status", role: "status" });
   fillWrapup(c, form, status);
   form.addEventListener("submit", (event) => {
@@ -34,6 +36,9 @@ async function fillWrapup(c, form, status) {
     checks("outcomes", tx.outcomes),
     h("div", { class: "field" }, h("label", { for: `note-${c.id}`, text: t("wrapup_note") }), note),
     status, save);
+  // What the young person said it was about, when the taxonomy has that category.
+  const topic = form.querySelector(`input[name=categories][value="${CSS.escape(profile.topic || "")}"]`);
+  if (topic) topic.checked = true;
   if (profile.role) form.elements.contacted_by.value = profile.role;
   if (profile.age_band) form.elements.age_band.value = profile.age_band;
 }
