@@ -121,8 +121,11 @@ class VisitorConnection(Connection):
         """After hello: tell the visitor where their contact stands now."""
         contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
-            snapshot = await self.services.views.snapshot()
-            event = snapshot.queue_event(self.contact_id)
+            views = self.services.views
+            event = (await views.snapshot()).queue_event(self.contact_id)
+            if event is None:  # a snapshot from before this contact: the widget waits for an answer
+                views.forget_snapshot()
+                event = (await views.snapshot()).queue_event(self.contact_id)
             if event:
                 self.push(event)
         elif contact.state is ContactState.ASSIGNED and contact.counsellor_id is not None:

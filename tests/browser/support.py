@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
+
 from tests.clients import Counsellor
 from tests.e2e.server_process import ServerProcess, helpline_command
+
+try:
+    import axe_playwright_python
+except ImportError:  # installed with the test extras
+    axe_playwright_python = None
 
 try:
     from playwright.async_api import (
@@ -224,6 +231,41 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     faint = await widget(page).evaluate(CONTRAST_SCRIPT)
     assert not faint, f"text below WCAG AA contrast in state {name!r}: {faint}"
+
+
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .map((v) => v.id + ": " + v.help + " @ " + v.nodes.map((n) => JSON.stringify(n.target)).join(" "))"""
+
+
+async def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG checks of the whole page, the widget's shadow DOM included. Injected
+    with evaluate, which a page's CSP does not stop."""
+    assert axe_playwright_python is not None, "axe-core ships with the test extras: pip install -e '.[test]'"
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        source = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text("utf-8")
+        await page.evaluate(source)
+    return list(await page.evaluate(AXE_RUN))
+
+
+async def host_site(port: int, widget_url: str, csp: str | None = None) -> web.AppRunner:
+    """A partner's page on another origin (another loopback port) embedding the widget in
+    English, served with the Content-Security-Policy ``csp`` if given."""
+
+    async def page(_request: web.Request) -> web.Response:
+        headers = {"Content-Security-Policy": csp} if csp else {}
+        return web.Response(content_type="text/html", headers=headers, text=(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+            "<title>Partner</title></head><body><main><h1>A partner site</h1></main>"
+            f'<script src="{widget_url}" async data-locale="en" data-accent="#7a1f5c"'
+            ' data-position="left" data-launcher-text="Chat with us"></script></body></html>'
+        ))
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 # --- phone calls -------------------------------------------------------------------------
