@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+
 from tests.browser.support import (
     PASSWORD,
     Tab,

@@ -190,7 +190,8 @@ async def test_a_page_whose_csp_blocks_the_websocket_ends_the_contact_and_says_s
             await w.get_by_role("button", name="Start the conversation").click()
             await expect(w.get_by_role("heading", name="The chat cannot open here")).to_be_visible()
         assert (await ending.value).status == 200
-        await expect(panel(page).get_by_text("The chat cannot connect from this page", exact=False)).to_be_visible()
+        told = panel(page).get_by_text("The chat cannot connect from this page", exact=False)
+        await expect(told).to_be_visible()
         await expect(w.locator("a.number")).to_have_count(5)
         await expect(w.get_by_role("textbox", name="Your message")).to_be_hidden()
         await shot(page, "websocket-blocked")

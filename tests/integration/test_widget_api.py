@@ -94,7 +94,9 @@ async def test_the_status_is_readable_from_any_site(server: Server) -> None:
         assert r.headers["Access-Control-Allow-Origin"] == STRANGER
 
 
-@pytest.mark.parametrize(("origin", "allowed"), [(PARTNER, True), (STRANGER, False), ("same", True), (None, True)])
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [(PARTNER, True), (STRANGER, False), ("same", True), (None, True)]
+)
 async def test_the_status_says_whether_the_page_may_use_the_widget(
     make_server: ServerFactory, origin: str | None, allowed: bool
 ) -> None:
