@@ -208,7 +208,7 @@
     h("span", { class: "spinner", "aria-hidden": "true" }), T.reconnecting);
   const body = h("div", { class: "body" });
   const toast = h("div", { class: "toast", role: "status", hidden: true });
-  const textarea = h("textarea", { id: "hl-text", rows: "1", maxlength: String(MAX_TEXT),
+  const textarea = h("textarea", { id: "hl-text", rows: "1",
     placeholder: T.placeholder, autocomplete: "off" });
   const composer = h(
     "div", { class: "composer", hidden: true },
@@ -854,16 +854,33 @@
     return "w-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // A text over the limit (a long paste) is not cut: it goes as several messages, each cut
+  // after a line or a space when there is one in its second half.
+  function pieces(text) {
+    const out = [];
+    let rest = text;
+    while (rest.length > MAX_TEXT) {
+      let cut = Math.max(rest.lastIndexOf("\n", MAX_TEXT - 1), rest.lastIndexOf(" ", MAX_TEXT - 1)) + 1;
+      if (cut < MAX_TEXT / 2) cut = MAX_TEXT - (/[\uD800-\uDBFF]/.test(rest[MAX_TEXT - 1]) ? 1 : 0);
+      out.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+    out.push(rest);
+    return out.filter((piece) => piece.trim());
+  }
+
   function sendFromComposer() {
     const text = textarea.value;
     if (!text.trim() || !session) return;
-    const clientId = newClientId();
-    session.pending.push({ clientId, text });
+    for (const piece of pieces(text)) {
+      const clientId = newClientId();
+      session.pending.push({ clientId, text: piece });
+      addVisitorBubble(clientId, piece, "sending");
+      transmit(clientId, piece);
+    }
     save();
-    addVisitorBubble(clientId, text, "sending");
     textarea.value = "";
     autoGrow();
-    transmit(clientId, text);
     textarea.focus();
   }
 
