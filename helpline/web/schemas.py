@@ -105,6 +105,9 @@ class Status_(BaseModel):
     queue_length: int
     counsellors_available: int
     estimated_wait_s: int | None
+    origin_allowed: bool = Field(
+        description="Whether the requesting page's Origin may use the widget (HELPLINE_WIDGET_ORIGINS)."
+    )
 
 
 HHMM = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", examples=["16:00"])]
@@ -280,6 +283,15 @@ class SurveyIn(Strict):
 class SurveyStored(BaseModel):
     helpful: Answer | None
     again: Answer | None
+
+
+class VisitorEndIn(Strict):
+    token: Token = Field(description="The visitor's token.")
+
+
+class VisitorEnded(BaseModel):
+    contact_id: str
+    state: str = Field(description="ended, or abandoned if it had already stopped that way.")
 
 
 # --- the console's wrap-up of an ended conversation --------------------------------------

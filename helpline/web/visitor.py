@@ -18,13 +18,15 @@ from . import params
 from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
 from .errors import error_body, read_json, request_lang
 from .keys import REGISTRY, SERVICES
-from .origins import check_origin, widget_endpoint
+from .origins import check_origin, origin_allowed, widget_endpoint
 from .schemas import (
     ContactCreate,
     ContactCreated,
     SurveyIn,
     SurveyStored,
     VisitorEnd,
+    VisitorEnded,
+    VisitorEndIn,
     VisitorMessage,
     VisitorTyping,
     visitor_frames,
@@ -33,7 +35,10 @@ from .schemas import (
 
 @widget_endpoint(refuse=False)  # read by the widget from its host sites
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[SERVICES].views.status())
+    """The public status, readable from any site, and whether this page's site may use the
+    widget (``origin_allowed``): the widget says so at once rather than after the questions."""
+    body = await request.app[SERVICES].views.status()
+    return web.json_response({**body, "origin_allowed": origin_allowed(request)})
 
 
 @widget_endpoint(refuse=True)  # a site not in HELPLINE_WIDGET_ORIGINS gets 403
@@ -63,6 +68,21 @@ async def survey(request: web.Request) -> web.Response:
                         body.helpful, body.again)
     stored = SurveyStored(helpful=body.helpful, again=body.again)
     return web.json_response(stored.model_dump(), status=201)
+
+
+@widget_endpoint(refuse=True)
+async def end_contact(request: web.Request) -> web.Response:
+    """The visitor ends their contact over plain HTTP: what the widget does when its
+    WebSocket cannot open (a host page's CSP, a proxy), so nobody is assigned a contact with
+    no one behind it. Ending twice is harmless."""
+    body = VisitorEndIn.model_validate(await read_json(request))
+    conversations = request.app[SERVICES].conversations
+    contact_id = params.contact_id(request)
+    await conversations.authenticate(contact_id, body.token)  # 403 bad_token
+    await conversations.end(contact_id, EndReason.VISITOR)
+    contact = await conversations.get(contact_id)
+    ended = VisitorEnded(contact_id=contact_id, state=contact.state.value)
+    return web.json_response(ended.model_dump())
 
 
 class VisitorConnection(Connection):
@@ -101,8 +121,11 @@ class VisitorConnection(Connection):
         """After hello: tell the visitor where their contact stands now."""
         contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
-            snapshot = await self.services.views.snapshot()
-            event = snapshot.queue_event(self.contact_id)
+            views = self.services.views
+            event = (await views.snapshot()).queue_event(self.contact_id)
+            if event is None:  # a snapshot from before this contact: the widget waits for an answer
+                views.forget_snapshot()
+                event = (await views.snapshot()).queue_event(self.contact_id)
             if event:
                 self.push(event)
         elif contact.state is ContactState.ASSIGNED and contact.counsellor_id is not None:

@@ -385,3 +385,23 @@ async def test_the_host_page_css_and_the_widget_css_stay_apart(server: WidgetSer
     own = page.get_by_role("button", name="Un bouton de la page")
     assert (await own.evaluate(style))[:2] == ["uppercase", "dashed"]
     assert "Georgia" in await page.evaluate("getComputedStyle(document.body).fontFamily")
+
+
+async def test_a_paste_over_the_limit_is_sent_whole_as_several_messages(
+    server: WidgetServer, tab: Tab
+) -> None:
+    page, w = tab.page, widget(tab.page)
+    await start_conversation(page, server.demo_url)
+    alice, contact_id = await counsellor_takes_it(server)
+    story = " ".join(f"mot{i}" for i in range(1400))  # 10,089 characters, pasted at once
+    try:
+        await say(page, story)
+        await expect(w.locator("li.from-visitor")).to_have_count(3)
+        for i in range(3):
+            await expect(w.locator("li.from-visitor").nth(i)).to_have_attribute("data-state", "sent")
+        got = [await alice.expect("message", contact_id=contact_id, seq=seq) for seq in (1, 2, 3)]
+        assert all(len(m["text"]) <= 4000 for m in got)
+        assert "".join(m["text"] for m in got) == story, "something was cut"
+        assert got[0]["text"].endswith(" ") and got[1]["text"].startswith("mot"), "cut inside a word"
+    finally:
+        await alice.close()

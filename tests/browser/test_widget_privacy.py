@@ -11,7 +11,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from tests.browser.support import (
     PASSWORD,
@@ -19,6 +18,7 @@ from tests.browser.support import (
     WidgetServer,
     counsellor_takes_it,
     expect,
+    host_site,
     open_widget,
     panel,
     say,
@@ -141,39 +141,20 @@ async def test_the_widget_fits_the_budget_and_asks_nothing_of_third_parties(serv
 # --- embedded on another site ---------------------------------------------------------------
 
 
-async def _host_site(port: int, widget_url: str) -> web.AppRunner:
-    """A partner's page on another origin (another loopback port) embedding the widget."""
-
-    async def page(_request: web.Request) -> web.Response:
-        return web.Response(content_type="text/html", text=(
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
-            "<title>Partner</title></head><body><h1>A partner site</h1>"
-            f'<script src="{widget_url}" async data-locale="en" data-accent="#7a1f5c"'
-            ' data-position="left" data-launcher-text="Chat with us"></script></body></html>'
-        ))
-
-    app = web.Application()
-    app.router.add_get("/", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
-
-
 @pytest.mark.parametrize("listed", [True, False])
 async def test_only_the_listed_sites_can_open_a_conversation(tmp_path: Path, tab: Tab, listed: bool) -> None:
     port = free_port()
     host_origin = f"http://127.0.0.1:{port}"
     origins = f"https://partner.example,{host_origin}" if listed else "https://partner.example"
     helpline = WidgetServer(tmp_path, HELPLINE_WIDGET_ORIGINS=origins)
-    runner = await _host_site(port, f"{helpline.url}/widget.js")
+    runner = await host_site(port, f"{helpline.url}/widget.js")
     page, w = tab.page, widget(tab.page)
     try:
         await helpline.start()
         await helpline.add_counsellor("alice", PASSWORD)
         await open_widget(page, host_origin + "/", launcher="Chat with us")
-        await w.get_by_role("button", name="Start the conversation").click()
         if listed:
+            await w.get_by_role("button", name="Start the conversation").click()
             await expect(panel(page).get_by_text("You are number 1 in the queue.")).to_be_visible()
             box = w.get_by_role("textbox", name="Your message")
             await box.fill("Hello from a partner site")
@@ -188,7 +169,9 @@ async def test_only_the_listed_sites_can_open_a_conversation(tmp_path: Path, tab
                 await alice.close()
             await shot(page, "partner-site-english")
         else:
-            await expect(w.get_by_role("alert")).to_have_text("This site is not allowed to open the chat.")
+            # told at once, before any question, with where to get help now
+            await expect(w.get_by_role("heading", name="The chat cannot open here")).to_be_visible()
+            await expect(w.get_by_role("button", name="Start the conversation")).to_have_count(0)
             async with aiohttp.ClientSession() as http, http.get(f"{helpline.url}/api/v1/status") as r:
                 assert (await r.json())["queue_length"] == 0, "a refused site created a contact"
         assert tab.origins() == {host_origin, helpline.url}, tab.origins()

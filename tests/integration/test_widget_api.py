@@ -94,6 +94,21 @@ async def test_the_status_is_readable_from_any_site(server: Server) -> None:
         assert r.headers["Access-Control-Allow-Origin"] == STRANGER
 
 
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [(PARTNER, True), (STRANGER, False), ("same", True), (None, True)]
+)
+async def test_the_status_says_whether_the_page_may_use_the_widget(
+    make_server: ServerFactory, origin: str | None, allowed: bool
+) -> None:
+    server = await make_server(widget_origins=[PARTNER])
+    headers = {} if origin is None else {"Origin": server.url if origin == "same" else origin}
+    async with aiohttp.ClientSession() as http, http.get(server.url + "/api/v1/status", headers=headers) as r:
+        body = await r.json()
+    assert r.status == 200
+    assert body["origin_allowed"] is allowed
+    assert "accepting_contacts" in body and "emergency" in body  # the public status, whoever asks
+
+
 def test_widget_origins_are_read_as_a_comma_separated_list() -> None:
     settings = Settings(widget_origins="https://A.example/, http://localhost:3000")  # type: ignore[arg-type]
     assert settings.widget_origins == ["https://a.example", "http://localhost:3000"]
@@ -230,3 +245,64 @@ async def test_the_api_description_covers_the_survey(server: Server) -> None:
         doc = await r.json()
     assert "post" in doc["paths"]["/api/v1/contacts/{contact_id}/survey"]
     assert "SurveyIn" in doc["components"]["schemas"]
+
+
+# --- ending a contact without the WebSocket ---------------------------------------------------
+
+
+def _end_path(visitor: Visitor) -> str:
+    return f"/api/v1/contacts/{visitor.contact_id}/end"
+
+
+async def _state(server: Server, visitor: Visitor) -> str:
+    return (await server.services.conversations.get(visitor.contact_id)).state.value
+
+
+async def test_a_visitor_ends_their_contact_over_http(server: Server, clients: Clients) -> None:
+    visitor = clients.visitor()
+    await visitor.start()
+    status, body, _ = await _post(server, _end_path(visitor), {"token": visitor.token},
+                                  **{"Content-Type": "text/plain"})
+    assert (status, body) == (200, {"contact_id": visitor.contact_id, "state": "ended"})
+    assert await _queue_length(server) == 0
+    status, body, _ = await _post(server, _end_path(visitor), {"token": visitor.token})
+    assert (status, body["state"]) == (200, "ended")  # twice is harmless
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("{nope", 400, "invalid_json"),
+        ("[]", 422, "invalid_request"),
+        ({}, 422, "invalid_request"),
+        ({"token": ""}, 422, "invalid_request"),
+        ({"token": "T", "reason": "bored"}, 422, "invalid_request"),
+        ({"token": "x" * 43}, 403, "bad_token"),
+    ],
+)
+async def test_ending_a_contact_over_http_needs_its_token_and_a_clean_body(
+    server: Server, clients: Clients, body: Any, status: int, code: str
+) -> None:
+    visitor = clients.visitor()
+    await visitor.start()
+    if isinstance(body, dict) and body.get("token") == "T":
+        body["token"] = visitor.token
+    got_status, got, _ = await _post(server, _end_path(visitor), body)
+    assert (got_status, got["error"]["code"]) == (status, code)
+    assert got["error"]["message"]
+    assert await _state(server, visitor) == "queued"
+
+
+async def test_ending_an_unknown_contact_or_from_a_site_not_listed_is_refused(
+    make_server: ServerFactory, clients_of: ClientsOf
+) -> None:
+    server = await make_server(widget_origins=[PARTNER])
+    visitor = clients_of(server).visitor()
+    await visitor.start()
+    status, body, _ = await _post(server, _end_path(visitor), {"token": visitor.token}, Origin=STRANGER)
+    assert (status, body["error"]["code"]) == (403, "origin_not_allowed")
+    status, body, _ = await _post(server, f"/api/v1/contacts/{'0' * 32}/end", {"token": visitor.token})
+    assert (status, body["error"]["code"]) == (403, "bad_token")
+    status, body, _ = await _post(server, "/api/v1/contacts/nosuchcontact/end", {"token": visitor.token})
+    assert (status, body["error"]["code"]) == (404, "unknown_contact")
+    assert await _state(server, visitor) == "queued"

@@ -29,6 +29,10 @@
   const TYPING_SHOWN_MS = 6000;
   const ESCAPE_WINDOW_MS = 2000;
   const MAX_TEXT = 4000;
+  // A WebSocket that never answers (a host page's CSP without the wss: address, a proxy):
+  // after this many tries of this long each, with HTTP still working, the widget gives up.
+  const CONNECT_TRIES = 3;
+  const HELLO_WAIT_MS = 5000;
 
   /* --- where we come from, and the options ------------------------------------------- */
 
@@ -128,8 +132,15 @@
     }
   }
 
+  // An ended conversation is never kept on the device (a shared tablet): what it said
+  // stays on screen only until the end screen is left.
   function save() {
+    syncExit();
     if (!session) return;
+    if (session.over) {
+      unstore();
+      return;
+    }
     const stored = { cid: session.contactId, tok: session.token,
       pend: session.pending.map((p) => ({ c: p.clientId, t: p.text })),
       talked: session.talked, name: session.name, surveyed: session.surveyed, open: session.open };
@@ -142,6 +153,11 @@
 
   function forget() {
     session = null;
+    unstore();
+    syncExit();
+  }
+
+  function unstore() {
     try {
       sessionStorage.removeItem(KEY);
     } catch (e) {
@@ -169,6 +185,9 @@
       on: { click: () => openPanel(true) } },
     icon("chat"), h("span", {}, data.launcherText || T.launcher), badge,
   );
+  // While minimised with a conversation going on: the quick exit, one tap away.
+  const miniExit = h("button", { type: "button", class: "exit mini-exit", title: T.exitHelp, hidden: true,
+    on: { click: quickExit } }, icon("exit"), T.exit);
   const title = h("h2", { id: "hl-title" }, T.title);
   const sub = h("p", { class: "sub" }, T.tagline);
   const exitButton = h(
@@ -189,7 +208,7 @@
     h("span", { class: "spinner", "aria-hidden": "true" }), T.reconnecting);
   const body = h("div", { class: "body" });
   const toast = h("div", { class: "toast", role: "status", hidden: true });
-  const textarea = h("textarea", { id: "hl-text", rows: "1", maxlength: String(MAX_TEXT),
+  const textarea = h("textarea", { id: "hl-text", rows: "1",
     placeholder: T.placeholder, autocomplete: "off" });
   const composer = h(
     "div", { class: "composer", hidden: true },
@@ -204,7 +223,7 @@
     head, banner, body, composer, toast,
   );
   const root = h("div", { class: "hl" + (data.position === "left" ? " left" : ""), lang: LOCALE },
-    launcher, panel, live);
+    launcher, miniExit, panel, live);
   shadow.appendChild(root);
 
   function applyAccent(value) {
@@ -249,6 +268,9 @@
   let online = false;
   let torn = false;
   let contactState = "queued"; // queued | assigned | ended
+  let answered = false; // a WebSocket of this page has heard from the server
+  let failedTries = 0; // WebSockets that closed without a word, before any did
+  let resuming = false; // after a reload: the transcript shows once the contact is known open
   const bubbles = new Map(); // client_id -> message element
   const ackTimers = new Map();
   let ui = {}; // the current conversation view's parts
@@ -259,6 +281,10 @@
     return !panel.hidden;
   }
 
+  function syncExit() {
+    miniExit.hidden = isOpen() || !session;
+  }
+
   function openPanel(byUser) {
     if (isOpen()) return;
     panel.hidden = false;
@@ -266,6 +292,7 @@
     launcher.setAttribute("aria-expanded", "true");
     badge.hidden = true;
     badge.textContent = "";
+    syncExit();
     if (session) {
       session.open = true;
       save();
@@ -279,10 +306,12 @@
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");
+    if (view === "ended") reset(); // leaving the end screen: the conversation is forgotten
     if (session) {
       session.open = false;
       save();
     }
+    syncExit();
     if (byUser) launcher.focus();
   }
 
@@ -362,6 +391,8 @@
       } catch (e) {
         /* leaving anyway */
       }
+    } else if (session && !session.over) {
+      endOverHttp(session);
     }
     teardown();
     forget();
@@ -394,8 +425,9 @@
   /* --- the server --------------------------------------------------------------------- */
 
   function api(path, payload) {
+    // keepalive: a POST still goes out when the quick exit leaves the page at once
     const options = { method: payload ? "POST" : "GET", credentials: "omit", cache: "no-store",
-      referrerPolicy: "no-referrer", mode: "cors" };
+      referrerPolicy: "no-referrer", mode: "cors", keepalive: !!payload };
     if (payload) {
       // text/plain keeps it a CORS "simple" request: no preflight.
       options.headers = { "Content-Type": "text/plain;charset=UTF-8" };
@@ -405,6 +437,11 @@
     return fetch(url, options).then((response) =>
       response.json().catch(() => ({})).then((json) => ({ status: response.status, json })),
     );
+  }
+
+  function endOverHttp(gone) {
+    return api("/api/v1/contacts/" + encodeURIComponent(gone.contactId) + "/end", { token: gone.token })
+      .catch(() => null); // the server ends it anyway once the visitor's grace period is over
   }
 
   function errorCode(answer) {
@@ -432,7 +469,8 @@
     api("/api/v1/status")
       .then((answer) => {
         if (answer.status !== 200) throw new Error("status " + answer.status);
-        if (answer.json.accepting_contacts) showWelcome(answer.json);
+        if (answer.json.origin_allowed === false) showElsewhere(answer.json);
+        else if (answer.json.accepting_contacts) showWelcome(answer.json);
         else showClosed(answer.json);
       })
       .catch(() => showError(T.unavailable));
@@ -586,21 +624,13 @@
         h("th", { scope: "row" }, dayLabel(day.date)),
         h("td", { class: day.hours.length ? null : "closed-day" }, hours));
     });
-    const numbers = (status.emergency || []).map((r) =>
-      h("li", {},
-        h("a", { class: "number", href: r.href },
-          h("span", { class: "n" }, r.number),
-          h("span", { class: "l" }, (r.label && (r.label[LOCALE] || r.label.fr)) || ""))));
     setView(
       "closed",
       h("div", { class: "stack" },
         h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.closedTitle),
         status.open ? h("p", { class: "lead" }, T.closedFull) : null,
         when ? h("p", { class: "lead" }, t("closedReopens", { when })) : null,
-        h("section", { class: "card stack", "aria-labelledby": "hl-help-now" },
-          h("h3", { id: "hl-help-now" }, T.helpNowTitle),
-          h("p", { class: "muted" }, T.helpNowIntro),
-          h("ul", { class: "numbers" }, numbers)),
+        helpNow(status),
         rows.length
           ? h("section", { class: "card", "aria-labelledby": "hl-hours" },
             h("h3", { id: "hl-hours" }, T.hoursTitle),
@@ -609,12 +639,45 @@
     );
   }
 
+  // The free numbers that answer at once (the status's emergency list).
+  function helpNow(status) {
+    const numbers = (status.emergency || []).map((r) =>
+      h("li", {},
+        h("a", { class: "number", href: r.href },
+          h("span", { class: "n" }, r.number),
+          h("span", { class: "l" }, (r.label && (r.label[LOCALE] || r.label.fr)) || ""))));
+    return h("section", { class: "card stack", "aria-labelledby": "hl-help-now" },
+      h("h3", { id: "hl-help-now" }, T.helpNowTitle),
+      h("p", { class: "muted" }, T.helpNowIntro),
+      h("ul", { class: "numbers" }, numbers));
+  }
+
+  // The chat cannot work on this page: this site is not allowed (the status says so), or
+  // its WebSocket cannot open. The young person learns it at once, with where to get help
+  // now; the site's developer gets one warning in the console saying what to change.
+  function showElsewhere(status) {
+    const refused = status.origin_allowed === false;
+    console.warn("Helpline chat widget: " + (refused
+      ? "this site (" + location.origin + ") may not open the chat. Add it to HELPLINE_WIDGET_ORIGINS" +
+        " on the helpline server (" + BASE + ")."
+      : "its WebSocket to " + WS_BASE + " does not open. If this page has a Content-Security-Policy," +
+        " its connect-src must allow " + BASE + " and " + WS_BASE + "."));
+    setHeader(T.tagline);
+    setView(
+      "elsewhere",
+      h("div", { class: "stack" },
+        h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.elsewhereTitle),
+        h("p", { class: "lead" }, refused ? T.elsewhereSite : T.elsewhereConnection),
+        helpNow(status)),
+    );
+  }
+
   /* --- the conversation view: waiting, chatting ---------------------------------------- */
 
   function showConversation() {
     bubbles.clear();
     lastSeq = 0;
-    const log = h("ol", { class: "log", "aria-label": T.conversation });
+    const log = h("ol", { class: "log", "aria-label": T.conversation, hidden: resuming });
     const queueCard = h("div", { class: "card stack", hidden: true });
     const typing = h("div", { class: "typing", hidden: true },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), h("span"));
@@ -791,16 +854,33 @@
     return "w-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // A text over the limit (a long paste) is not cut: it goes as several messages, each cut
+  // after a line or a space when there is one in its second half.
+  function pieces(text) {
+    const out = [];
+    let rest = text;
+    while (rest.length > MAX_TEXT) {
+      let cut = Math.max(rest.lastIndexOf("\n", MAX_TEXT - 1), rest.lastIndexOf(" ", MAX_TEXT - 1)) + 1;
+      if (cut < MAX_TEXT / 2) cut = MAX_TEXT - (/[\uD800-\uDBFF]/.test(rest[MAX_TEXT - 1]) ? 1 : 0);
+      out.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+    out.push(rest);
+    return out.filter((piece) => piece.trim());
+  }
+
   function sendFromComposer() {
     const text = textarea.value;
     if (!text.trim() || !session) return;
-    const clientId = newClientId();
-    session.pending.push({ clientId, text });
+    for (const piece of pieces(text)) {
+      const clientId = newClientId();
+      session.pending.push({ clientId, text: piece });
+      addVisitorBubble(clientId, piece, "sending");
+      transmit(clientId, piece);
+    }
     save();
-    addVisitorBubble(clientId, text, "sending");
     textarea.value = "";
     autoGrow();
-    transmit(clientId, text);
     textarea.focus();
   }
 
@@ -868,14 +948,18 @@
     clearTimeout(retryTimer);
     if (!session || torn || contactState === "ended") return;
     let socket;
+    let heard = false;
     try {
       socket = new WebSocket(WS_BASE + "/api/v1/contacts/" + encodeURIComponent(session.contactId) +
         "/ws?lang=" + LOCALE);
     } catch (e) {
-      scheduleReconnect();
+      unanswered();
       return;
     }
     ws = socket;
+    const silence = setTimeout(() => {
+      if (!heard) socket.close(); // no answer to hello: this try failed
+    }, HELLO_WAIT_MS);
     socket.onopen = () => {
       if (ws !== socket) return;
       socket.send(JSON.stringify({ type: "hello", token: session.token, after_seq: lastSeq }));
@@ -891,22 +975,63 @@
       } catch (e) {
         return;
       }
+      heard = answered = true;
+      clearTimeout(silence);
       back();
       handle(message);
     };
-    socket.onclose = (event) => {
+    // Chromium reports a socket its page's CSP blocks with an error and no close event.
+    let gone = false;
+    const closed = (code) => {
+      if (gone) return;
+      gone = true;
+      clearTimeout(silence);
       if (ws !== socket) return;
       ws = null;
       online = false;
       if (torn || contactState === "ended") return;
-      if (event.code === 4401) {
+      if (code === 4401) {
         forget();
         showError(T.contactLost);
         return;
       }
       lost();
-      scheduleReconnect();
+      if (heard) scheduleReconnect();
+      else unanswered();
     };
+    socket.onclose = (event) => closed(event.code);
+    socket.onerror = () => {
+      if (socket.readyState === WebSocket.CLOSED) closed(1006);
+    };
+  }
+
+  // A WebSocket closed without a word. Before any has answered on this page, a few such
+  // tries while plain HTTP works mean it cannot open here (a CSP, a proxy): the contact is
+  // ended at once (nobody is to be assigned a conversation with no one behind it) and the
+  // young person is shown where else to get help. Without HTTP either, it is an outage:
+  // keep trying.
+  function unanswered() {
+    failedTries += 1;
+    if (answered || failedTries < CONNECT_TRIES || navigator.onLine === false) {
+      scheduleReconnect();
+      return;
+    }
+    api("/api/v1/status")
+      .then((answer) => {
+        if (answer.status !== 200) throw new Error("status " + answer.status);
+        const gone = session;
+        if (!gone || torn) return;
+        contactState = "ended";
+        clearTimeout(bannerTimer);
+        banner.hidden = true;
+        forget();
+        endOverHttp(gone);
+        showElsewhere(answer.json);
+      })
+      .catch(() => {
+        failedTries = 0;
+        scheduleReconnect();
+      });
   }
 
   function lost() {
@@ -960,6 +1085,16 @@
 
   function handle(event) {
     if (view !== "convo" && view !== "ended") return;
+    if (resuming && ["queue", "assigned", "requeued"].includes(event.type)) {
+      resuming = false; // still open: the transcript can show
+      ui.log.hidden = false;
+      scrollToEnd();
+    } else if (resuming && event.type === "ended") {
+      resuming = false; // it ended while this tab was away: a fresh start, not the transcript
+      reset();
+      if (isOpen()) startFlow();
+      return;
+    }
     switch (event.type) {
       case "queue":
         if (contactState !== "queued") setContactState("queued");
@@ -1076,6 +1211,7 @@
     }
     if (session) {
       session.pending = [];
+      session.over = true;
       save();
     }
     const why = reason === "counsellor" ? t("endedCounsellor", { name: counsellorName() })
@@ -1124,8 +1260,8 @@
         { token: session.token, helpful: answers.helpful, again: answers.again })
         .then((answer) => {
           if (answer.status === 201 || errorCode(answer) === "survey_already_answered") {
-            session.surveyed = true;
-            save();
+            forget(); // done: the conversation leaves the device, and the screen
+            if (ui.log) ui.log.remove();
             const thanks = h("p", { class: "lead focus-target", tabindex: "-1", role: "status" }, T.surveyThanks);
             card.replaceChildren(thanks);
             thanks.focus();
@@ -1141,12 +1277,18 @@
     return card;
   }
 
-  function restart() {
+  function reset() {
     forget();
     contactState = "queued";
     bubbles.clear();
     ui = {};
     view = "idle";
+    body.replaceChildren();
+    composer.hidden = true;
+  }
+
+  function restart() {
+    reset();
     startFlow();
   }
 
@@ -1161,6 +1303,7 @@
     session = load();
     if (session) {
       contactState = "queued";
+      resuming = true;
       startFlow(); // resume the conversation of this tab
       if (!session.open) closePanel(false);
     }
