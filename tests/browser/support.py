@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
+
 from tests.clients import Counsellor
 from tests.e2e.server_process import ServerProcess, helpline_command
 
@@ -242,6 +244,27 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     faint = await widget(page).evaluate(CONTRAST_SCRIPT)
     assert not faint, f"text below WCAG AA contrast in state {name!r}: {faint}"
+
+
+async def host_site(port: int, widget_url: str, csp: str | None = None) -> web.AppRunner:
+    """A partner's page on another origin (another loopback port) embedding the widget in
+    English, served with the Content-Security-Policy ``csp`` if given."""
+
+    async def page(_request: web.Request) -> web.Response:
+        headers = {"Content-Security-Policy": csp} if csp else {}
+        return web.Response(content_type="text/html", headers=headers, text=(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+            "<title>Partner</title></head><body><main><h1>A partner site</h1></main>"
+            f'<script src="{widget_url}" async data-locale="en" data-accent="#7a1f5c"'
+            ' data-position="left" data-launcher-text="Chat with us"></script></body></html>'
+        ))
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 # --- phone calls -------------------------------------------------------------------------
