@@ -6,7 +6,9 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -16,6 +18,7 @@ from tests.browser.support import (
     PASSWORD,
     Tab,
     WidgetServer,
+    accessibility_violations,
     counsellor_takes_it,
     expect,
     host_site,
@@ -113,6 +116,30 @@ async def test_when_closed_the_emergency_numbers_are_a_tap_away(
     await expect(w.get_by_role("cell", name="fermé")).to_have_count(7)
     await shot(page, "closed")
     assert tab.origins() == {closed_server.url}, f"requests went elsewhere: {tab.origins()}"
+
+
+async def test_an_exceptional_closure_says_why_and_english_times_read_on_a_24_hour_clock(
+    tmp_path: Path, tab: Tab
+) -> None:
+    hours = tmp_path / "hours.toml"  # open every day 9h-20h, but closed today for a reason
+    every_day = "".join(f'{day} = ["09:00-20:00"]\n' for day in DAYS)
+    hours.write_text('timezone = "Europe/Paris"\n[hours]\n' + every_day, "utf-8")
+    server = WidgetServer(tmp_path, always_open=False, HELPLINE_SCHEDULE_FILE=str(hours))
+    await server.start()
+    try:
+        today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+        code, _, err = await server.cli("schedule", "close", today, "--reason", "Formation de l'équipe")
+        assert code == 0, err
+        page, w = tab.page, widget(tab.page)
+        await open_widget(page, server.demo_url + "?locale=en", launcher="Need to talk?")
+        await expect(w.get_by_text("Today, exceptionally: Formation de l'équipe.")).to_be_visible()
+        reopens = await w.get_by_text("It opens again").text_content()
+        assert reopens and re.search(r"\b09:00\b", reopens) and not re.search(r"AM|PM", reopens), reopens
+        await expect(w.get_by_role("cell", name="closed (Formation de l'équipe)")).to_have_count(1)
+        await shot(page, "closed-exceptionally-en")
+        assert await accessibility_violations(page) == []
+    finally:
+        await server.stop()
 
 
 async def test_the_widget_fits_the_budget_and_asks_nothing_of_third_parties(server: WidgetServer) -> None:

@@ -608,18 +608,21 @@
     if (status.opens_at) {
       try {
         when = new Intl.DateTimeFormat(LOCALE, { weekday: "long", day: "numeric", month: "long",
-          hour: "2-digit", minute: "2-digit", timeZone: status.timezone || undefined })
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: status.timezone || undefined })
           .format(new Date(status.opens_at));
       } catch (e) {
         when = null;
       }
     }
     const today = status.today ? status.today.date : null;
+    // Why today is not as usual (an exceptional closure's reason, as the team wrote it).
+    const because = (status.today && status.today.exceptions) || [];
     const rows = (status.days || []).map((day) => {
       const holiday = day.holiday ? day.holiday[LOCALE] || day.holiday.fr : null;
+      const why = holiday || (day.exceptions || []).join(", ");
       const hours = day.hours.length
         ? day.hours.map((span) => span.from + "–" + span.to).join(", ")
-        : T.dayClosed + (holiday ? " (" + holiday + ")" : "");
+        : T.dayClosed + (why ? " (" + why + ")" : "");
       return h("tr", { class: day.date === today ? "today" : null },
         h("th", { scope: "row" }, dayLabel(day.date)),
         h("td", { class: day.hours.length ? null : "closed-day" }, hours));
@@ -629,6 +632,7 @@
       h("div", { class: "stack" },
         h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.closedTitle),
         status.open ? h("p", { class: "lead" }, T.closedFull) : null,
+        because.length ? h("p", { class: "lead" }, t("closedBecause", { reason: because.join(", ") })) : null,
         when ? h("p", { class: "lead" }, t("closedReopens", { when })) : null,
         helpNow(status),
         rows.length
@@ -766,7 +770,7 @@
 
   function timeOf(iso) {
     const at = iso ? new Date(iso) : new Date();
-    return new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit" }).format(at);
+    return new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
   }
 
   // Counsellor links become clickable (http and https only); everything else stays text.
