@@ -87,6 +87,20 @@ async def visitor(server: WidgetServer, visitors: list[Visitor], **profile: str)
     return v
 
 
+async def alice_talking(
+    browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor],
+    **profile: str,
+) -> tuple[ConsoleTab, Visitor, support.Locator]:
+    """Alice logged in and available, and a young person she was given: her tab, the young
+    person, and the conversation's pane."""
+    alice = await new_tab(browser, tabs)
+    await log_in(alice, server, "alice")
+    v = await visitor(server, visitors, **profile)
+    mine = pane(alice, v.contact_id)
+    await expect(mine).to_be_visible()
+    return alice, v, mine
+
+
 def pane(tab: ConsoleTab, contact_id: str) -> support.Locator:
     return tab.page.locator(f"article.pane[data-contact='{contact_id}']")
 
@@ -229,11 +243,7 @@ async def test_transfer_supervision_and_privacy(
 ) -> None:
     await add_user(server, "bob", "counsellor")
     await add_user(server, "sam", "supervisor")
-    alice = await new_tab(browser, tabs)
-    await log_in(alice, server, "alice")
-    v = await visitor(server, visitors, topic="hacked_account")
-    mine = pane(alice, v.contact_id)
-    await expect(mine).to_be_visible()
+    alice, v, mine = await alice_talking(browser, server, tabs, visitors, topic="hacked_account")
     await v.say("On a piraté mon compte")
     await expect(mine.locator("li.from-visitor")).to_have_count(1)
 
@@ -365,11 +375,7 @@ async def test_a_warm_transfer_is_accepted_by_a_colleague(
     browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
 ) -> None:
     await add_user(server, "bob", "counsellor")
-    alice = await new_tab(browser, tabs)
-    await log_in(alice, server, "alice")
-    v = await visitor(server, visitors)
-    mine = pane(alice, v.contact_id)
-    await expect(mine).to_be_visible()
+    alice, v, mine = await alice_talking(browser, server, tabs, visitors)
     await v.say("Bonjour")
     bob = await new_tab(browser, tabs)
     await log_in(bob, server, "bob")

@@ -9,7 +9,16 @@ import re
 
 from tests.browser import support, test_console
 from tests.browser.support import WidgetServer, accessibility_violations, expect
-from tests.browser.test_console import ConsoleTab, add_user, log_in, new_tab, pane, shot, visitor
+from tests.browser.test_console import (
+    ConsoleTab,
+    add_user,
+    alice_talking,
+    log_in,
+    new_tab,
+    pane,
+    shot,
+    visitor,
+)
 from tests.clients import Visitor
 
 tabs = test_console.tabs  # the same fixtures: tabs opened on demand, checked at the end
@@ -25,13 +34,9 @@ async def test_a_transfer_offers_only_colleagues_who_can_take_it_now(
     browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
 ) -> None:
     await add_user(server, "bob", "counsellor")
-    alice = await new_tab(browser, tabs)
-    await log_in(alice, server, "alice")
+    alice, _, mine = await alice_talking(browser, server, tabs, visitors, topic="hacked_account")
     bob = await new_tab(browser, tabs)
     await log_in(bob, server, "bob", available=False)  # logged in, but offline
-    v = await visitor(server, visitors, topic="hacked_account")
-    mine = pane(alice, v.contact_id)
-    await expect(mine).to_be_visible()
 
     # Bob is offline: listed, not selectable, and the dialog points to the skills instead.
     await mine.get_by_role("button", name="Transférer").click()

@@ -19,6 +19,7 @@ from tests.browser.support import (
     Tab,
     WidgetServer,
     accessibility_violations,
+    conversation,
     counsellor_takes_it,
     expect,
     host_site,
@@ -26,7 +27,6 @@ from tests.browser.support import (
     panel,
     say,
     shot,
-    start_conversation,
     widget,
 )
 from tests.e2e.server_process import free_port
@@ -44,9 +44,7 @@ async def test_quick_exit_leaves_no_trace_and_back_does_not_return(
     server: WidgetServer, tab: Tab, how: str
 ) -> None:
     page, w = tab.page, widget(tab.page)
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await say(page, "Quelqu'un arrive")
         await alice.expect("message", contact_id=contact_id)
         assert await page.evaluate("sessionStorage.length") == 1  # what a reload would resume
@@ -70,8 +68,6 @@ async def test_quick_exit_leaves_no_trace_and_back_does_not_return(
 
         await page.go_back()
         assert "/demo" not in page.url, f"Back returned to the chat page: {page.url}"
-    finally:
-        await alice.close()
 
 
 async def test_escape_does_nothing_while_no_chat_is_going_on(server: WidgetServer, tab: Tab) -> None:

@@ -16,7 +16,7 @@ from tests.browser.support import (
     Tab,
     WidgetServer,
     accessibility_violations,
-    counsellor_takes_it,
+    conversation,
     expect,
     host_site,
     open_widget,
@@ -58,9 +58,7 @@ async def test_minimised_with_a_conversation_the_quick_exit_is_one_tap_away(
     exit_button = w.get_by_role("button", name="Sortie rapide")
     await expect(exit_button).to_have_count(0)  # no conversation: just the launcher
 
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await w.get_by_role("button", name="Réduire le tchat").click()
         await expect(panel(page)).to_be_hidden()
         await alice.say(contact_id, "Tu es toujours là ?")
@@ -76,17 +74,13 @@ async def test_minimised_with_a_conversation_the_quick_exit_is_one_tap_away(
         await page.wait_for_url(server.exit_url)
         assert await page.evaluate("sessionStorage.length") == 0
         assert (await alice.expect("ended", contact_id=contact_id))["reason"] == "visitor"
-    finally:
-        await alice.close()
 
 
 async def test_an_ended_conversation_leaves_the_device_with_the_end_screen(
     server: WidgetServer, tab: Tab
 ) -> None:
     page, w = tab.page, widget(tab.page)
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await say(page, "Un secret de famille")
         await alice.expect("message", contact_id=contact_id)
         await alice.send_json({"type": "end", "contact_id": contact_id})
@@ -105,8 +99,6 @@ async def test_an_ended_conversation_leaves_the_device_with_the_end_screen(
         await w.get_by_role("button", name="Besoin de parler ?").click()
         await expect(w.get_by_role("heading", name=WELCOME)).to_be_visible()
         await expect(w.locator("li.msg")).to_have_count(0)
-    finally:
-        await alice.close()
 
 
 async def test_closing_the_end_screen_forgets_the_conversation(server: WidgetServer, tab: Tab) -> None:
@@ -128,9 +120,7 @@ async def test_a_conversation_that_ended_while_the_tab_was_away_is_not_shown_aga
     server: WidgetServer, tab: Tab
 ) -> None:
     page, w = tab.page, widget(tab.page)
-    await start_conversation(page, server.demo_url)
-    alice, contact_id = await counsellor_takes_it(server)
-    try:
+    async with conversation(server, page) as (alice, contact_id):
         await alice.say(contact_id, "Ce que personne d’autre ne doit lire")
         await expect(panel(page).get_by_text("Ce que personne d’autre ne doit lire")).to_be_visible()
         await page.goto(server.exit_url)  # the tab goes elsewhere; its sessionStorage stays
@@ -140,8 +130,6 @@ async def test_a_conversation_that_ended_while_the_tab_was_away_is_not_shown_aga
         await expect(w.get_by_role("heading", name=WELCOME)).to_be_visible()
         await expect(panel(page).get_by_text("Ce que personne d’autre ne doit lire")).to_have_count(0)
         assert await page.evaluate("sessionStorage.length") == 0
-    finally:
-        await alice.close()
 
 
 async def test_a_site_not_allowed_shows_where_to_get_help_before_any_question(
