@@ -48,7 +48,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
 
         def floor_changed(_event: object) -> None:
             services.views.forget_snapshot()
-            for loop in loops[:2]:
+            for loop in loops[:3]:
                 loop.kick()
 
         def catch_up() -> None:  # the bus may have lost events: every client reads the truth again
@@ -82,7 +82,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
 
 
 def background_loops(services: Services, registry: Registry) -> list[Periodic]:
-    """The per-process loops. The first two are woken by every floor change."""
+    """The per-process loops. The first three are woken by every floor change."""
     settings = services.ctx.settings
 
     async def notify_floor() -> None:
@@ -114,6 +114,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
     return [
         Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
         Periodic("floor-updates", notify_floor, 15.0, min_gap=0.5),
+        Periodic("handoffs", services.handoffs.dispatch_due, 5.0),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
     ]

@@ -18,12 +18,12 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from helpline.store.tables import Base
 from tests.clients import Server, start_server
 
 POSTGRES_ENV = "HELPLINE_TEST_POSTGRES_URL"
 REDIS_ENV = "HELPLINE_TEST_REDIS_URL"
-TABLES = ("schedule_overrides", "messages", "sessions", "contacts", "counsellors", "calls_seen",
-          "canned_responses")
+TABLES = tuple(Base.metadata.tables)  # every table, so nothing leaks from one test to the next
 
 
 def _unavailable(what: str) -> None:

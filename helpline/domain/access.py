@@ -56,6 +56,11 @@ def may_approve_handoff(role: Role, user_id: int, author_id: int) -> bool:
     return role.supervises and user_id != author_id
 
 
+def may_read_handoff(role: Role, user_id: int, author_id: int) -> bool:
+    """A hand-off: its author, or a supervisor or admin (who also retry a failed one)."""
+    return role.supervises or user_id == author_id
+
+
 def may_administer(role: Role) -> bool:
     """Accounts, canned responses, the line's exceptional closures and openings."""
     return role is Role.ADMIN

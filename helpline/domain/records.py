@@ -4,11 +4,12 @@ layer use them (no session, no lazy loading, nothing secret)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .contact import Channel, ContactState
 from .counsellor import Role, Status
+from .handoffs import HandoffState
 from .messages import Sender
 from .routing import Priority
 
@@ -104,3 +105,23 @@ class CounsellorOnFloor:
     last_assigned_at: datetime | None
     active_chats: int
     active_voice: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    id: int
+    reference: str
+    contact_id: str
+    target_id: str
+    state: HandoffState
+    author_id: int
+    approver_id: int | None
+    payload: dict[str, Any]
+    excerpts: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+    review_needed: bool
+    partner_reference: str | None
+    decision: str | None
+    decision_on: date | None
+    last_error: str | None

@@ -18,6 +18,7 @@ from .context import Context
 from .conversations import Conversations
 from .floor import Floor
 from .handoff_targets import load_targets
+from .handoffs import Deliver, Handoffs, not_configured
 from .schedule import Schedules, load_config
 from .triage import load_triage
 from .views import Views
@@ -37,12 +38,13 @@ class Services:
             handoff_targets=load_targets(settings.handoff_targets_file),
         ))
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, deliver: Deliver = not_configured) -> None:
         self.ctx = ctx
         self.schedules = Schedules(ctx, ctx.schedule)
         self.views = Views(ctx, self.schedules)
         self.floor = Floor(ctx, self.views)
         self.accounts = Accounts(ctx, self.floor)
+        self.handoffs = Handoffs(ctx, deliver)
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         ctx.store.after_commit = self._after_commit

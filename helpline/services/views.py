@@ -13,6 +13,7 @@ from time import monotonic
 from typing import Any
 
 from ..domain.contact import Channel, ContactState
+from ..domain.handoffs import HandoffState
 from ..domain.records import CounsellorOnFloor
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.waiting import Standing, standings
@@ -141,6 +142,8 @@ class Views:
             entries = await tx.contacts.queue_entries()
             staff = await tx.counsellors.on_floor()
             today = await tx.contacts.outcomes_since(midnight)
+            handoffs = {s.value: await tx.handoffs.count(s)
+                        for s in (HandoffState.AWAITING_APPROVAL, HandoffState.FAILED)}
         skills: dict[str, dict[str, int]] = {}
         for e in entries:
             row = skills.setdefault(e.skill, {"waiting": 0, "longest_wait_s": 0})
@@ -153,6 +156,7 @@ class Views:
         return {
             "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
             "counsellors": [_on_floor(c, now) for c in staff],
+            "handoffs": handoffs,  # the supervisors' inbox: to approve, and failed deliveries
             "today": {
                 "contacts": len(today),
                 "answered": len(answered),

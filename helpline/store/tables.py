@@ -244,3 +244,74 @@ class CannedResponse(Base):
     title: Mapped[str] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Handoff(Base):
+    """A serious case passed on to a partner: what leaves (``payload``, only the target's
+    fields, and the messages the counsellor ticked), who wrote and approved it, where it is."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # what partners quote
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    target_id: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(24))
+    author_id: Mapped[int] = mapped_column(ForeignKey("counsellors.id"))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    excerpts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    review_needed: Mapped[bool] = mapped_column(Boolean, default=False)  # sent without approval
+    partner_reference: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(16))  # removed, refused, no_answer
+    decision_on: Mapped[date | None] = mapped_column(Date)
+    last_error: Mapped[str | None] = mapped_column(String(40))  # a short code, never payload text
+
+    __table_args__ = (Index("ix_handoffs_state", "state"),)
+
+
+class HandoffOutbox(Base):
+    """A hand-off to deliver: written in the transaction that decides it, claimed by one
+    dispatcher at a time (``lease_until``), retried with the same idempotency key."""
+
+    __tablename__ = "handoff_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    due_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_handoff_outbox_due_at", "due_at"),)
+
+
+class AuditRecord(Base):
+    """Who did what to a hand-off, when. Append-only: the database refuses UPDATE and
+    DELETE on this table (triggers). Never payload text."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # None: the system (the dispatcher)
+    action: Mapped[str] = mapped_column(String(32))
+    handoff_id: Mapped[int | None] = mapped_column(Integer)
+    contact_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(64))  # a short code or reference
+
+
+class LegalHold(Base):
+    """A contact whose record must be kept (a hand-off was made): retention skips it until an
+    admin releases it, with a reason."""
+
+    __tablename__ = "legal_holds"
+
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    since: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[int | None] = mapped_column(Integer)
+    release_reason: Mapped[str | None] = mapped_column(Text)

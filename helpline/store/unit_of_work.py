@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..domain.errors import Duplicate
 from ..domain.records import ContactRecord, CounsellorRecord
+from .handoffs import AuditRepo, HandoffRepo, LegalHoldRepo, OutboxRepo
 from .repositories import (
     CallerRepo,
     CallsSeenRepo,
@@ -66,6 +67,10 @@ class Tx:
         self.callers = CallerRepo(conn)
         self.calls_seen = CallsSeenRepo(conn)
         self.canned = CannedRepo(conn)
+        self.handoffs = HandoffRepo(conn)
+        self.outbox = OutboxRepo(conn)
+        self.audit = AuditRepo(conn)
+        self.holds = LegalHoldRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""

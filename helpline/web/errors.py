@@ -69,7 +69,9 @@ async def error_middleware(
     except ApiError as e:
         return error_response(e.status, e.code, lang, **e.extra)
     except DomainError as e:
-        return error_response(domain_status(e), e.code, lang)
+        field = getattr(e, "field", None)  # an error about one field says which, and what is wrong
+        details = {"details": [{"field": field, "problem": getattr(e, "problem", e.code)}]} if field else {}
+        return error_response(domain_status(e), e.code, lang, **details)
     except ValidationError as e:
         return error_response(422, "invalid_request", lang, details=validation_details(e))
     except web.HTTPException as e:

@@ -43,6 +43,17 @@ def seq_query(request: web.Request, name: str) -> int:
         raise ApiError(422, "invalid_request", details=problem) from None
 
 
+def row_query(request: web.Request, name: str) -> int | None:
+    """An optional id in the query string; 422 if it cannot be one."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return _row_id.validate_python(_digits(raw))
+    except (ValueError, ValidationError):
+        raise ApiError(422, "invalid_request", details=[{"field": name, "problem": "out_of_range"}]) from None
+
+
 def _digits(raw: str) -> int:
     """A decimal number of at most 10 digits (ASCII only: int() also reads "٣")."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
@@ -51,6 +62,9 @@ def _digits(raw: str) -> int:
 
 
 QUERY = {
+    "handoff_id": _row_id.json_schema() | {"description": "Only this hand-off's records."},
+    "state": {"type": "string", "description": "Only the hand-offs in this state."},
+    "format": {"type": "string", "enum": ["json", "csv"], "description": "csv: a file to download."},
     "after_seq": _seq.json_schema() | {"description": "Only the messages after this seq."},
     "q": {"type": "string", "maxLength": 100, "description": "Words to look for."},
 }

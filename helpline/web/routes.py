@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
-from . import admin, auth, console_pages, counsellor, operations, schemas, supervisor, visitor
+from . import admin, auth, console_pages, counsellor, handoffs, operations, schemas, supervisor, visitor
 from .console import console_socket
 from .widget import demo, widget_js
 
@@ -128,6 +128,42 @@ ROUTES: list[Route] = [
           "admin", body=schemas.CannedIn, errors=(400, 401, 403, 404, 422), auth=True),
     Route("DELETE", "/api/v1/admin/canned/{canned_id}", admin.remove_canned,
           "Remove a canned response (admin).", "admin", status=204, errors=(401, 403, 404), auth=True),
+    Route("GET", "/api/v1/handoffs/targets", handoffs.list_targets,
+          "Where a serious case can be handed off, what each target asks for, its guidance.", "handoffs",
+          errors=(401,), auth=True),
+    Route("POST", "/api/v1/contacts/{contact_id}/handoffs", handoffs.create,
+          "Draft a hand-off for a contact you may read: only the target's fields, and the messages "
+          "you tick; the contact is put on legal hold.", "handoffs", body=schemas.HandoffIn, status=201,
+          errors=(400, 401, 403, 404, 422), auth=True),
+    Route("GET", "/api/v1/handoffs", handoffs.listed,
+          "Your hand-offs (a supervisor: every one), newest first; ?state= filters.", "handoffs",
+          errors=(401, 422), auth=True, query=("state",)),
+    Route("GET", "/api/v1/handoffs/{handoff_id}", handoffs.show,
+          "One hand-off, whole (its author or a supervisor; the reading is audited).", "handoffs",
+          errors=(401, 404), auth=True),
+    Route("PATCH", "/api/v1/handoffs/{handoff_id}", handoffs.edit, "Change a draft (its author).",
+          "handoffs", body=schemas.HandoffEdit, errors=(400, 401, 403, 404, 409, 422), auth=True),
+    Route("POST", "/api/v1/handoffs/{handoff_id}/submit", handoffs.submit,
+          "Submit a draft: to approval, to delivery, or (guidance, emergency) recorded.", "handoffs",
+          errors=(401, 403, 404, 409), auth=True),
+    Route("POST", "/api/v1/handoffs/{handoff_id}/approve", handoffs.approve,
+          "Approve (a supervisor or admin other than the author): it is delivered.", "handoffs",
+          errors=(401, 403, 404, 409), auth=True),
+    Route("POST", "/api/v1/handoffs/{handoff_id}/cancel", handoffs.cancel,
+          "Cancel a draft or a hand-off awaiting approval.", "handoffs", errors=(401, 404, 409), auth=True),
+    Route("POST", "/api/v1/handoffs/{handoff_id}/retry", handoffs.retry,
+          "Deliver a failed hand-off again, same idempotency key (supervisor, admin).", "handoffs",
+          errors=(401, 403, 404, 409), auth=True),
+    Route("POST", "/api/v1/handoffs/{handoff_id}/partner", handoffs.partner,
+          "The partner's answer: their reference (a hand-off filed by hand is then delivered), a "
+          "platform's decision and its date.", "handoffs", body=schemas.HandoffPartnerIn,
+          errors=(400, 401, 404, 409, 422), auth=True),
+    Route("GET", "/api/v1/admin/audit", handoffs.audit,
+          "The append-only audit log of hand-offs (admin); ?format=csv downloads it.", "admin",
+          errors=(401, 403, 422), auth=True, query=("handoff_id", "format")),
+    Route("POST", "/api/v1/admin/contacts/{contact_id}/hold/release", handoffs.release_hold,
+          "Release a contact's legal hold, with a reason (admin; audited).", "admin",
+          body=schemas.HoldReleaseIn, status=204, errors=(400, 401, 403, 404, 422), auth=True),
     Route("GET", "/console", console_pages.console_index, "The console (redirects to /console/).",
           "console"),
     Route("GET", "/console/", console_pages.console_index, "The counsellor and supervisor console.",

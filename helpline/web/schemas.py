@@ -379,3 +379,35 @@ class CallerBlockIn(Strict):
 class RequeueIn(Strict):
     counsellor_id: RowId | None = Field(
         None, description="A colleague available now to give it to; without one, anyone may take it.")
+
+
+# --- hand-offs ------------------------------------------------------------------------------
+
+FieldName = Annotated[str, Field(max_length=40)]
+HandoffValue = Annotated[str, Field(max_length=4000)] | Annotated[
+    list[Annotated[str, Field(max_length=2048)]], Field(max_length=20)]
+HandoffFields = Annotated[dict[FieldName, HandoffValue], Field(
+    max_length=30, description="Only the target's fields; anything else is refused.")]
+Excerpts = Annotated[list[Seq], Field(
+    max_length=50, description="The seq of each message to send along (ticked one by one).")]
+
+
+class HandoffIn(Strict):
+    target: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="GET /api/v1/handoffs/targets")
+    fields: HandoffFields = Field(default_factory=dict)
+    excerpts: Excerpts = Field(default_factory=list)
+
+
+class HandoffEdit(Strict):
+    fields: HandoffFields = Field(default_factory=dict)
+    excerpts: Excerpts = Field(default_factory=list)
+
+
+class HandoffPartnerIn(Strict):
+    partner_reference: OneLine | None = Field(None, min_length=1, max_length=100)
+    decision: Literal["removed", "refused", "no_answer"] | None = None
+    decision_on: date | None = None
+
+
+class HoldReleaseIn(Strict):
+    reason: MultiLine = Field(min_length=1, max_length=500)

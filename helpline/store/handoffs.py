@@ -1,0 +1,144 @@
+"""Hand-offs, their delivery outbox, the audit log and legal holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.handoffs import HandoffState
+from ..domain.records import HandoffRecord
+from .tables import AuditRecord, Handoff, HandoffOutbox, LegalHold
+
+
+def _handoff(row: Any) -> HandoffRecord:
+    return HandoffRecord(
+        id=row.id, reference=row.reference, contact_id=row.contact_id, target_id=row.target_id,
+        state=HandoffState(row.state), author_id=row.author_id, approver_id=row.approver_id,
+        payload=dict(row.payload), excerpts=list(row.excerpts), created_at=row.created_at,
+        updated_at=row.updated_at, review_needed=row.review_needed,
+        partner_reference=row.partner_reference, decision=row.decision, decision_on=row.decision_on,
+        last_error=row.last_error,
+    )
+
+
+class HandoffRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def create(self, values: dict[str, Any]) -> int:
+        result = await self.conn.execute(insert(Handoff).values(**values).returning(Handoff.id))
+        return int(result.scalar_one())
+
+    async def get(self, handoff_id: int, *, lock: bool = False) -> HandoffRecord | None:
+        query = select(Handoff).where(Handoff.id == handoff_id)
+        row = (await self.conn.execute(query.with_for_update() if lock else query)).first()
+        return _handoff(row) if row else None
+
+    async def move(self, handoff_id: int, was: HandoffState, values: dict[str, Any]) -> bool:
+        """Change a hand-off only if it is still in state ``was`` (a race loses cleanly)."""
+        result = await self.conn.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.state == was.value).values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def listed(self, *, author_id: int | None = None, state: HandoffState | None = None,
+                     contact_id: str | None = None) -> list[HandoffRecord]:
+        conditions = []
+        if author_id is not None:
+            conditions.append(Handoff.author_id == author_id)
+        if state is not None:
+            conditions.append(Handoff.state == state.value)
+        if contact_id is not None:
+            conditions.append(Handoff.contact_id == contact_id)
+        query = select(Handoff).where(*conditions).order_by(Handoff.id.desc()).limit(500)
+        rows = await self.conn.execute(query)
+        return [_handoff(r) for r in rows]
+
+    async def count(self, state: HandoffState) -> int:
+        rows = await self.conn.execute(select(Handoff.id).where(Handoff.state == state.value))
+        return len(rows.all())
+
+
+class OutboxRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def put(self, handoff_id: int, key: str, due_at: datetime) -> None:
+        """Due now (again, on a retry: same row, same idempotency key)."""
+        done = await self.conn.execute(
+            update(HandoffOutbox).where(HandoffOutbox.handoff_id == handoff_id)
+            .values(due_at=due_at, lease_until=None, attempts=0, done_at=None)
+        )
+        if not done.rowcount:
+            await self.conn.execute(insert(HandoffOutbox).values(
+                handoff_id=handoff_id, idempotency_key=key, due_at=due_at, attempts=0))
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[tuple[int, str, int]]:
+        """Rows due and not leased (or whose lease ran out), leased to the caller: (handoff
+        id, idempotency key, attempts before this one). Only one claimant wins each row."""
+        o = HandoffOutbox
+        free = and_(o.done_at.is_(None), o.due_at <= now, or_(o.lease_until.is_(None), o.lease_until < now))
+        query = select(o.id).where(free).order_by(o.due_at).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = [r.id for r in await self.conn.execute(query)]
+        if not ids:
+            return []
+        rows = await self.conn.execute(
+            update(o).where(o.id.in_(ids), free).values(lease_until=lease_until, attempts=o.attempts + 1)
+            .returning(o.handoff_id, o.idempotency_key, o.attempts)
+        )
+        return [(r.handoff_id, r.idempotency_key, r.attempts - 1) for r in rows]
+
+    async def finish(self, handoff_id: int, now: datetime) -> None:
+        await self.conn.execute(update(HandoffOutbox).where(HandoffOutbox.handoff_id == handoff_id)
+                                .values(done_at=now, lease_until=None))
+
+    async def later(self, handoff_id: int, due_at: datetime) -> None:
+        await self.conn.execute(update(HandoffOutbox).where(HandoffOutbox.handoff_id == handoff_id)
+                                .values(due_at=due_at, lease_until=None))
+
+
+class AuditRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, at: datetime, actor_id: int | None, action: str, *, handoff_id: int | None = None,
+                  contact_id: str | None = None, detail: str | None = None) -> None:
+        await self.conn.execute(insert(AuditRecord).values(
+            at=at, actor_id=actor_id, action=action, handoff_id=handoff_id, contact_id=contact_id,
+            detail=detail))
+
+    async def listed(self, handoff_id: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        a = AuditRecord
+        query = select(a.id, a.at, a.actor_id, a.action, a.handoff_id, a.contact_id, a.detail)
+        if handoff_id is not None:
+            query = query.where(a.handoff_id == handoff_id)
+        return [dict(r._mapping) for r in await self.conn.execute(query.order_by(a.id).limit(limit))]
+
+
+class LegalHoldRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def hold(self, contact_id: str, now: datetime) -> None:
+        """Held from now (again, if it had been released)."""
+        again = await self.conn.execute(update(LegalHold).where(LegalHold.contact_id == contact_id)
+                                        .values(since=now, released_at=None, released_by=None,
+                                                release_reason=None))
+        if not again.rowcount:
+            await self.conn.execute(insert(LegalHold).values(contact_id=contact_id, since=now))
+
+    async def release(self, contact_id: str, by: int, reason: str, now: datetime) -> bool:
+        result = await self.conn.execute(
+            update(LegalHold).where(LegalHold.contact_id == contact_id, LegalHold.released_at.is_(None))
+            .values(released_at=now, released_by=by, release_reason=reason))
+        return bool(result.rowcount)
+
+    async def held(self, contact_id: str) -> bool:
+        row = (await self.conn.execute(select(LegalHold.contact_id).where(
+            LegalHold.contact_id == contact_id, LegalHold.released_at.is_(None)))).first()
+        return row is not None
