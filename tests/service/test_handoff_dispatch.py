@@ -1,0 +1,149 @@
+"""The dispatcher delivers each hand-off exactly once: two dispatchers at once, one that died
+holding a lease, a partner that fails for a while or for good."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest_asyncio
+
+from helpline.bus import MemoryBus
+from helpline.config import Settings
+from helpline.domain.contact import Channel
+from helpline.domain.counsellor import Role
+from helpline.domain.handoffs import FieldType, HandoffState, Localised, Target, TargetField, TargetKind
+from helpline.services import Services
+from helpline.services.handoffs import LEASE, MAX_ATTEMPTS, Handoffs, Outgoing
+from helpline.store import Store
+from tests.clients import FAST
+from tests.clock import FrozenClock
+
+L = Localised("x", "x")
+HOTLINE = Target("hotline", L, TargetKind.REPORT, approval=False, connector="webhook",
+                 fields=(TargetField("urls", FieldType.URLS, L, required=True),),
+                 settings={"url": "https://hotline.example/hook", "secret_env": "HOTLINE_SECRET"})
+
+
+class Partner:
+    """Stands for the partner's end: what it received, by idempotency key, and how it answers
+    the next deliveries (an exception to raise, or None to accept)."""
+
+    def __init__(self) -> None:
+        self.received: list[Outgoing] = []
+        self.answers: list[Exception | None] = []
+
+    async def __call__(self, outgoing: Outgoing) -> str | None:
+        answer = self.answers.pop(0) if self.answers else None
+        if answer is not None:
+            raise answer
+        self.received.append(outgoing)
+        return f"P-{len(self.received)}"
+
+
+class Refused(Exception):
+    def __init__(self, retryable: bool, reason: str) -> None:
+        super().__init__(reason)
+        self.retryable, self.reason = retryable, reason
+
+
+@pytest_asyncio.fixture
+async def clock() -> FrozenClock:
+    return FrozenClock("2026-11-27T10:00")
+
+
+@pytest_asyncio.fixture
+async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list[Services]]:
+    """Two server processes on one database (each its own store), sharing nothing else."""
+    built = []
+    for _ in range(2):
+        store = Store(database_url)
+        settings = Settings(**{**FAST, "database_url": database_url})
+        built.append(Services.build(settings, store, MemoryBus(), clock))
+    yield built
+    for s in built:
+        await s.conversations.writer.close()
+        await s.ctx.store.close()
+
+
+def dispatcher(services: Services, partner: Partner) -> Handoffs:
+    return Handoffs(replace(services.ctx, handoff_targets={"hotline": HOTLINE}), partner)
+
+
+async def due_handoff(services: Services, partner: Partner, author: str = "sam") -> int:
+    """A hand-off to the hotline by a new supervisor, submitted (no approval needed): due
+    for delivery."""
+    author_id = await services.accounts.add_counsellor(author, "secret-pass", role=Role.SUPERVISOR)
+    author = await services.accounts.get(author_id)
+    assert author is not None
+    contact, _ = await services.conversations.start(Channel.CHAT, {})
+    handoffs = dispatcher(services, partner)
+    draft = await handoffs.draft(contact.id, author, "hotline", {"urls": ["https://x.example/1"]}, [])
+    assert (await handoffs.submit(draft.id, author)).state is HandoffState.DISPATCHING
+    return draft.id
+
+
+async def test_two_dispatchers_at_once_deliver_a_handoff_once(processes: list[Services]) -> None:
+    partner = Partner()
+    handoff_id = await due_handoff(processes[0], partner)
+    a, b = (dispatcher(p, partner) for p in processes)
+    tried = await asyncio.gather(a.dispatch_due(), b.dispatch_due())
+    assert sorted(tried) == [0, 1]
+    assert [o.reference for o in partner.received] == [(await a._get(handoff_id)).reference]
+    assert (await a._get(handoff_id)).state is HandoffState.DELIVERED
+    assert await a.dispatch_due() == 0 and len(partner.received) == 1
+
+
+async def test_a_dispatcher_that_died_holding_a_lease_is_taken_over_with_the_same_key(
+    processes: list[Services], clock: FrozenClock
+) -> None:
+    partner = Partner()
+    handoff_id = await due_handoff(processes[0], partner)
+    now = clock.now()
+    async with processes[0].ctx.store.transaction() as tx:  # claimed, then the process died
+        [(_, key, _)] = await tx.outbox.claim(now, now + LEASE, 10)
+    survivor = dispatcher(processes[1], partner)
+    assert await survivor.dispatch_due() == 0  # the lease still holds
+    clock.at = now + LEASE + timedelta(seconds=1)
+    assert await survivor.dispatch_due() == 1
+    assert [o.idempotency_key for o in partner.received] == [key]
+    assert (await survivor._get(handoff_id)).partner_reference == "P-1"
+
+
+async def test_a_partner_failing_for_a_while_gets_it_later_and_failing_for_good_marks_it_failed(
+    processes: list[Services], clock: FrozenClock
+) -> None:
+    partner = Partner()
+    handoff_id = await due_handoff(processes[0], partner)
+    handoffs = dispatcher(processes[0], partner)
+    partner.answers = [Refused(True, "http_503")]
+    assert await handoffs.dispatch_due() == 1
+    assert await handoffs.dispatch_due() == 0  # not due again before its backoff
+    clock.at += timedelta(minutes=2)
+    assert await handoffs.dispatch_due() == 1
+    assert (await handoffs._get(handoff_id)).state is HandoffState.DELIVERED
+
+    second = await due_handoff(processes[0], partner, author="sue")
+    partner.answers = [Refused(False, "http_400")]
+    assert await handoffs.dispatch_due() == 1
+    failed = await handoffs._get(second)
+    assert (failed.state, failed.last_error) == (HandoffState.FAILED, "http_400")
+    overview = await processes[0].views.overview()
+    assert overview["handoffs"] == {"awaiting_approval": 0, "failed": 1}
+
+
+async def test_after_its_last_attempt_a_handoff_is_failed_not_tried_for_ever(
+    processes: list[Services], clock: FrozenClock
+) -> None:
+    partner = Partner()
+    handoff_id = await due_handoff(processes[0], partner)
+    handoffs = dispatcher(processes[0], partner)
+    partner.answers = [Refused(True, "timeout")] * MAX_ATTEMPTS
+    for _ in range(MAX_ATTEMPTS):
+        clock.at += timedelta(hours=2)
+        assert await handoffs.dispatch_due() == 1
+    assert (await handoffs._get(handoff_id)).state is HandoffState.FAILED
+    clock.at += timedelta(hours=2)
+    assert await handoffs.dispatch_due() == 0 and partner.received == []
