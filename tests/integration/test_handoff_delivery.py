@@ -188,6 +188,16 @@ async def test_a_url_without_tls_to_another_machine_is_refused(url: str) -> None
     assert (failed.value.retryable, failed.value.reason) == (False, "insecure_url")
 
 
+async def test_an_answer_without_a_reference_is_a_delivery_without_one(receiver: Receiver) -> None:
+    assert await deliver(webhook(f"{receiver.url}/status/202"), ENVIRON, **HELPLINE) is None
+
+
+async def test_a_missing_secret_is_not_retried() -> None:
+    with pytest.raises(DeliveryFailed) as failed:
+        await deliver(webhook("https://partner.example/hook"), {}, **HELPLINE)
+    assert (failed.value.retryable, failed.value.reason) == (False, "missing_secret")
+
+
 @pytest.mark.parametrize("connector", ["manual", "none"])
 async def test_manual_and_none_targets_are_not_sent_by_a_connector(connector: str) -> None:
     with pytest.raises(DeliveryFailed) as failed:
