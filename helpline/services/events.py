@@ -71,6 +71,11 @@ def visitor_presence(contact_id: str, present: bool) -> Event:
     return {"type": "visitor_presence", "contact_id": contact_id, "present": present}
 
 
+def handoff(handoff_id: int, reference: str, state: str) -> Event:
+    """To its author: a hand-off of theirs changed state (approved, delivered, failed...)."""
+    return {"type": "handoff", "id": handoff_id, "reference": reference, "state": state}
+
+
 def ended(contact_id: str, reason: EndReason) -> Event:
     return {"type": "ended", "contact_id": contact_id, "reason": reason.value}
 

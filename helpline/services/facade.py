@@ -3,8 +3,10 @@ call. Built once per process from the settings (the composition root's part)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
+from .. import handoffs_delivery
 from ..bus import Bus
 from ..clock import Clock
 from ..config import Settings
@@ -18,7 +20,7 @@ from .context import Context
 from .conversations import Conversations
 from .floor import Floor
 from .handoff_targets import load_targets
-from .handoffs import Deliver, Handoffs, not_configured
+from .handoffs import Deliver, Handoffs
 from .schedule import Schedules, load_config
 from .triage import load_triage
 from .views import Views
@@ -38,13 +40,16 @@ class Services:
             handoff_targets=load_targets(settings.handoff_targets_file),
         ))
 
-    def __init__(self, ctx: Context, deliver: Deliver = not_configured) -> None:
+    def __init__(self, ctx: Context, deliver: Deliver | None = None) -> None:
         self.ctx = ctx
         self.schedules = Schedules(ctx, ctx.schedule)
         self.views = Views(ctx, self.schedules)
         self.floor = Floor(ctx, self.views)
         self.accounts = Accounts(ctx, self.floor)
-        self.handoffs = Handoffs(ctx, deliver)
+        settings = ctx.settings
+        self.handoffs = Handoffs(ctx, deliver or functools.partial(
+            handoffs_delivery.deliver, helpline_name=settings.helpline_name,
+            helpline_email=settings.handoff_email))
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         ctx.store.after_commit = self._after_commit

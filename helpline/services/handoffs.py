@@ -8,10 +8,10 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, timedelta
+from typing import Any
 
+from ..bus.base import counsellor_channel
 from ..domain.access import (
     may_administer,
     may_approve_handoff,
@@ -22,8 +22,10 @@ from ..domain.access import (
 from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.handoffs import Action, HandoffState, InvalidHandoff, Target, minimal_payload, next_state
 from ..domain.records import CounsellorRecord, HandoffRecord
+from ..handoffs_delivery import Delivery
 from ..logs import get_logger
 from ..store import Tx
+from . import events
 from .context import Context
 
 log = get_logger("handoffs")
@@ -35,35 +37,7 @@ DECISIONS = ("removed", "refused", "no_answer")
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 
 
-class Failure(Protocol):
-    """What a connector raises: whether trying again may help, and a short code (never
-    payload text: it is logged and stored)."""
-
-    retryable: bool
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One delivery attempt: what the connector is given."""
-
-    reference: str
-    idempotency_key: str
-    target: Target
-    payload: dict[str, Any]
-    sent_at: datetime
-
-
-Deliver = Callable[[Outgoing], Awaitable[str | None]]  # the partner's reference, if any
-
-
-class NotSent(Exception):
-    retryable = False
-    reason = "no_connector"
-
-
-async def not_configured(outgoing: Outgoing) -> str | None:
-    raise NotSent()
+Deliver = Callable[[Delivery], Awaitable[str | None]]  # the partner's reference, if any
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -259,7 +233,7 @@ class Handoffs:
     async def _deliver_one(self, handoff_id: int, key: str, attempts: int) -> None:
         h = await self._get(handoff_id)
         target = self.target(h.target_id)
-        outgoing = Outgoing(h.reference, key, target, {**h.payload, **_excerpts_field(h)},
+        outgoing = Delivery(h.reference, key, target, {**h.payload, **_excerpts_field(h)},
                             self.ctx.clock.now())
         try:
             partner_reference = await self.deliver(outgoing)
@@ -304,6 +278,8 @@ class Handoffs:
         changed = {**values, "state": after.value, "updated_at": self.ctx.clock.now()}
         if not await tx.handoffs.move(h.id, h.state, changed):
             raise Conflict("invalid_handoff_transition")  # someone else moved it meanwhile
+        if after is not h.state:  # its author's console follows it live
+            tx.publish(counsellor_channel(h.author_id), events.handoff(h.id, h.reference, after.value))
 
     async def _excerpts(self, tx: Tx, contact_id: str, seqs: Sequence[int]) -> list[dict[str, Any]]:
         wanted = sorted(set(seqs))

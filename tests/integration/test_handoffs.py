@@ -4,6 +4,7 @@ input and someone else's hand-off change nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.domain.counsellor import Role
 from tests.clients import Clients, Counsellor, Server
+from tests.conftest import ServerFactory
+from tests.integration import test_handoff_delivery
+from tests.integration.conftest import ClientsOf
+from tests.integration.test_handoff_delivery import SECRET, Receiver
+
+receiver = test_handoff_delivery.receiver  # the partner's endpoint, a fixture
 
 PHAROS = {"target": "pharos", "fields": {
     "urls": ["https://social.example/p/123"], "content_type": "sexual_image_shared",
@@ -134,3 +141,53 @@ async def test_the_audit_log_cannot_be_changed_or_deleted_even_by_sql(
         assert actions == ["create"]
     finally:
         await engine.dispose()
+
+
+PLATFORM_HOOK = """
+[[targets]]
+id = "platform_notice"
+kind = "notice"
+approval = true
+connector = "webhook"
+name = {{ fr = "Plateforme", en = "Platform" }}
+settings = {{ url = "{url}/hook", secret_env = "PARTNER_SECRET" }}
+[[targets.fields]]
+id = "urls"
+type = "urls"
+required = true
+label = {{ fr = "Adresses", en = "Addresses" }}
+[[targets.fields]]
+id = "explanation"
+type = "text"
+required = true
+label = {{ fr = "Pourquoi", en = "Why" }}
+"""
+
+
+async def test_a_platform_notice_approved_by_a_supervisor_reaches_the_partner_once_signed(
+    make_server: ServerFactory, clients_of: ClientsOf, receiver: Receiver, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PARTNER_SECRET", SECRET)
+    targets = tmp_path / "targets.toml"
+    targets.write_text(PLATFORM_HOOK.format(url=receiver.url), "utf-8")
+    server = await make_server(handoff_targets_file=targets)
+    clients = clients_of(server)
+    visitor, alice = await clients.talking()
+    sam = await logged_in(server, clients, "sam", Role.SUPERVISOR)
+    notice = {"target": "platform_notice", "fields": {
+        "urls": ["https://social.example/p/9"],
+        "explanation": "Image intime d'une mineure publiée sans accord."}}
+    hid = (await call(alice, "POST", f"/contacts/{visitor.contact_id}/handoffs", notice))[1]["id"]
+    await call(alice, "POST", f"/handoffs/{hid}/submit")
+    await call(sam, "POST", f"/handoffs/{hid}/approve")
+    delivered = await alice.expect("handoff", id=hid, state="delivered")
+    assert list(receiver.effects.values()) == [1] and receiver.rejected == 0
+    [body] = receiver.bodies
+    assert body["reference"] == delivered["reference"]
+    assert body["fields"] == notice["fields"]
+    assert visitor.token not in str(body) and "alice" not in str(body)
+    assert (await call(alice, "GET", f"/handoffs/{hid}"))[1]["partner_reference"] == "P-1"
+    root = await logged_in(server, clients, "root", Role.ADMIN)
+    log = (await call(root, "GET", f"/admin/audit?handoff_id={hid}"))[1]["records"]
+    assert [r["action"] for r in log] == ["create", "submit", "approve", "delivered", "view"]

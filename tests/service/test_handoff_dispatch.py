@@ -15,8 +15,9 @@ from helpline.config import Settings
 from helpline.domain.contact import Channel
 from helpline.domain.counsellor import Role
 from helpline.domain.handoffs import FieldType, HandoffState, Localised, Target, TargetField, TargetKind
+from helpline.handoffs_delivery import Delivery
 from helpline.services import Services
-from helpline.services.handoffs import LEASE, MAX_ATTEMPTS, Handoffs, Outgoing
+from helpline.services.handoffs import LEASE, MAX_ATTEMPTS, Handoffs
 from helpline.store import Store
 from tests.clients import FAST
 from tests.clock import FrozenClock
@@ -32,10 +33,10 @@ class Partner:
     the next deliveries (an exception to raise, or None to accept)."""
 
     def __init__(self) -> None:
-        self.received: list[Outgoing] = []
+        self.received: list[Delivery] = []
         self.answers: list[Exception | None] = []
 
-    async def __call__(self, outgoing: Outgoing) -> str | None:
+    async def __call__(self, outgoing: Delivery) -> str | None:
         answer = self.answers.pop(0) if self.answers else None
         if answer is not None:
             raise answer
