@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         "counsellor; a contact transferred to a named colleague waits this long for them, then for anyone."
     )
     triage_file: Path | None = None
-    helpline_name: str = Field("La ligne d'écoute", description="Who sends hand-offs, as partners read it.")
+    sender_name: str = Field("La ligne d'écoute", description="Who sends hand-offs, as partners read it.")
     handoff_email: str = Field("signalements@example.org",
                                description="Where partners answer about a hand-off (never a child's).")
     handoff_targets_file: Path | None = Field(

@@ -48,7 +48,7 @@ class Services:
         self.accounts = Accounts(ctx, self.floor)
         settings = ctx.settings
         self.handoffs = Handoffs(ctx, deliver or functools.partial(
-            handoffs_delivery.deliver, helpline_name=settings.helpline_name,
+            handoffs_delivery.deliver, helpline_name=settings.sender_name,
             helpline_email=settings.handoff_email))
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
