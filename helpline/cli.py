@@ -17,6 +17,7 @@ from . import logs
 from .config import Settings, invalid_settings
 from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
+from .domain.handoffs import HandoffState
 from .i18n import translate
 from .plugins import channels
 from .services.handoff_targets import TargetsError, load_targets
@@ -149,6 +150,41 @@ def cmd_counsellor_add(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def cmd_handoffs_list(args: argparse.Namespace) -> int:
+    async def listing(services: Services) -> int:
+        state = HandoffState(args.state) if args.state else None
+        for h in await services.handoffs.listed(None, state):
+            error = f"  {h.last_error}" if h.last_error else ""
+            print(f"{h.id:>5}  {h.reference}  {h.target_id:<18} {h.state.value:<18} "
+                  f"{h.updated_at:%Y-%m-%d %H:%M}{error}")
+        return 0
+
+    return _with_services(Settings(), listing)
+
+
+def cmd_handoffs_show(args: argparse.Namespace) -> int:
+    async def show(services: Services) -> int:
+        handoffs = services.handoffs
+        h = await handoffs.get(args.id)
+        print(f"{h.reference}  {h.target_id}  {h.state.value}  partner: {h.partner_reference or '-'}"
+              f"{'  last error: ' + h.last_error if h.last_error else ''}")
+        for step in await handoffs.timeline(h.id, None):
+            print(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['action']:<16} "
+                  f"by {step['actor_id'] or 'system'}  {step['detail'] or ''}".rstrip())
+        return 0
+
+    return _with_services(Settings(), show)
+
+
+def cmd_handoffs_retry(args: argparse.Namespace) -> int:
+    async def retry(services: Services) -> int:
+        h = await services.handoffs.retry(args.id, None)
+        print(f"{h.reference}: {h.state.value}")
+        return 0
+
+    return _with_services(Settings(), retry)
 
 
 def cmd_handoff_targets_check(args: argparse.Namespace) -> int:
@@ -313,6 +349,14 @@ def parser() -> argparse.ArgumentParser:
     _schedule_parser(sub)
     handoffs = sub.add_parser("handoffs", help="hand-offs to partners").add_subparsers(
         dest="h_command", required=True)
+    listing = handoffs.add_parser("list", help="hand-offs, newest first (no field is shown)")
+    listing.add_argument("--state", choices=[s.value for s in HandoffState])
+    listing.set_defaults(fn=cmd_handoffs_list)
+    for name, fn, text in (("show", cmd_handoffs_show, "a hand-off's state and what happened to it"),
+                           ("retry", cmd_handoffs_retry, "deliver a failed hand-off again")):
+        one = handoffs.add_parser(name, help=text)
+        one.add_argument("id", type=int)
+        one.set_defaults(fn=fn)
     targets = handoffs.add_parser("targets", help="where hand-offs go").add_subparsers(
         dest="t_command", required=True)
     check = targets.add_parser("check", help="check a targets file (the server checks its own at start)")

@@ -102,7 +102,7 @@ class Handoffs:
                                           {"payload": payload, "excerpts": excerpts, "updated_at": now}):
                 raise Conflict("invalid_handoff_transition")
             await tx.audit.add(now, by.id, "edit", handoff_id=h.id, contact_id=h.contact_id)
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
     async def submit(self, handoff_id: int, by: CounsellorRecord) -> HandoffRecord:
         """Sent for approval, for delivery, or (guidance, emergency numbers) only recorded."""
@@ -116,7 +116,7 @@ class Handoffs:
                                detail=after.value)
             await self._queue_delivery(tx, h, target, after)
             tx.floor_changed()  # supervisors' inbox
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
     async def cancel(self, handoff_id: int, by: CounsellorRecord) -> HandoffRecord:
         now = self.ctx.clock.now()
@@ -125,7 +125,7 @@ class Handoffs:
             await self._move(tx, h, next_state(h.state, Action.CANCEL, self.target(h.target_id)), {})
             await tx.audit.add(now, by.id, "cancel", handoff_id=h.id, contact_id=h.contact_id)
             tx.floor_changed()
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
     async def record(self, handoff_id: int, by: CounsellorRecord, *, partner_reference: str | None,
                      decision: str | None, decision_on: date | None) -> HandoffRecord:
@@ -150,7 +150,7 @@ class Handoffs:
             await self._move(tx, h, after, values)
             await tx.audit.add(now, by.id, "record", handoff_id=h.id, contact_id=h.contact_id,
                                detail=decision or after.value)
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
     # --- the second pair of eyes ------------------------------------------------------------
 
@@ -166,10 +166,12 @@ class Handoffs:
             await tx.audit.add(now, by.id, "approve", handoff_id=h.id, contact_id=h.contact_id)
             await self._queue_delivery(tx, h, target, after)
             tx.floor_changed()
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
-    async def retry(self, handoff_id: int, by: CounsellorRecord) -> HandoffRecord:
-        if not may_see_floor(by.role):
+    async def retry(self, handoff_id: int, by: CounsellorRecord | None) -> HandoffRecord:
+        """Deliver a failed hand-off again: a supervisor, or (``by`` None) the operator at the
+        command line."""
+        if by is not None and not may_see_floor(by.role):
             raise Forbidden("forbidden")
         now = self.ctx.clock.now()
         async with self.ctx.store.transaction() as tx:
@@ -177,10 +179,11 @@ class Handoffs:
             target = self.target(h.target_id)
             after = next_state(h.state, Action.RETRY, target)
             await self._move(tx, h, after, {"last_error": None})
-            await tx.audit.add(now, by.id, "retry", handoff_id=h.id, contact_id=h.contact_id)
+            await tx.audit.add(now, by.id if by else None, "retry", handoff_id=h.id, contact_id=h.contact_id,
+                               detail=None if by else "command_line")
             await self._queue_delivery(tx, h, target, after)
             tx.floor_changed()
-        return await self._get(handoff_id)
+        return await self.get(handoff_id)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -192,15 +195,21 @@ class Handoffs:
             await tx.audit.add(now, by.id, "view", handoff_id=h.id, contact_id=h.contact_id)
         return h
 
-    async def listed(self, by: CounsellorRecord, state: HandoffState | None = None) -> list[HandoffRecord]:
-        """A counsellor's own hand-offs; every one for a supervisor."""
-        author = None if may_see_floor(by.role) else by.id
+    async def listed(self, by: CounsellorRecord | None, state: HandoffState | None = None
+                     ) -> list[HandoffRecord]:
+        """A counsellor's own hand-offs; every one for a supervisor (or the operator: None)."""
+        author = None if by is None or may_see_floor(by.role) else by.id
         async with self.ctx.store.reading() as tx:
             return await tx.handoffs.listed(author_id=author, state=state)
 
-    async def awaiting_approval(self) -> int:
+    async def timeline(self, handoff_id: int, by: CounsellorRecord | None) -> list[dict[str, Any]]:
+        """What happened to a hand-off, step by step (its author, a supervisor, the operator)."""
         async with self.ctx.store.reading() as tx:
-            return await tx.handoffs.count(HandoffState.AWAITING_APPROVAL)
+            h = await tx.handoffs.get(handoff_id)
+            if h is None or (by is not None and not may_read_handoff(by.role, by.id, h.author_id)):
+                raise NotFound("unknown_handoff")
+            return [{k: r[k] for k in ("at", "action", "actor_id", "detail")}
+                    for r in await tx.audit.listed(handoff_id)]
 
     async def audit_log(self, by: CounsellorRecord, handoff_id: int | None = None) -> list[dict[str, Any]]:
         if not may_administer(by.role):
@@ -231,7 +240,7 @@ class Handoffs:
         return len(claimed)
 
     async def _deliver_one(self, handoff_id: int, key: str, attempts: int) -> None:
-        h = await self._get(handoff_id)
+        h = await self.get(handoff_id)
         target = self.target(h.target_id)
         outgoing = Delivery(h.reference, key, target, {**h.payload, **_excerpts_field(h)},
                             self.ctx.clock.now())
@@ -294,16 +303,18 @@ class Handoffs:
         return [{"seq": s, "sender": found[s].sender.value, "sent_at": found[s].sent_at.isoformat(),
                  "text": found[s].text} for s in wanted]
 
-    async def _get(self, handoff_id: int) -> HandoffRecord:
+    async def get(self, handoff_id: int) -> HandoffRecord:
+        """A hand-off by id, without an access check: for the dispatcher and the operator."""
         async with self.ctx.store.reading() as tx:
             h = await tx.handoffs.get(handoff_id)
         if h is None:
             raise NotFound("unknown_handoff")
         return h
 
-    async def _readable(self, tx: Tx, handoff_id: int, by: CounsellorRecord) -> HandoffRecord:
+    async def _readable(self, tx: Tx, handoff_id: int, by: CounsellorRecord | None) -> HandoffRecord:
+        """The hand-off, for its author or a supervisor (``by`` None: the operator)."""
         h = await tx.handoffs.get(handoff_id, lock=True)
-        if h is None or not may_read_handoff(by.role, by.id, h.author_id):
+        if h is None or (by is not None and not may_read_handoff(by.role, by.id, h.author_id)):
             raise NotFound("unknown_handoff")  # another's hand-off is not even said to exist
         return h
 

@@ -73,7 +73,10 @@ async def listed(request: web.Request) -> web.Response:
 
 async def show(request: web.Request) -> web.Response:
     user = await require_user(request)
-    return web.json_response(_out(await request.app[SERVICES].handoffs.view(_handoff_id(request), user)))
+    handoffs = request.app[SERVICES].handoffs
+    h = await handoffs.view(_handoff_id(request), user)
+    steps = await handoffs.timeline(h.id, user)
+    return web.json_response({**_out(h), "timeline": [{**s, "at": iso(s["at"])} for s in steps]})
 
 
 async def edit(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ input and someone else's hand-off change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.clients import Clients, Counsellor, Server
 from tests.conftest import ServerFactory
 from tests.integration import test_handoff_delivery
 from tests.integration.conftest import ClientsOf
+from tests.integration.test_cli_and_schema import run
 from tests.integration.test_handoff_delivery import SECRET, Receiver
 
 receiver = test_handoff_delivery.receiver  # the partner's endpoint, a fixture
@@ -191,3 +193,20 @@ async def test_a_platform_notice_approved_by_a_supervisor_reaches_the_partner_on
     root = await logged_in(server, clients, "root", Role.ADMIN)
     log = (await call(root, "GET", f"/admin/audit?handoff_id={hid}"))[1]["records"]
     assert [r["action"] for r in log] == ["create", "submit", "approve", "delivered", "view"]
+
+
+async def test_the_operator_lists_shows_and_retries_from_the_command_line(
+    server: Server, clients: Clients, database_url: str
+) -> None:
+    visitor, alice = await clients.talking()
+    hid = (await call(alice, "POST", f"/contacts/{visitor.contact_id}/handoffs", PHAROS))[1]["id"]
+    listed = await asyncio.to_thread(run, ["handoffs", "list", "--state", "draft"], database_url)
+    assert listed.returncode == 0, listed.stderr
+    assert f"{hid:>5}  H-" in listed.stdout and " pharos " in listed.stdout
+    assert "social.example" not in listed.stdout  # no field is shown
+    shown = await asyncio.to_thread(run, ["handoffs", "show", str(hid)], database_url)
+    assert " create " in shown.stdout and "by 1" in shown.stdout
+    retried = await asyncio.to_thread(run, ["handoffs", "retry", str(hid)], database_url)
+    assert retried.returncode == 1 and "invalid_handoff_transition" in retried.stderr
+    timeline = (await call(alice, "GET", f"/handoffs/{hid}"))[1]["timeline"]
+    assert [step["action"] for step in timeline] == ["create", "view"]

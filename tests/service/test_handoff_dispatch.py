@@ -92,8 +92,8 @@ async def test_two_dispatchers_at_once_deliver_a_handoff_once(processes: list[Se
     a, b = (dispatcher(p, partner) for p in processes)
     tried = await asyncio.gather(a.dispatch_due(), b.dispatch_due())
     assert sorted(tried) == [0, 1]
-    assert [o.reference for o in partner.received] == [(await a._get(handoff_id)).reference]
-    assert (await a._get(handoff_id)).state is HandoffState.DELIVERED
+    assert [o.reference for o in partner.received] == [(await a.get(handoff_id)).reference]
+    assert (await a.get(handoff_id)).state is HandoffState.DELIVERED
     assert await a.dispatch_due() == 0 and len(partner.received) == 1
 
 
@@ -110,7 +110,7 @@ async def test_a_dispatcher_that_died_holding_a_lease_is_taken_over_with_the_sam
     clock.at = now + LEASE + timedelta(seconds=1)
     assert await survivor.dispatch_due() == 1
     assert [o.idempotency_key for o in partner.received] == [key]
-    assert (await survivor._get(handoff_id)).partner_reference == "P-1"
+    assert (await survivor.get(handoff_id)).partner_reference == "P-1"
 
 
 async def test_a_partner_failing_for_a_while_gets_it_later_and_failing_for_good_marks_it_failed(
@@ -124,12 +124,12 @@ async def test_a_partner_failing_for_a_while_gets_it_later_and_failing_for_good_
     assert await handoffs.dispatch_due() == 0  # not due again before its backoff
     clock.at += timedelta(minutes=2)
     assert await handoffs.dispatch_due() == 1
-    assert (await handoffs._get(handoff_id)).state is HandoffState.DELIVERED
+    assert (await handoffs.get(handoff_id)).state is HandoffState.DELIVERED
 
     second = await due_handoff(processes[0], partner, author="sue")
     partner.answers = [Refused(False, "http_400")]
     assert await handoffs.dispatch_due() == 1
-    failed = await handoffs._get(second)
+    failed = await handoffs.get(second)
     assert (failed.state, failed.last_error) == (HandoffState.FAILED, "http_400")
     overview = await processes[0].views.overview()
     assert overview["handoffs"] == {"awaiting_approval": 0, "failed": 1}
@@ -145,6 +145,6 @@ async def test_after_its_last_attempt_a_handoff_is_failed_not_tried_for_ever(
     for _ in range(MAX_ATTEMPTS):
         clock.at += timedelta(hours=2)
         assert await handoffs.dispatch_due() == 1
-    assert (await handoffs._get(handoff_id)).state is HandoffState.FAILED
+    assert (await handoffs.get(handoff_id)).state is HandoffState.FAILED
     clock.at += timedelta(hours=2)
     assert await handoffs.dispatch_due() == 0 and partner.received == []
