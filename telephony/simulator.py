@@ -138,8 +138,12 @@ class Caller:
     async def _dial(self, dial: ET.Element) -> tuple[str, dict[str, str]] | None:
         target = next(iter(dial), None)
         who = f"{target.tag.lower()} {target.text}" if target is not None else "nobody"
-        self.hear(f"rings {who}")
         action = dial.get("action", "")
+        if not action:  # nothing comes back to the helpline: the call is handed on for good
+            self.hear(f"the call is dialled to {target.text if target is not None else 'nobody'}"
+                      " (the helpline has left the call)")
+            return await self._idle(None)
+        self.hear(f"rings {who}")
         if not self.answer:
             step = await self._idle(float(dial.get("timeout", "20")))
             if step is not None:
