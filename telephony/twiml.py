@@ -113,7 +113,9 @@ class Voice:
         r = VoiceResponse()
         label = translate(f"resources.{resource.key}", self.lang)
         self._say(r, self.t("put_through", label=label, number=spoken_number(resource.number)))
-        r.dial(resource.number)
+        dial = Dial()
+        dial.number(resource.number)
+        r.append(dial)
         return str(r)
 
     def not_answered(self, wait_url: str) -> str:
