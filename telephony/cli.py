@@ -39,7 +39,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"(HELPLINE_TWILIO_AUTH_TOKEN not set: signing with the demo server's {DEMO_TOKEN!r})")
     caller = Caller(
         server=args.url or settings.public_url or settings.own_url,
-        public_url=settings.public_url or settings.own_url,
+        public_url=settings.public_url or args.url or settings.own_url,  # what the server signs
         token=token,
         number=args.caller,
         press=args.press,

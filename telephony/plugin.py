@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from helpline.config import Settings
+from helpline.domain.errors import DomainError
 from helpline.domain.records import ContactRecord, CounsellorRecord
+from helpline.domain.resources import Resource
 from helpline.logs import get_logger
 from helpline.web.keys import SERVICES
 
 from .carrier import Carrier, CarrierError, FakeCarrier, TwilioCarrier
 from .config import TelephonySettings
-from .webhooks import CARRIER, TELEPHONY, add_routes, url
+from .webhooks import CARRIER, EMERGENCY_STEP, TELEPHONY, add_routes, url
 
 log = get_logger("telephony")
 
@@ -54,6 +56,18 @@ class VoiceLine:
                 await self.carrier.hang_up(contact.carrier_ref)
             except CarrierError as exc:
                 log.warning("call_hang_up_failed", contact_id=contact.id, error=str(exc))
+
+
+    async def dial_out(self, contact: ContactRecord, resource: Resource) -> None:
+        """Redirect the live call to TwiML that dials the emergency number; the helpline is
+        out of the call from then on. A carrier that refuses leaves the call as it was."""
+        assert contact.carrier_ref is not None
+        to = f"{url(self.settings, EMERGENCY_STEP, self._lang(contact))}&number={resource.number}"
+        try:
+            await self.carrier.redirect(contact.carrier_ref, to)
+        except CarrierError as exc:
+            log.warning("call_put_through_failed", contact_id=contact.id, error=str(exc))
+            raise DomainError("carrier_error") from None
 
 
 def make_carrier(settings: TelephonySettings) -> Carrier:

@@ -2,7 +2,8 @@
 signed with the auth token, the TwiML followed (Say, Play, Pause, Gather, Redirect,
 Dial, Hangup), what the caller would hear printed. With the fake carrier, what the
 server does to the live call (put through, hang up) reaches the simulator as it
-would reach Twilio."""
+would reach Twilio. A caller put through to an emergency number (a Dial that reports
+nothing back) is where the simulation stops: the helpline has left that call."""
 
 from __future__ import annotations
 
@@ -138,8 +139,12 @@ class Caller:
     async def _dial(self, dial: ET.Element) -> tuple[str, dict[str, str]] | None:
         target = next(iter(dial), None)
         who = f"{target.tag.lower()} {target.text}" if target is not None else "nobody"
-        self.hear(f"rings {who}")
         action = dial.get("action", "")
+        if not action:  # nothing comes back to the helpline: the call is handed on for good
+            number = target.text if target is not None else "nobody"
+            self.hear(f"the call is dialled to {number} (the helpline has left the call)")
+            raise CallOver(f"put through to {number}")
+        self.hear(f"rings {who}")
         if not self.answer:
             step = await self._idle(float(dial.get("timeout", "20")))
             if step is not None:

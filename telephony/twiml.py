@@ -10,7 +10,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from helpline.domain.resources import EMERGENCY
+from helpline.domain.resources import EMERGENCY, Resource
 from helpline.domain.waiting import Standing
 from helpline.i18n import translate
 
@@ -104,6 +104,17 @@ class Voice:
             dial.client(endpoint.removeprefix("client:"))
         else:
             dial.number(endpoint)
+        r.append(dial)
+        return str(r)
+
+    def put_through(self, resource: Resource) -> str:
+        """Said once, then the emergency number dialled. No ``action``: when that call ends,
+        so does the caller's; the helpline is not on it."""
+        r = VoiceResponse()
+        label = translate(f"resources.{resource.key}", self.lang)
+        self._say(r, self.t("put_through", label=label, number=spoken_number(resource.number)))
+        dial = Dial()
+        dial.number(resource.number)
         r.append(dial)
         return str(r)
 

@@ -12,7 +12,9 @@ from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from helpline.domain.contact import ContactState
+from helpline.domain.errors import DomainError
 from helpline.domain.profile import VisitorRole
+from helpline.domain.resources import dialable
 from helpline.logs import get_logger
 from helpline.services import Services
 from helpline.services.calls import LONGEST_CALL_S, Admission
@@ -30,6 +32,7 @@ TELEPHONY: web.AppKey[TelephonySettings] = web.AppKey("telephony_settings")
 CARRIER: web.AppKey[Carrier] = web.AppKey("telephony_carrier")
 
 PREFIX = "/telephony/voice"
+EMERGENCY_STEP = "emergency"  # ?number=17: a caller put through to an emergency number
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 KEYPAD = {"1": VisitorRole.YOUNG_PERSON, "2": VisitorRole.PARENT, "3": VisitorRole.PROFESSIONAL}
 # Statuses after which the call is over (https://www.twilio.com/docs/voice/api/call-resource).
@@ -53,6 +56,7 @@ class Call:
         if not isinstance(sid, str) or not CALL_SID.fullmatch(sid):
             raise ApiError(400, "invalid_call")
         self.sid = sid
+        self.query = request.query
         lang = request.query.get("lang", "fr")
         self.lang = lang if lang in ("fr", "en") else "fr"
         self.voice = Voice(self.settings, self.lang)
@@ -177,6 +181,17 @@ async def dialed(call: Call) -> str:
     return call.voice.ending("goodbye")
 
 
+@twiml
+async def emergency(call: Call) -> str:
+    """Where a counsellor's redirect sends a caller they put through to an emergency number:
+    they are told, then dialled to it. Nothing comes back to the helpline after."""
+    try:
+        resource = dialable(call.query.get("number", ""))
+    except DomainError:
+        return call.voice.ending("lost")
+    return call.voice.put_through(resource)
+
+
 async def status(request: web.Request) -> web.Response:
     """Call status callback. Only the end matters: a caller who was waiting abandoned, one
     who was talking ended the call. Repeated or late callbacks change nothing."""
@@ -212,6 +227,7 @@ def add_routes(app: web.Application, *, fake: bool) -> None:
         ("wait", wait),
         ("connect", wait),
         ("dialed", dialed),
+        (EMERGENCY_STEP, emergency),
         ("status", status),
     ):
         app.router.add_post(f"{PREFIX}/{step}", handler)

@@ -40,6 +40,7 @@ class EndReason(StrEnum):
     VISITOR = "visitor"  # the young person ended it
     COUNSELLOR = "counsellor"  # the counsellor ended it
     ABANDONED = "abandoned"  # the visitor went away and did not come back in time
+    PUT_THROUGH = "put_through"  # the counsellor put the caller through to an emergency number
 
 
 _TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {

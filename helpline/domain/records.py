@@ -73,6 +73,7 @@ class MessageRecord:
     client_id: str | None
     text: str
     sent_at: datetime
+    resource: str | None = None  # a resource card: the emergency number sent (domain.resources)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import DomainError
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -24,3 +26,20 @@ EMERGENCY = (
     Resource("3114", "tel", "suicide_prevention"),
     Resource("114", "sms", "deaf_sms"),
 )
+
+
+def card(number: str) -> Resource:
+    """The resource a counsellor sends as a card in a chat: only one of the numbers above,
+    never a free-form link."""
+    for resource in EMERGENCY:
+        if resource.number == number:
+            return resource
+    raise DomainError("unknown_resource")
+
+
+def dialable(number: str) -> Resource:
+    """The number a caller may be put through to: one of the numbers above that takes calls."""
+    resource = card(number)
+    if resource.scheme != "tel":
+        raise DomainError("not_dialable")
+    return resource

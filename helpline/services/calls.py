@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..bus.base import counsellor_channel
-from ..domain.access import may_block_callers
+from ..domain.access import may_act_on_contact, may_block_callers
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.counsellor import Status
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.records import ContactRecord, CounsellorRecord
+from ..domain.resources import Resource, dialable
 from ..domain.waiting import Standing
 from ..logs import get_logger
 from . import events
@@ -58,6 +59,9 @@ class CallControl(Protocol):
     async def hang_up(self, contact: ContactRecord) -> None:
         """End the call (the counsellor hung up from the console)."""
 
+    async def dial_out(self, contact: ContactRecord, resource: Resource) -> None:
+        """Put the caller through to this emergency number; the helpline leaves the call."""
+
 
 class NoPhoneLine:
     """No phone channel plugged in: there are no calls to act on."""
@@ -69,6 +73,9 @@ class NoPhoneLine:
         raise DomainError("no_phone_line")
 
     async def hang_up(self, contact: ContactRecord) -> None:
+        raise DomainError("no_phone_line")
+
+    async def dial_out(self, contact: ContactRecord, resource: Resource) -> None:
         raise DomainError("no_phone_line")
 
 
@@ -211,6 +218,33 @@ class Calls:
         """The counsellor's side hung up: the conversation is over."""
         async with self.ctx.store.transaction() as tx:
             contact_ended(tx, await tx.contacts.close(contact_id, EndReason.COUNSELLOR, self.ctx.clock.now()))
+
+    # --- an emergency ---------------------------------------------------------------------
+
+    async def dial_emergency(self, contact_id: str, number: str, counsellor_id: int) -> ContactRecord:
+        """The counsellor who holds this call puts the caller through to an emergency number
+        (only one the line lists that takes calls): the carrier takes the live call there,
+        then the contact ends (``put_through``). Refused, nothing changes. Returns the
+        contact as it ended (or as it was, if it ended meanwhile)."""
+        resource = dialable(number)
+        async with self.ctx.store.reading() as tx:
+            contact = await tx.contacts.get(contact_id)
+        if contact is None:
+            raise NotFound("unknown_contact")
+        if not may_act_on_contact(counsellor_id, contact.counsellor_id):
+            raise Forbidden("not_your_contact")
+        if contact.channel is not Channel.VOICE or contact.carrier_ref is None:
+            raise Conflict("not_a_call")
+        if contact.state is not ContactState.ASSIGNED:
+            raise Conflict("contact_closed")
+        await self.control.dial_out(contact, resource)
+        async with self.ctx.store.transaction() as tx:
+            closed = await tx.contacts.close(contact_id, EndReason.PUT_THROUGH, self.ctx.clock.now(),
+                                             counsellor_id=counsellor_id)
+            contact_ended(tx, closed)
+        log.info("call_put_through", contact_id=contact_id, counsellor_id=counsellor_id,
+                 number=resource.number)
+        return closed or contact
 
     # --- the end -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from ..domain.contact import Channel, EndReason
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.messages import Sender, validate_client_id, validate_text
 from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
+from ..domain.resources import card
 from ..domain.routing import GENERAL, Priority
 from ..logs import get_logger
 from . import events
@@ -105,6 +106,18 @@ class Conversations:
             if level < Priority.NORMAL:
                 await self._change_priority(contact_id, level, raise_only=True)
         return posted
+
+    async def send_resource(
+        self, contact_id: str, client_id: str, number: str, *, counsellor_id: int
+    ) -> Posted:
+        """The counsellor sends the young person a card for one of the emergency numbers. It is
+        a message (its text the number, its ``resource`` the same), stored and numbered like
+        any other, so it comes back after a reload and in the transcript, in order."""
+        validate_client_id(client_id)
+        resource = card(number)
+        return await self.writer.write(
+            Draft(contact_id, Sender.COUNSELLOR, client_id, resource.number, counsellor_id, resource.number)
+        )
 
     async def set_priority(self, contact_id: str, level: Priority, by: CounsellorRecord) -> None:
         """A counsellor changes their contact's priority; a supervisor any contact's."""

@@ -8,8 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.contact import Channel, EndReason
+from ..domain.errors import DomainError
 from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
+from ..domain.resources import card
 from ..domain.waiting import Standing
+from .schedule import emergency_resources, resource_view
 
 Event = dict[str, Any]
 
@@ -19,10 +22,22 @@ def iso(at: datetime) -> str:
 
 
 def message(m: MessageRecord) -> Event:
-    return {
+    """A stored message; a resource card also carries its ``resource`` (number, href, label)."""
+    event = {
         "type": "message", "contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value,
         "text": m.text, "sent_at": iso(m.sent_at), "client_id": m.client_id,
     }
+    if m.resource is not None and (card := resource_card(m.resource)) is not None:
+        event["resource"] = card
+    return event
+
+
+def resource_card(number: str) -> dict[str, Any] | None:
+    """The card for a stored number; None if the line no longer lists it (its text stays)."""
+    try:
+        return resource_view(card(number))
+    except DomainError:
+        return None
 
 
 def queue_position(contact_id: str, standing: Standing) -> Event:
@@ -43,11 +58,12 @@ def overview(floor: dict[str, Any]) -> Event:
 
 def session(user: CounsellorRecord, status_value: str, line_skills: list[str]) -> Event:
     """To a console after its hello: who is logged in, their status, and the skills the line
-    routes by (``HELPLINE_SKILLS``)."""
+    routes by (``HELPLINE_SKILLS``), and the emergency numbers a counsellor can send or put
+    a caller through to."""
     return {"type": "session", "counsellor": {
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "role": user.role.value, "max_chats": user.max_chats, "skills": sorted(user.skills),
-    }, "status": status_value, "skills": line_skills}
+    }, "status": status_value, "skills": line_skills, "emergency": emergency_resources()}
 
 
 def monitoring(c: ContactRecord, holder: str | None) -> Event:

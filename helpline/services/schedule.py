@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from ..domain.errors import DomainError
-from ..domain.resources import EMERGENCY
+from ..domain.resources import EMERGENCY, Resource
 from ..domain.schedule import (
     WEEKDAYS,
     AlwaysOpen,
@@ -231,8 +231,10 @@ def _local_iso(at: datetime | None, zone: Any) -> str | None:
 
 
 def emergency_resources() -> list[dict[str, Any]]:
-    return [
-        {"number": r.number, "href": r.href,
-         "label": {lang: translate(f"resources.{r.key}", lang) for lang in LANGUAGES}}
-        for r in EMERGENCY
-    ]
+    return [resource_view(r) for r in EMERGENCY]
+
+
+def resource_view(r: Resource) -> dict[str, Any]:
+    """A number as clients show it: the number, its link, its label in every language."""
+    return {"number": r.number, "href": r.href,
+            "label": {lang: translate(f"resources.{r.key}", lang) for lang in LANGUAGES}}

@@ -41,6 +41,7 @@ class Draft:
     client_id: str
     text: str
     counsellor_id: int | None
+    resource: str | None = None
     done: asyncio.Future[Posted] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -148,7 +149,8 @@ class MessageWriter:
                 outcomes.append(e)
                 continue
             last_seq[d.contact_id] = next_seq(last_seq[d.contact_id])
-            message = MessageRecord(d.contact_id, last_seq[d.contact_id], d.sender, d.client_id, d.text, now)
+            message = MessageRecord(d.contact_id, last_seq[d.contact_id], d.sender, d.client_id, d.text, now,
+                                    d.resource)
             stored[d.key] = message  # a second copy in the same batch is a resend
             new.append((message, d.counsellor_id))
             outcomes.append(Posted(message, duplicate=False))

@@ -79,6 +79,7 @@ def _message(row: AnyRow) -> MessageRecord:
         client_id=row.client_id,
         text=row.text,
         sent_at=row.sent_at,
+        resource=row.resource,
     )
 
 
@@ -485,7 +486,7 @@ class MessageRepo:
             return {}
         m = MESSAGES.c
         rows = await self.conn.execute(
-            select(m.contact_id, m.seq, m.sender, m.client_id, m.text, m.sent_at).where(
+            select(m.contact_id, m.seq, m.sender, m.client_id, m.text, m.sent_at, m.resource).where(
                 m.contact_id.in_({k[0] for k in keys}), m.client_id.in_({k[1] for k in keys})
             )
         )
@@ -498,7 +499,8 @@ class MessageRepo:
         if messages:
             await self.conn.execute(insert(MESSAGES), [
                 {"contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value, "text": m.text,
-                 "sent_at": m.sent_at, "client_id": m.client_id, "counsellor_id": counsellor_id}
+                 "sent_at": m.sent_at, "client_id": m.client_id, "counsellor_id": counsellor_id,
+                 "resource": m.resource}
                 for m, counsellor_id in messages
             ])
 

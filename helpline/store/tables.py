@@ -153,6 +153,7 @@ class Message(Base):
     client_id: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime]
+    resource: Mapped[str | None] = mapped_column(String(16))  # a resource card's number
 
     __table_args__ = (
         UniqueConstraint("contact_id", "seq", name="uq_messages_contact_id_seq"),

@@ -27,6 +27,8 @@ from .schemas import (
     ConsoleMessage,
     ConsoleMonitor,
     ConsolePriority,
+    ConsolePutThrough,
+    ConsoleResource,
     ConsoleStatus,
     ConsoleTransfer,
     ConsoleTyping,
@@ -150,6 +152,8 @@ class ConsoleConnection(Connection):
             )
             await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
                                    "client_id": frame.client_id, "seq": posted.message.seq})
+        elif isinstance(frame, ConsoleResource | ConsolePutThrough):
+            await self.emergency(frame)
         elif isinstance(frame, ConsoleTyping):
             await conversations.typing(frame.contact_id, Sender.COUNSELLOR, counsellor_id=me)
         elif isinstance(frame, ConsoleEnd):
@@ -180,6 +184,18 @@ class ConsoleConnection(Connection):
             await self.outbox.put({"type": "unmonitored", "contact_id": frame.contact_id})
         elif isinstance(frame, ConsoleHello):
             await self.resync(frame)
+
+
+    async def emergency(self, frame: ConsoleResource | ConsolePutThrough) -> None:
+        """An emergency number: a card sent in a chat (acknowledged like a message), or a
+        caller put through to it (the ``ended`` event follows)."""
+        if isinstance(frame, ConsoleResource):
+            posted = await self.services.conversations.send_resource(
+                frame.contact_id, frame.client_id, frame.resource, counsellor_id=self.user.id)
+            await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
+                                   "client_id": frame.client_id, "seq": posted.message.seq})
+        else:
+            await self.services.calls.dial_emergency(frame.contact_id, frame.number, self.user.id)
 
 
 async def console_socket(request: web.Request) -> web.StreamResponse:

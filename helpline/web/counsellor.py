@@ -9,12 +9,12 @@ from typing import Any
 from aiohttp import web
 
 from ..services import staff
-from ..services.events import iso
+from ..services.events import iso, resource_card
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from . import params
 from .errors import ApiError, read_json
 from .keys import SERVICES
-from .schemas import MessageOut, Transcript, WrapupIn, WrapupOut
+from .schemas import MessageOut, ResourceCard, Transcript, WrapupIn, WrapupOut
 from .session import require_user
 
 
@@ -25,10 +25,16 @@ async def transcript(request: web.Request) -> web.Response:
     contact, messages = await conversations.transcript(params.contact_id(request), user, after_seq)
     body = Transcript(
         contact_id=contact.id, state=contact.state.value,
-        messages=[MessageOut(seq=m.seq, sender=m.sender.value, text=m.text, sent_at=iso(m.sent_at))
+        messages=[MessageOut(seq=m.seq, sender=m.sender.value, text=m.text, sent_at=iso(m.sent_at),
+                             resource=_card(m.resource))
                   for m in messages],
     )
     return web.json_response(body.model_dump())
+
+
+def _card(number: str | None) -> ResourceCard | None:
+    found = resource_card(number) if number is not None else None
+    return ResourceCard.model_validate(found) if found is not None else None
 
 
 async def get_taxonomy(request: web.Request) -> web.Response:

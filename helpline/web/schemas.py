@@ -142,11 +142,19 @@ class ScheduleExceptionOut(BaseModel):
     reason: str
 
 
+class ResourceCard(BaseModel):
+    number: str
+    href: str = Field(description='"tel:17", or "sms:114" for a number that takes text messages.')
+    label: dict[str, str] = Field(description="One line per language (fr, en).")
+
+
 class MessageOut(BaseModel):
     seq: int
     sender: Literal["visitor", "counsellor", "system"]
     text: str
     sent_at: str
+    resource: ResourceCard | None = Field(
+        None, description="A resource card the counsellor sent: one of the emergency numbers.")
 
 
 class Transcript(BaseModel):
@@ -259,9 +267,32 @@ class ConsoleAccept(Strict):
     contact_id: ContactId
 
 
+EmergencyNumber = Annotated[str, Field(
+    min_length=1, max_length=16, examples=["17"],
+    description="One of the emergency numbers (the console's session event lists them).")]
+
+
+class ConsoleResource(Strict):
+    """Send the young person a card for an emergency number (a chat you hold)."""
+
+    type: Literal["resource"]
+    contact_id: ContactId
+    client_id: ClientId
+    resource: EmergencyNumber
+
+
+class ConsolePutThrough(Strict):
+    """Put the caller of a call you hold through to an emergency number; the call ends for you."""
+
+    type: Literal["put_through"]
+    contact_id: ContactId
+    number: EmergencyNumber
+
+
 ConsoleFrame = Annotated[
     ConsoleHello | ConsoleStatus | ConsoleMessage | ConsoleTyping | ConsoleEnd | ConsolePriority
-    | ConsoleTransfer | ConsoleMonitor | ConsoleUnmonitor | ConsoleAccept,
+    | ConsoleTransfer | ConsoleMonitor | ConsoleUnmonitor | ConsoleAccept | ConsoleResource
+    | ConsolePutThrough,
     Field(discriminator="type"),
 ]
 

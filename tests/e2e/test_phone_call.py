@@ -101,6 +101,39 @@ async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wra
             assert form.encode() not in written
 
 
+async def test_the_counsellor_puts_a_caller_through_to_17_and_the_simulator_shows_it(tmp_path: Path) -> None:
+    server = PhoneServer(tmp_path)
+    await server.start()
+    counsellor = Counsellor(server, "alice")  # type: ignore[arg-type]
+    try:
+        code, _, err = await server.cli(
+            "counsellor", "add", "alice", "--password-stdin", "--voice", "client:alice", stdin="secret-pass\n"
+        )
+        assert code == 0, err
+        await counsellor.login()
+        await counsellor.connect()
+        simulate = asyncio.create_task(server.cli(
+            "telephony", "simulate", "--caller", NUMBER, "--press", "1", "--url", server.url))
+        contact_id = (await counsellor.expect("assigned"))["contact"]["contact_id"]
+        await counsellor.send_json({"type": "put_through", "contact_id": contact_id, "number": "17"})
+        assert (await counsellor.expect("ended", contact_id=contact_id))["reason"] == "put_through"
+        code, out, err = await simulate
+        assert code == 0, err
+    finally:
+        await counsellor.close()
+        await server.stop()
+    lines = [line.split("] ", 1)[-1] for line in out.splitlines()]
+    assert lines[-4:] == [
+        "is put through by the helpline",
+        'hears (fr-FR): "Nous vous mettons en relation avec le 17, Police secours (urgence immédiate).'
+        ' Restez en ligne."',
+        "the call is dialled to 17 (the helpline has left the call)",
+        "call over: put through to 17",
+    ]
+    row = sqlite3.connect(server.db_path).execute("SELECT state, end_reason FROM contacts").fetchone()
+    assert row == ("ended", "put_through")
+
+
 async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(tmp_path: Path) -> None:
     server = PhoneServer(tmp_path)
     await server.start()

@@ -311,6 +311,84 @@ async def test_a_call_has_no_written_messages(server: Server, call: Call) -> Non
     assert await server.services.conversations.history(call.contact_id) == []
 
 
+# --- an emergency: the caller put through to an emergency number ---------------------------
+
+EMERGENCY_17 = f"{PUBLIC}/telephony/voice/emergency?lang=fr&number=17"
+
+
+async def test_the_counsellor_puts_the_caller_through_to_17_and_the_call_ends_for_her(
+    server: Server, twilio: Twilio, call: Call
+) -> None:
+    await call.alice.send_json({"type": "put_through", "contact_id": call.contact_id, "number": "17"})
+    ended = await call.alice.expect("ended", contact_id=call.contact_id)
+    assert ended["reason"] == "put_through"
+    # The carrier took the live call to the emergency step; it was not hung up.
+    last = fake_commands(server)[-1]
+    assert (last.action, last.call_ref, last.url) == ("redirect", call.sid, EMERGENCY_17)
+    assert "hang_up" not in [c.action for c in fake_commands(server)]
+    answer = await twilio.follow(EMERGENCY_17, call.sid)
+    assert answer.verbs() == ["Say", "Dial"]
+    assert answer.said() == [
+        "Nous vous mettons en relation avec le 17, Police secours (urgence immédiate). Restez en ligne."
+    ]
+    dial = answer.first("Dial")
+    assert dial.get("action") is None  # nothing comes back to the helpline
+    assert answer.first("Number").text == "17"
+    contact = await stored(server, call.contact_id)
+    assert (contact.state, contact.end_reason) == (ContactState.ENDED, "put_through")
+    # The call goes on with the police; when it is over, its length is recorded, nothing reopens.
+    assert (await twilio.hang_up(call.sid, duration=600)).status == 204
+    contact = await stored(server, call.contact_id)
+    assert (contact.state, contact.end_reason) == (ContactState.ENDED, "put_through")
+    assert contact.carrier_ref is None and contact.wait_s is not None
+
+
+async def test_an_english_caller_is_told_in_english(server: Server, twilio: Twilio, call: Call) -> None:
+    answer = await twilio.step("/telephony/voice/emergency?lang=en&number=3114", call.sid)
+    assert answer.said() == [
+        "We are putting you through to 31 14, Suicide prevention, 24/7, free. Stay on the line."
+    ]
+    assert answer.first("Number").text == "3114"
+
+
+@pytest.mark.parametrize(("number", "code"), [("114", "not_dialable"), ("15", "unknown_resource"),
+                                              ("+33612345678", "unknown_resource")])
+async def test_only_an_emergency_number_that_takes_calls_is_dialled(
+    server: Server, call: Call, number: str, code: str
+) -> None:
+    before = len(fake_commands(server))
+    await call.alice.send_json({"type": "put_through", "contact_id": call.contact_id, "number": number})
+    assert (await call.alice.expect("error", contact_id=call.contact_id))["code"] == code
+    assert len(fake_commands(server)) == before
+    assert (await stored(server, call.contact_id)).state is ContactState.ASSIGNED
+
+
+async def test_nobody_puts_through_someone_elses_caller(
+    server: Server, call: Call, clients_of: ClientsOf
+) -> None:
+    await server.add_counsellor("bob", voice_endpoint="client:bob")
+    bob = await clients_of(server).online("bob")
+    before = len(fake_commands(server))
+    await bob.send_json({"type": "put_through", "contact_id": call.contact_id, "number": "17"})
+    assert (await bob.expect("error"))["code"] == "not_your_contact"
+    assert len(fake_commands(server)) == before
+    assert (await stored(server, call.contact_id)).state is ContactState.ASSIGNED
+
+
+async def test_a_call_gets_no_resource_card(server: Server, call: Call) -> None:
+    await call.alice.send_json(
+        {"type": "resource", "contact_id": call.contact_id, "client_id": "r1", "resource": "17"}
+    )
+    assert (await call.alice.expect("error"))["code"] == "not_a_chat"
+    assert await server.services.conversations.history(call.contact_id) == []
+
+
+async def test_the_emergency_step_dials_no_number_the_line_does_not_list(twilio: Twilio, call: Call) -> None:
+    for number in ("0899000000", "114", ""):
+        answer = await twilio.step(f"/telephony/voice/emergency?lang=fr&number={number}", call.sid)
+        assert "Dial" not in answer.verbs() and answer.verbs()[-1] == "Hangup"
+
+
 # --- hanging up, callbacks ------------------------------------------------------------------
 
 

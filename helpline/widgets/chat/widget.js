@@ -845,11 +845,25 @@
     const item = h("li", { class: "msg from-counsellor" },
       first ? h("span", { class: "who" }, counsellorName())
         : h("span", { class: "sr-only" }, t("said", { name: counsellorName() })),
-      h("div", { class: "bubble" }, linkified(message.text)),
+      message.resource ? resourceCard(message.resource) : h("div", { class: "bubble" }, linkified(message.text)),
       h("div", { class: "meta" }, timeOf(message.sent_at)));
     item.dataset.seq = String(message.seq);
     place(item);
     scrollToEnd();
+  }
+
+  // A card the counsellor sent: one of the line's emergency numbers, as a big button that
+  // calls it (or writes to it). Only a tel: or sms: number is ever a link.
+  function resourceCard(resource) {
+    const href = /^(tel|sms):\+?[0-9]+$/.test(resource.href || "") ? resource.href : null;
+    const label = (resource.label && (resource.label[LOCALE] || resource.label.fr)) || "";
+    const action = t(href && href.startsWith("sms:") ? "resourceText" : "resourceCall", { number: resource.number });
+    return h(href ? "a" : "div", { class: "number resource-card", href, "aria-label": t("resourceSaid", { action, label }) },
+      h("span", { class: "n" }, action), h("span", { class: "l" }, label));
+  }
+
+  function resourceText(resource) {
+    return resourceCard(resource).getAttribute("aria-label");
   }
 
   function newClientId() {
@@ -1171,7 +1185,8 @@
     } else if (message.sender === "counsellor") {
       hideTyping();
       addCounsellorBubble(message);
-      announce(t("newMessage", { name: counsellorName(), text: message.text }));
+      announce(t("newMessage", { name: counsellorName(),
+        text: message.resource ? resourceText(message.resource) : message.text }));
       if (!isOpen()) {
         badge.textContent = String(Number(badge.textContent || 0) + 1);
         badge.hidden = false;

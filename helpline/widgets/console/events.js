@@ -45,6 +45,7 @@ function onSession(event) {
   state.me = { ...state.me, ...event.counsellor };
   state.status = event.status;
   state.skills = event.skills || [];
+  state.emergency = event.emergency || []; // the numbers the emergency menu offers
 }
 
 function onStatus(event) {

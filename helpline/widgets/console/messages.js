@@ -1,6 +1,7 @@
 // The messages of a conversation: sending one (each with its own client id, so a resend is
 // never shown twice), marking it failed when no acknowledgement comes in time, and the log.
 import { h, replace } from "./dom.js";
+import { resourceLine } from "./emergency.js";
 import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
 import { send } from "./state.js";
@@ -34,7 +35,8 @@ export function transmit(c, clientId, p) {
 // The messages, then those still on their way; it follows the end unless scrolled back.
 export function renderLog(c, log) {
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  const items = c.messages.map((m) => messageItem(c, m.sender, m.text, m.sent_at, m.sender === "counsellor" ? "sent" : null));
+  const items = c.messages.map((m) => messageItem(c, m.sender, m.resource ? resourceLine(m.resource) : m.text,
+    m.sent_at, m.sender === "counsellor" ? "sent" : null));
   for (const [clientId, p] of c.pending) items.push(messageItem(c, "counsellor", p.text, null, p.state, clientId, p));
   replace(log, items);
   if (nearBottom) log.scrollTop = log.scrollHeight;

@@ -4,6 +4,7 @@ import { blockControls, renderBlockControls } from "./block.js";
 import { buildCallPanel, callFacts, callHeading, isCall, renderCallPanel } from "./calls.js";
 import { buildComposer } from "./composer.js";
 import { h, replace } from "./dom.js";
+import { emergencyMenu, renderEmergencyMenu } from "./emergency.js";
 import { duration, t } from "./i18n.js";
 import { label, topicOf } from "./labels.js";
 import { renderLog } from "./messages.js";
@@ -30,6 +31,7 @@ export function renderPane(c) {
   const closed = Boolean(c.ended || c.gone);
   renderHead(c, closed);
   renderBlockControls(c, c.parts);
+  renderEmergencyMenu(c, c.parts.emergency, closed);
   if (c.parts.callPanel) renderCallPanel(c, c.parts.callPanel, closed);
   renderBody(c, closed);
   renderEnd(c, closed);
@@ -55,6 +57,7 @@ function buildPane(c) {
   const actions = paneActions(c, call);
   const { block, blockStatus } = blockControls(c);
   const callPanel = call ? buildCallPanel(actions.confirmEnd) : null;
+  const emergency = emergencyMenu(c, call);
   const pane = h("article", { class: "pane", "data-contact": c.id },
     h("header", { class: "pane-head" },
       h("div", { class: "pane-title" },
@@ -65,6 +68,7 @@ function buildPane(c) {
     h("p", { class: "handover", hidden: true }),
     h("p", { class: "monitor-flag", hidden: true, text: t("monitoring") }),
     blockStatus,
+    emergency,
     call ? callPanel : log,
     call ? null : h("p", { class: "typing", hidden: true, text: t("typing") }),
     call ? null : h("p", { class: "visitor-away", role: "status" }),
@@ -73,7 +77,7 @@ function buildPane(c) {
     h("div", { class: "pane-end", hidden: true }),
     call ? null : buildComposer(c),
     call ? null : h("p", { class: "hint", text: t("composer_hint") }));
-  return { pane, log, ...actions, block, blockStatus, callPanel };
+  return { pane, log, ...actions, block, blockStatus, callPanel, emergency };
 }
 
 function paneActions(c, call) {
