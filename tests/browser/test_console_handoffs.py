@@ -42,7 +42,8 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     dialog = page.get_by_role("dialog", name="Signaler à un partenaire")
     await expect(dialog).to_be_visible()
     target = dialog.get_by_label("Destination")
-    await expect(target.locator("optgroup[label='Suggérées pour ce cas'] option")).to_have_text([PLATFORM, THESEE])
+    suggested = target.locator("optgroup[label='Suggérées pour ce cas'] option")
+    await expect(suggested).to_have_text([PLATFORM, THESEE])
     await expect(target.locator("option:checked")).to_have_text(PLATFORM)
     await expect(dialog.get_by_text("Un·e superviseur·e devra l'approuver avant l'envoi.")).to_be_visible()
     await expect(dialog.get_by_text("Rien ne partira.")).to_be_visible()
@@ -57,7 +58,8 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     # The preview: the fields and the two ticked messages, nothing else.
     preview = dialog.get_by_role("region", name="Aperçu : exactement ce qui partira")
     await expect(preview.locator("dt")).to_have_text(
-        ["Plateforme", "Adresses exactes du contenu", "Pourquoi ce contenu est illicite ou contraire aux règles"])
+        ["Plateforme", "Adresses exactes du contenu",
+         "Pourquoi ce contenu est illicite ou contraire aux règles"])
     await expect(preview.locator("dd")).to_have_text(
         ["Instagram", "photo-de-lea.jpg", "Chantage à la diffusion d'images intimes d'une mineure."])
     await expect(preview.locator("li")).to_have_count(2)
@@ -72,13 +74,15 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     await expect(urls).to_have_attribute("aria-invalid", "true")
     await expect(urls).to_have_accessible_description(re.compile(
         r"Seulement des adresses web \(http ou https\), une par ligne\.$"))
-    await expect(dialog.get_by_role("alert")).to_have_text("Le signalement a été refusé : corrigez les champs signalés.")
+    await expect(dialog.get_by_role("alert")).to_have_text(
+        "Le signalement a été refusé : corrigez les champs signalés.")
     await shot(alice, "handoff-refused")
     await accessible(alice)
 
     await urls.fill("https://instagram.example/p/Cx81\nhttps://instagram.example/lucas_du_94")
     await dialog.get_by_role("button", name="Enregistrer le brouillon").click()
-    await expect(dialog.get_by_role("status")).to_have_text(re.compile(r"^Brouillon H-[0-9A-Z]{8} enregistré\.$"))
+    await expect(dialog.get_by_role("status")).to_have_text(
+        re.compile(r"^Brouillon H-[0-9A-Z]{8} enregistré\.$"))
     await expect(urls).not_to_have_attribute("aria-invalid", "true")
     await expect(target).to_be_disabled()  # a draft keeps its target
     await expect(preview.locator("dd").nth(1)).to_have_text(
@@ -91,6 +95,17 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     await expect(notice).to_have_text(re.compile(r"^Signalement H-[0-9A-Z]{8} : à approuver\.$"))
     reference = (await notice.inner_text()).split(" ")[1]
 
+    # Her view: it waits for approval; it is not hers to approve.
+    await page.get_by_role("button", name="Signalements").click()
+    row = page.locator(".handoff-list tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row.locator("td").nth(2)).to_have_text("à approuver")
+    await page.get_by_role("button", name=f"Ouvrir {reference}").click()
+    mine_detail = page.locator(".handoff-detail")
+    await expect(mine_detail).to_contain_text("État : à approuver")
+    await expect(mine_detail.get_by_role("button", name="Approuver")).to_have_count(0)
+    await expect(mine_detail.get_by_role("button", name="Annuler le signalement")).to_be_visible()
+
     # Sam, supervisor, sees it waiting on his view's button, and approves it.
     sam = await new_tab(browser, tabs)
     await log_in(sam, server, "sam", available=False)
@@ -102,6 +117,7 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     detail = sam.page.locator(".handoff-detail")
     await expect(detail.get_by_role("heading", level=3)).to_have_text(f"{reference} · {PLATFORM}")
     await expect(detail).to_contain_text("État : à approuver")
+    await expect(detail).to_contain_text("Auteur·e : alice")
     await expect(detail.locator("dd").first).to_have_text("Instagram")
     await expect(detail.locator(".handoff-excerpt-list li")).to_have_count(2)
     await shot(sam, "handoff-to-approve")
@@ -110,15 +126,11 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     await expect(detail).to_contain_text("État : en cours d'envoi")
     await expect(button.locator(".badge-awaiting")).to_be_hidden()
 
-    # Alice is told at once; she files the platform's form and records its reference.
+    # Alice, who had it open, sees it change at once; she files the platform's form and
+    # records its reference.
     await expect(notice).to_have_text(f"Signalement {reference} : en cours d'envoi.")
-    await page.get_by_role("button", name="Signalements").click()
-    row = page.locator(".handoff-list tbody tr")
-    await expect(row).to_have_count(1)
+    await expect(mine_detail).to_contain_text("État : en cours d'envoi")
     await expect(row.locator("td").nth(2)).to_have_text("en cours d'envoi")
-    await page.get_by_role("button", name=f"Ouvrir {reference}").click()
-    mine_detail = page.locator(".handoff-detail")
-    await expect(mine_detail.get_by_role("button", name="Approuver")).to_have_count(0)  # not hers to approve
     await expect(mine_detail.get_by_role("button", name="Imprimer la fiche")).to_be_visible()
     await page.emulate_media(media="print")  # what window.print() prints: the sheet alone
     sheet = page.locator(".handoff-print")
@@ -134,6 +146,7 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     await mine_detail.get_by_role("button", name="Enregistrer", exact=True).click()
     await expect(mine_detail).to_contain_text("État : transmis")
     await expect(mine_detail).to_contain_text("Référence du partenaire : IG-NOTICE-2231")
+    await expect(mine_detail).to_contain_text("Approuvé par Sam")
     await expect(row.locator("td").nth(2)).to_have_text("transmis")
 
     # Later, the platform's decision.
@@ -147,8 +160,9 @@ async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
     # A supervisor never approves his own: the server refuses, and the console says why.
     created = await sam.page.evaluate(
         """async (contact) => {
-             const post = (path, body) => fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
-               body: JSON.stringify(body || {})}).then((r) => r.json());
+             const post = (path, body) => fetch(path, {method: "POST",
+               headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})})
+               .then((r) => r.json());
              const draft = await post(`/api/v1/contacts/${contact}/handoffs`,
                {target: "pharos", fields: {urls: ["https://example.org/x"], content_type: "threat"}});
              return (await post(`/api/v1/handoffs/${draft.id}/submit`)).reference;
@@ -185,7 +199,8 @@ async def test_a_guidance_hand_off_is_recorded_without_approval(
     await accessible(alice)
     await dialog.get_by_role("button", name="Noter comme fait").click()
     await expect(dialog).to_be_hidden()
-    await expect(page.locator(".notice-bar")).to_have_text(re.compile(r"^Signalement H-[0-9A-Z]{8} : transmis\.$"))
+    await expect(page.locator(".notice-bar")).to_have_text(
+        re.compile(r"^Signalement H-[0-9A-Z]{8} : transmis\.$"))
 
     await page.get_by_role("button", name="Signalements").click()
     row = page.locator(".handoff-list tbody tr")

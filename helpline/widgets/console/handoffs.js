@@ -41,6 +41,11 @@ function when(iso) {
   return iso ? new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "short" }) : "";
 }
 
+function person(id) {
+  const found = [state.me, ...state.colleagues].find((x) => x && x.id === id);
+  return found ? found.display_name : `#${id}`;
+}
+
 function sender(m) {
   return m.sender === "counsellor" ? t("counsellor") : t(m.sender);
 }
@@ -298,7 +303,7 @@ export function renderHandoffs() {
     h("thead", {}, h("tr", {}, [t("handoff_reference"), t("handoff_target"), t("handoff_state"), t("handoff_created"),
       t("handoff_updated")].map((text) => h("th", { scope: "col", text })))),
     h("tbody", {}, listed.map((x) => h("tr", { "data-handoff": String(x.id), class: opened && opened.id === x.id ? "open" : "" },
-      h("td", {}, h("button", { type: "button", class: "small secondary", text: x.reference,
+      h("td", {}, h("button", { type: "button", class: "small secondary reference", text: x.reference,
         "aria-label": `${t("handoff_open")} ${x.reference}`, onclick: () => openHandoff(x.id) })),
       h("td", { text: targetOf(x.target).name }),
       h("td", {}, h("span", { class: `handoff-state state-${x.state}`, text: stateName(x.state) })),
@@ -321,8 +326,8 @@ function renderDetail(panel) {
   const x = opened;
   const target = targetOf(x.target);
   const facts = [
-    t("handoff_contact", { id: x.contact_id.slice(0, 6) }), t("handoff_author", { id: x.author_id }),
-    x.approver_id ? t("handoff_approver", { id: x.approver_id }) : "", `${t("handoff_created")} ${when(x.created_at)}`,
+    t("handoff_contact", { id: x.contact_id.slice(0, 6) }), t("handoff_author", { name: person(x.author_id) }),
+    x.approver_id ? t("handoff_approver", { name: person(x.approver_id) }) : "", `${t("handoff_created")} ${when(x.created_at)}`,
   ].filter(Boolean);
   replace(panel,
     h("h3", { text: `${x.reference} · ${target.name}` }),
