@@ -1,16 +1,21 @@
 """Hand-offs in the console, in a real Chromium against the real server: a counsellor hands a
 sextortion case to a platform (the preview shows exactly what leaves, the server's refusals
 show next to their fields), a supervisor approves it in his console, she records the
-platform's reference and decision; a guidance hand-off is recorded without approval."""
+platform's reference and decision; a guidance hand-off is recorded without approval; a
+failed delivery is counted apart on the supervisors' button until one of them retries it."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from aiohttp import web
 
 from tests.browser import support, test_console
-from tests.browser.support import WidgetServer, accessibility_violations, expect
+from tests.browser.support import PASSWORD, WidgetServer, accessibility_violations, expect
 from tests.browser.test_console import ConsoleTab, add_user, alice_talking, log_in, new_tab, shot
 from tests.clients import Visitor
+from tests.e2e.server_process import free_port
 
 tabs = test_console.tabs  # the same fixtures: tabs opened on demand, checked at the end
 visitors = test_console.visitors
@@ -213,3 +218,70 @@ async def test_a_guidance_hand_off_is_recorded_without_approval(
     await expect(detail.get_by_role("button", name="Imprimer la fiche")).to_have_count(0)  # nothing to file
     await shot(alice, "handoff-view")
     await accessible(alice)
+
+
+HOTLINE_TARGETS = """
+[[targets]]
+id = "hotline"
+kind = "report"
+approval = false
+connector = "webhook"
+name = {{ fr = "Hotline partenaire", en = "Partner hotline" }}
+settings = {{ url = "http://127.0.0.1:{port}/handoffs", secret_env = "TEST_HOTLINE_SECRET" }}
+
+[[targets.fields]]
+id = "description"
+type = "text"
+required = true
+label = {{ fr = "Description", en = "Description" }}
+"""
+
+
+async def test_a_failed_delivery_is_counted_apart_and_a_supervisor_retries_it(
+    browser: support.Browser, tmp_path: Path, tabs: list[ConsoleTab], visitors: list[Visitor]
+) -> None:
+    answers = [400]  # the partner refuses for good, then takes it
+
+    async def partner(_request: web.Request) -> web.Response:
+        return web.json_response({"reference": "HL-1"}, status=answers[0])
+
+    app = web.Application()
+    app.router.add_post("/handoffs", partner)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    targets = tmp_path / "targets.toml"
+    targets.write_text(HOTLINE_TARGETS.format(port=port), encoding="utf-8")
+    server = WidgetServer(tmp_path, HELPLINE_HANDOFF_TARGETS_FILE=str(targets), TEST_HOTLINE_SECRET="s3cret")
+    try:
+        await server.start()
+        await server.add_counsellor("alice", PASSWORD)
+        await add_user(server, "sam", "supervisor")
+        alice, _, mine = await alice_talking(browser, server, tabs, visitors, topic="shocking_content")
+        await mine.get_by_role("button", name="Signaler", exact=True).click()
+        dialog = alice.page.get_by_role("dialog", name="Signaler à un partenaire")
+        await dialog.get_by_label("Description").fill("Un adulte lui demande des photos.")
+        await dialog.get_by_role("button", name="Envoyer").click()
+        await expect(alice.page.locator(".notice-bar")).to_have_text(
+            re.compile(r"^Signalement H-[0-9A-Z]{8} : en échec\.$"), timeout=20_000)  # told live
+
+        sam = await new_tab(browser, tabs)
+        await log_in(sam, server, "sam", available=False)
+        button = sam.page.get_by_role("button", name=re.compile("^Signalements"))
+        await expect(button.locator(".badge-failed")).to_have_text("1 en échec")
+        await expect(button.locator(".badge-awaiting")).to_be_hidden()
+        await button.click()
+        await sam.page.locator(".handoff-list button.reference").click()
+        detail = sam.page.locator(".handoff-detail")
+        await expect(detail).to_contain_text("Dernière erreur : http_400")
+        await expect(detail).to_contain_text("Envoyé sans approbation : à revoir.")
+        await shot(sam, "handoff-failed")
+        await accessible(sam)
+        answers[0] = 200
+        await detail.get_by_role("button", name="Relancer l'envoi").click()
+        await expect(button.locator(".badge-failed")).to_be_hidden()
+        await expect(alice.page.locator(".notice-bar")).to_contain_text(": transmis.", timeout=20_000)
+    finally:
+        await server.stop()
+        await runner.cleanup()

@@ -21,6 +21,7 @@ let targets = null; // GET /api/v1/handoffs/targets, once
 let drafting = null; // the dialog's {contact, handoff (once saved)}
 let listed = []; // the view's list
 let opened = null; // the hand-off opened in the view, whole
+const heard = new Map(); // hand-off id → how many of its changes were heard live
 
 async function loadTargets() {
   if (targets) return true;
@@ -214,7 +215,11 @@ async function saveDraft(form, submit) {
     drafting.handoff = result.data;
     form.elements.target.disabled = true; // a draft keeps its target
     remember(result.data);
-    if (submit) result = await api("POST", `/api/v1/handoffs/${result.data.id}/submit`);
+    if (submit) {
+      const { answer, overtaken } = await step(result.data.id, "submit");
+      result = answer;
+      if (result.ok && overtaken) { drafting = null; form.closest("dialog").close(); return; }
+    }
   }
   if (!result.ok) { showRefusal(form, result); return; }
   remember(result.data);
@@ -226,6 +231,14 @@ async function saveDraft(form, submit) {
   drafting = null;
   form.closest("dialog").close();
   notice(t("handoff_done", { reference, state: stateName(result.data.state) }));
+}
+
+// One step (submit, approve, partner...). Its answer is overtaken when the hand-off changed
+// again meanwhile (the dispatcher is quick): the live event, newer, has said so already.
+async function step(id, name, body) {
+  const before = heard.get(id) || 0;
+  const answer = await api("POST", `/api/v1/handoffs/${id}/${name}`, body);
+  return { answer, overtaken: (heard.get(id) || 0) !== before };
 }
 
 // A refusal: each field at fault says why next to it; the rest in the dialog's error line.
@@ -362,9 +375,9 @@ function stepButtons(x) {
     ["retry", x.state === "failed" && supervises(), "primary"],
     ["cancel", ["draft", "awaiting_approval"].includes(x.state) && (mine || supervises()), "danger"],
   ];
-  return steps.filter(([, allowed]) => allowed).map(([step, , kind]) =>
-    h("button", { type: "button", class: kind, text: t(`handoff_${step}`),
-      onclick: () => act(x, `/api/v1/handoffs/${x.id}/${step}`) }));
+  return steps.filter(([, allowed]) => allowed).map(([name, , kind]) =>
+    h("button", { type: "button", class: kind, text: t(`handoff_${name}`),
+      onclick: () => act(x, name) }));
 }
 
 // A manual target being filed: the partner's reference; a platform's notice: its decision.
@@ -377,7 +390,7 @@ function partnerForms(x, target) {
       h("button", { type: "submit", class: "primary", text: t("handoff_record") })));
     forms[0].addEventListener("submit", (event) => {
       event.preventDefault();
-      if (input.value.trim()) act(x, `/api/v1/handoffs/${x.id}/partner`, { partner_reference: input.value.trim() });
+      if (input.value.trim()) act(x, "partner", { partner_reference: input.value.trim() });
     });
   }
   if (x.state === "delivered" && target.kind === "notice") {
@@ -390,7 +403,7 @@ function partnerForms(x, target) {
       h("button", { type: "submit", class: "secondary", text: t("handoff_record_decision") }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      act(x, `/api/v1/handoffs/${x.id}/partner`, { decision: decision.value, ...(on.value ? { decision_on: on.value } : {}) });
+      act(x, "partner", { decision: decision.value, ...(on.value ? { decision_on: on.value } : {}) });
     });
     forms.push(form);
   }
@@ -402,15 +415,15 @@ function printButton(target, x) {
   return h("button", { type: "button", class: "secondary print", text: t("handoff_print"), onclick: () => window.print() });
 }
 
-async function act(x, path, body) {
-  const result = await api("POST", path, body);
+async function act(x, name, body) {
+  const { answer: result, overtaken } = await step(x.id, name, body);
   if (!result.ok) {
     const error = state.ui.handoffsView.querySelector(".detail-error");
     error.textContent = errorMessage(result, t("error_generic"));
     error.hidden = false;
     return;
   }
-  remember(result.data);
+  if (!overtaken) remember(result.data);
   renderHandoffs();
 }
 
@@ -429,6 +442,7 @@ function printSheet(x, target) {
 
 // One of this user's hand-offs changed state (approved, delivered, failed...).
 export function onHandoffChanged(event) {
+  heard.set(event.id, (heard.get(event.id) || 0) + 1);
   const known = listed.some((x) => x.id === event.id);
   remember({ id: event.id, reference: event.reference, state: event.state });
   notice(t("handoff_done", { reference: event.reference, state: stateName(event.state) }));
