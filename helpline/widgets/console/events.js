@@ -1,6 +1,7 @@
 // What the server tells the console over its socket: one small handler per event type.
 import { alertUser } from "./attention.js";
 import { loadInProgress } from "./floor.js";
+import { loadHandoffs, onHandoffChanged } from "./handoffs.js";
 import { t } from "./i18n.js";
 import { forget, renderPane, showTyping } from "./pane.js";
 import { notice, render, showView } from "./shell.js";
@@ -15,7 +16,7 @@ const REDRAWN = {
   transfer_failed: onTransferFailed, assigned: onAssigned, monitoring: onMonitoring,
   unmonitored: (event) => forget(event.contact_id), message: onMessage, ended: onEnded,
   unassigned: onUnassigned, priority: onPriority, queue: onQueue, overview: onOverview, error: onError,
-  visitor_presence: onVisitorPresence,
+  visitor_presence: onVisitorPresence, handoff: onHandoffChanged,
 };
 // Events that draw again only what they touch.
 const TOUCHING = { ack: onAck, typing: onTyping };
@@ -163,6 +164,7 @@ function onOverview(event) {
   state.overview = event;
   state.overviewAt = Date.now();
   if (state.view === "floor") loadInProgress();
+  if (state.view === "handoffs") loadHandoffs(); // a colleague's hand-off may await approval
 }
 
 function onError(event) {

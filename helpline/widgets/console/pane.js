@@ -5,6 +5,7 @@ import { buildCallPanel, callFacts, callHeading, isCall, renderCallPanel } from 
 import { buildComposer } from "./composer.js";
 import { h, replace } from "./dom.js";
 import { emergencyMenu, renderEmergencyMenu } from "./emergency.js";
+import { handoffButton } from "./handoffs.js";
 import { duration, t } from "./i18n.js";
 import { label, topicOf } from "./labels.js";
 import { renderLog } from "./messages.js";
@@ -62,7 +63,7 @@ function buildPane(c) {
     h("header", { class: "pane-head" },
       h("div", { class: "pane-title" },
         h("h2", { class: "pane-topic" }), h("p", { class: "pane-meta" })),
-      h("div", { class: "pane-actions" }, actions.priority, actions.transfer, actions.endButton, block,
+      h("div", { class: "pane-actions" }, actions.priority, actions.handoff, actions.transfer, actions.endButton, block,
         actions.unmonitor, actions.close)),
     call ? null : actions.confirmEnd,
     h("p", { class: "handover", hidden: true }),
@@ -93,6 +94,7 @@ function paneActions(c, call) {
   endButton.addEventListener("click", () => { confirmEnd.hidden = false; });
   return {
     priority, endButton, confirmEnd,
+    handoff: handoffButton(c),
     transfer: h("button", { type: "button", class: "secondary transfer", text: t("transfer"),
       onclick: () => openTransfer(c) }),
     unmonitor: h("button", { type: "button", class: "secondary", text: t("unmonitor"),
@@ -114,7 +116,7 @@ function closePane(c) {
 }
 
 function renderHead(c, closed) {
-  const { pane, priority, endButton, transfer, unmonitor } = c.parts;
+  const { pane, priority, endButton, handoff, transfer, unmonitor } = c.parts;
   const call = isCall(c.info);
   pane.classList.toggle("monitor", c.monitor);
   pane.classList.toggle("closed", closed);
@@ -127,6 +129,7 @@ function renderHead(c, closed) {
   priority.disabled = closed || (c.monitor && !supervises());
   endButton.hidden = call || c.monitor || closed; // a call ends with the call panel's hang-up
   transfer.hidden = c.monitor || closed;
+  handoff.hidden = closed; // once over, it is beside the wrap-up
   unmonitor.hidden = !c.monitor;
 }
 
@@ -181,5 +184,5 @@ function renderEnd(c, closed) {
   const gone = ["transferred", "redirected"].includes(c.gone) ? c.gone : "requeued";
   const reason = c.gone ? t(`${prefix}${gone}`) : t(`${prefix}ended_${c.ended}`);
   replace(end, h("p", { class: "end-notice", text: reason }));
-  if (c.ended && !c.gone && !c.monitor) end.append(wrapupForm(c));
+  if (c.ended && !c.gone && !c.monitor) end.append(handoffButton(c, "beside-wrapup"), wrapupForm(c));
 }

@@ -1,11 +1,12 @@
 // The console's frame once logged in: the top bar (status, connection, preferences), the
-// conversations / floor / admin views and the dialogs; render() draws them all again.
+// conversations / floor / hand-offs / admin views and the dialogs; render() draws them all again.
 import { buildAdmin, renderAdmin } from "./admin.js";
 import { updateTitle } from "./attention.js";
 import { buildBlockDialog } from "./block.js";
 import { loadCanned } from "./composer.js";
 import { h } from "./dom.js";
 import { buildRedirectDialog, checkWaitAlert, loadInProgress, renderFloor } from "./floor.js";
+import { buildHandoffDialog, buildHandoffsView, buildPrintSheet, loadHandoffs, renderHandoffBadge } from "./handoffs.js";
 import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
 import { renderSidebar } from "./sidebar.js";
@@ -37,9 +38,10 @@ export function buildShell(logout) {
   };
   const floorView = h("section", { class: "floor", id: "view-floor", hidden: true });
   const adminView = h("section", { class: "admin", id: "view-admin", hidden: true });
-  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, adminView), buildTransferDialog(),
-    buildBlockDialog(), buildRedirectDialog());
-  return { root, ...top.parts, ...lists, floorView, adminView,
+  const handoffsView = h("section", { class: "handoffs", id: "view-handoffs", hidden: true });
+  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, handoffsView, adminView),
+    buildTransferDialog(), buildBlockDialog(), buildRedirectDialog(), buildHandoffDialog(), buildPrintSheet());
+  return { root, ...top.parts, ...lists, floorView, adminView, handoffsView,
     alert: root.querySelector(".wait-alert"), notice: root.querySelector(".notice-bar") };
 }
 
@@ -47,10 +49,12 @@ function topBar(logout) {
   const statusButtons = ["available", "break", "offline"].map((status) =>
     h("button", { type: "button", class: `status-btn status-${status}`, "data-status": status,
       "aria-pressed": "false", text: t(`status_${status}`), onclick: () => send({ type: "status", status }) }));
-  const tabs = h("nav", { class: "tabs", "aria-label": t("app_title"), hidden: !supervises() },
+  const tabs = h("nav", { class: "tabs", "aria-label": t("app_title") },
     h("button", { type: "button", "data-view": "conversations", text: t("conversations_tab"),
       onclick: () => showView("conversations") }),
-    h("button", { type: "button", "data-view": "floor", text: t("floor"), onclick: () => showView("floor") }),
+    supervises() ? h("button", { type: "button", "data-view": "floor", text: t("floor"), onclick: () => showView("floor") }) : null,
+    h("button", { type: "button", "data-view": "handoffs", onclick: () => showView("handoffs") }, t("handoffs_tab"),
+      h("span", { class: "count badge-awaiting", hidden: true }), h("span", { class: "count badge-failed", hidden: true })),
     state.me.role === "admin" ? h("button", { type: "button", "data-view": "admin", text: t("admin_tab"),
       onclick: () => showView("admin") }) : null);
   const connection = h("span", { class: "connection", role: "status" });
@@ -91,12 +95,17 @@ export function showView(view) {
   ui.root.querySelector("#view-conversations").hidden = view !== "conversations";
   ui.floorView.hidden = view !== "floor";
   ui.adminView.hidden = view !== "admin";
+  ui.handoffsView.hidden = view !== "handoffs";
   for (const button of ui.tabs.querySelectorAll("button")) {
     button.setAttribute("aria-current", button.dataset.view === view ? "page" : "false");
   }
   if (view === "floor") {
     loadInProgress();
     renderFloor();
+  }
+  if (view === "handoffs") {
+    if (!ui.handoffsView.firstChild) buildHandoffsView(ui.handoffsView);
+    loadHandoffs();
   }
   if (view === "admin") {
     if (!ui.adminView.firstChild) ui.adminView.append(buildAdmin({ onCannedChanged: loadCanned }));
@@ -121,5 +130,6 @@ export function render() {
   renderSidebar();
   for (const c of state.contacts.values()) renderPane(c);
   renderFloor();
+  renderHandoffBadge();
   checkWaitAlert();
 }
