@@ -193,7 +193,8 @@ async def test_a_reconnected_console_is_told_since_when_it_has_each_contact(
     make_server: ServerFactory, clients_of: ClientsOf
 ) -> None:
     clock = FrozenClock("2026-11-23T10:00:00")
-    server = await make_server(clock=clock)
+    # Grace periods longer than the jump: the sweep must not take the contact back meanwhile.
+    server = await make_server(clock=clock, visitor_grace_s=3600, counsellor_grace_s=3600)
     await server.add_counsellor("alice")
     clients = clients_of(server)
     _, alice, contact_id = await conversation(clients)
