@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     sender_name: str = Field("La ligne d'écoute", description="Who sends hand-offs, as partners read it.")
     handoff_email: str = Field("signalements@example.org",
                                description="Where partners answer about a hand-off (never a child's).")
+    handoff_lease_s: float = Field(60.0, gt=0, description="How long a dispatcher holds a hand-off it "
+                                   "is delivering before another process may take it over.")
     handoff_targets_file: Path | None = Field(
         None, description="Where hand-offs can go and what each is sent (default: the built-in targets)."
     )

@@ -20,7 +20,15 @@ from ..domain.access import (
     may_see_floor,
 )
 from ..domain.errors import Conflict, Forbidden, NotFound
-from ..domain.handoffs import Action, HandoffState, InvalidHandoff, Target, minimal_payload, next_state
+from ..domain.handoffs import (
+    Action,
+    HandoffState,
+    InvalidHandoff,
+    Target,
+    TargetKind,
+    minimal_payload,
+    next_state,
+)
 from ..domain.records import CounsellorRecord, HandoffRecord
 from ..handoffs_delivery import Delivery
 from ..logs import get_logger
@@ -32,7 +40,6 @@ log = get_logger("handoffs")
 
 MAX_EXCERPTS = 50
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=60)
 DECISIONS = ("removed", "refused", "no_answer")
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 
@@ -111,7 +118,9 @@ class Handoffs:
             h = await self._mine(tx, handoff_id, by)
             target = self.target(h.target_id)
             after = next_state(h.state, Action.SUBMIT, target)
-            await self._move(tx, h, after, {"review_needed": target.sends and not target.approval})
+            # Sent, or numbers given, without a second pair of eyes: a supervisor reviews it after.
+            unchecked = target.kind is TargetKind.EMERGENCY or (target.sends and not target.approval)
+            await self._move(tx, h, after, {"review_needed": unchecked})
             await tx.audit.add(now, by.id, "submit", handoff_id=h.id, contact_id=h.contact_id,
                                detail=after.value)
             await self._queue_delivery(tx, h, target, after)
@@ -233,8 +242,9 @@ class Handoffs:
         delivered, rescheduled with backoff, or failed after its last attempt. Returns how
         many were tried."""
         now = self.ctx.clock.now()
+        lease = timedelta(seconds=self.ctx.settings.handoff_lease_s)
         async with self.ctx.store.transaction() as tx:
-            claimed = await tx.outbox.claim(now, now + LEASE, limit)
+            claimed = await tx.outbox.claim(now, now + lease, limit)
         for handoff_id, key, attempts in claimed:
             await self._deliver_one(handoff_id, key, attempts)
         return len(claimed)

@@ -77,15 +77,16 @@ async def test_a_pharos_report_is_drafted_approved_by_another_filed_and_audited(
     assert status == 200 and csv_text.splitlines()[0] == "id,at,actor_id,action,handoff_id,contact_id,detail"
 
 
-async def test_guidance_is_recorded_without_approval_and_nothing_leaves(
-    server: Server, clients: Clients
+@pytest.mark.parametrize(("target", "reviewed_after"), [("thesee", False), ("emergency", True)])
+async def test_guidance_and_emergency_numbers_are_recorded_without_approval_and_nothing_leaves(
+    server: Server, clients: Clients, target: str, reviewed_after: bool
 ) -> None:
     visitor, alice = await clients.talking()
-    guidance = {"target": "thesee"}
-    status, draft = await call(alice, "POST", f"/contacts/{visitor.contact_id}/handoffs", guidance)
+    status, draft = await call(alice, "POST", f"/contacts/{visitor.contact_id}/handoffs", {"target": target})
     assert status == 201, draft
     status, done = await call(alice, "POST", f"/handoffs/{draft['id']}/submit")
     assert (status, done["state"], done["approver_id"]) == (200, "delivered", None)
+    assert done["review_needed"] is reviewed_after  # emergency skips approval: a supervisor reviews it
 
 
 async def test_someone_elses_handoff_does_not_exist_for_a_counsellor(

@@ -17,7 +17,7 @@ from helpline.domain.counsellor import Role
 from helpline.domain.handoffs import FieldType, HandoffState, Localised, Target, TargetField, TargetKind
 from helpline.handoffs_delivery import Delivery
 from helpline.services import Services
-from helpline.services.handoffs import LEASE, MAX_ATTEMPTS, Handoffs
+from helpline.services.handoffs import MAX_ATTEMPTS, Handoffs
 from helpline.store import Store
 from tests.clients import FAST
 from tests.clock import FrozenClock
@@ -102,12 +102,12 @@ async def test_a_dispatcher_that_died_holding_a_lease_is_taken_over_with_the_sam
 ) -> None:
     partner = Partner()
     handoff_id = await due_handoff(processes[0], partner)
-    now = clock.now()
+    now, lease = clock.now(), timedelta(seconds=processes[0].ctx.settings.handoff_lease_s)
     async with processes[0].ctx.store.transaction() as tx:  # claimed, then the process died
-        [(_, key, _)] = await tx.outbox.claim(now, now + LEASE, 10)
+        [(_, key, _)] = await tx.outbox.claim(now, now + lease, 10)
     survivor = dispatcher(processes[1], partner)
     assert await survivor.dispatch_due() == 0  # the lease still holds
-    clock.at = now + LEASE + timedelta(seconds=1)
+    clock.at = now + lease + timedelta(seconds=1)
     assert await survivor.dispatch_due() == 1
     assert [o.idempotency_key for o in partner.received] == [key]
     assert (await survivor.get(handoff_id)).partner_reference == "P-1"
