@@ -74,6 +74,7 @@ async def deliver(
 
 def _document(delivery: Delivery, helpline_name: str, helpline_email: str) -> dict[str, object]:
     """What the partner receives: the webhook's body, the e-mail's attachment."""
+    statement = delivery.target.settings.get("good_faith")
     return {
         "reference": delivery.reference,
         "idempotency_key": delivery.idempotency_key,
@@ -81,6 +82,8 @@ def _document(delivery: Delivery, helpline_name: str, helpline_email: str) -> di
         "sent_at": delivery.sent_at.isoformat(),
         "helpline": {"name": helpline_name, "email": helpline_email},
         "fields": delivery.payload,
+        # A notice (DSA art. 16) ends with the notifier's statement of good faith.
+        **({"statement": statement} if statement else {}),
     }
 
 
@@ -203,6 +206,8 @@ def email_text(delivery: Delivery) -> str:
         value = delivery.payload[field.id]
         shown = "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
         lines += ["", f"{field.label.fr} :", shown]
+    if "good_faith" in delivery.target.settings:
+        lines += ["", delivery.target.settings["good_faith"]]
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,7 @@ def _target_out(t: Target, lang: str) -> dict[str, Any]:
     return {
         "id": t.id, "kind": t.kind.value, "name": t.name.get(lang), "approval": t.approval and t.sends,
         "sends": t.sends, "connector": t.connector, "guidance": t.guidance.get(lang) if t.guidance else None,
-        "address": t.settings.get("address"),
+        "address": t.settings.get("address"), "statement": t.settings.get("good_faith"),
         "fields": [{"id": f.id, "type": f.type.value, "required": f.required, "label": f.label.get(lang),
                     "help": f.help.get(lang) if f.help else None, "choices": list(f.choices)}
                    for f in t.fields],

@@ -153,7 +153,7 @@ kind = "notice"
 approval = true
 connector = "webhook"
 name = {{ fr = "Plateforme", en = "Platform" }}
-settings = {{ url = "{url}/hook", secret_env = "PARTNER_SECRET" }}
+settings = {{ url = "{url}/hook", secret_env = "PARTNER_SECRET", good_faith = "De bonne foi." }}
 [[targets.fields]]
 id = "urls"
 type = "urls"
@@ -189,6 +189,8 @@ async def test_a_platform_notice_approved_by_a_supervisor_reaches_the_partner_on
     [body] = receiver.bodies
     assert body["reference"] == delivered["reference"]
     assert body["fields"] == notice["fields"]
+    assert body["statement"] == "De bonne foi."  # a notice carries the notifier's good faith (DSA art. 16)
+    assert body["helpline"] == {"name": "La ligne d'écoute", "email": "signalements@example.org"}
     assert visitor.token not in str(body) and "alice" not in str(body)
     assert (await call(alice, "GET", f"/handoffs/{hid}"))[1]["partner_reference"] == "P-1"
     root = await logged_in(server, clients, "root", Role.ADMIN)

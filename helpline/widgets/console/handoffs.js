@@ -151,11 +151,29 @@ function showTarget(form) {
     target.connector === "manual" ? t("handoff_manual") : ""].filter(Boolean);
   form.querySelector(".handoff-route").textContent = route.join(" ");
   replace(form.querySelector(".handoff-fields"), target.fields.map(fieldInput));
+  prefill(form, drafting.contact);
   form.querySelector(".handoff-excerpts").hidden = !target.sends;
   for (const box of form.querySelectorAll("input[name=excerpt]")) box.checked = false;
   form.querySelector(".send").textContent = target.sends ? t("handoff_send") : t("handoff_record_done");
   clearRefusal(form);
   renderPreview(form);
+}
+
+// Only from what is already recorded about the contact: the age band (the wrap-up's, else the
+// young person's own answer) and the first platform of the wrap-up. Never anything else.
+function prefill(form, c) {
+  const wrapup = c.wrapup || {};
+  const platform = (wrapup.platforms || [])[0];
+  const named = platform && state.taxonomy
+    ? (state.taxonomy.platforms.find((p) => p.id === platform) || {}).label : null;
+  const known = {
+    age_band: wrapup.age_band || (c.info.profile || {}).age_band,
+    platform: named ? named[locale()] || named.fr : platform,
+  };
+  for (const [name, value] of Object.entries(known)) {
+    const input = form.elements[name];
+    if (input && value && !input.value) input.value = value;
+  }
 }
 
 function fieldInput(f) {
@@ -180,7 +198,9 @@ function fieldInput(f) {
 function formValues(form, target) {
   const fields = {};
   for (const f of target.fields) {
-    const raw = form.elements[f.id].value;
+    const input = form.elements[f.id];
+    if (!input) continue; // the target was just changed: its fields are being built
+    const raw = input.value;
     const value = f.type === "urls" ? raw.split("\n").map((u) => u.trim()).filter(Boolean) : raw;
     if (value.length) fields[f.id] = value;
   }
@@ -433,6 +453,7 @@ function printSheet(x, target) {
     h("h1", { text: t("handoff_print_title", { reference: x.reference, target: target.name }) }),
     target.address ? h("p", { text: t("handoff_print_address", { address: target.address }) }) : null,
     fieldList(target, x.fields || {}),
+    target.statement ? h("p", { class: "statement", text: target.statement }) : null,
     h("h2", { text: t("handoff_print_checklist") }),
     h("ul", {}, ["handoff_check_1", "handoff_check_2", "handoff_check_3"].map((key) => h("li", { text: `☐ ${t(key)}` }))),
   ];
