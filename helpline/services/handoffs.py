@@ -242,6 +242,9 @@ class Handoffs:
         delivered, rescheduled with backoff, or failed after its last attempt. Returns how
         many were tried."""
         now = self.ctx.clock.now()
+        async with self.ctx.store.reading() as tx:  # it runs on every floor change: mostly nothing due
+            if not await tx.outbox.any_due(now):
+                return 0
         lease = timedelta(seconds=self.ctx.settings.handoff_lease_s)
         async with self.ctx.store.transaction() as tx:
             claimed = await tx.outbox.claim(now, now + lease, limit)
@@ -306,8 +309,7 @@ class Handoffs:
             raise InvalidHandoff("excerpts", "too_many")
         if not wanted:
             return []
-        span = await tx.messages.after(contact_id, wanted[0] - 1, limit=wanted[-1] - wanted[0] + 1)
-        found = {m.seq: m for m in span}
+        found = {m.seq: m for m in await tx.messages.numbered(contact_id, wanted)}
         if any(s not in found for s in wanted):
             raise InvalidHandoff("excerpts", "unknown_message")
         return [{"seq": s, "sender": found[s].sender.value, "sent_at": found[s].sent_at.isoformat(),

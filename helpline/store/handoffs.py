@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.handoffs import HandoffState
@@ -58,8 +58,8 @@ class HandoffRepo:
         return [_handoff(r) for r in rows]
 
     async def count(self, state: HandoffState) -> int:
-        rows = await self.conn.execute(select(Handoff.id).where(Handoff.state == state.value))
-        return len(rows.all())
+        query = select(func.count()).select_from(Handoff).where(Handoff.state == state.value)
+        return int((await self.conn.execute(query)).scalar_one())
 
 
 class OutboxRepo:
@@ -76,11 +76,20 @@ class OutboxRepo:
             await self.conn.execute(insert(HandoffOutbox).values(
                 handoff_id=handoff_id, idempotency_key=key, due_at=due_at, attempts=0))
 
+    def _free(self, now: datetime) -> Any:
+        o = HandoffOutbox
+        return and_(o.done_at.is_(None), o.due_at <= now, or_(o.lease_until.is_(None), o.lease_until < now))
+
+    async def any_due(self, now: datetime) -> bool:
+        """Is a row due and free: one indexed read, so that a check costs no write lock."""
+        found = await self.conn.execute(select(HandoffOutbox.id).where(self._free(now)).limit(1))
+        return found.first() is not None
+
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[tuple[int, str, int]]:
         """Rows due and not leased (or whose lease ran out), leased to the caller: (handoff
         id, idempotency key, attempts before this one). Only one claimant wins each row."""
         o = HandoffOutbox
-        free = and_(o.done_at.is_(None), o.due_at <= now, or_(o.lease_until.is_(None), o.lease_until < now))
+        free = self._free(now)
         query = select(o.id).where(free).order_by(o.due_at).limit(limit)
         if self.conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)

@@ -504,6 +504,14 @@ class MessageRepo:
                 for m, counsellor_id in messages
             ])
 
+    async def numbered(self, contact_id: str, seqs: Sequence[int]) -> list[MessageRecord]:
+        """These messages of a contact, by seq (those that exist)."""
+        rows = await self.conn.execute(
+            select(Message).where(Message.contact_id == contact_id, Message.seq.in_(list(seqs)))
+            .order_by(Message.seq)
+        )
+        return [_message(r) for r in rows]
+
     async def after(self, contact_id: str, after_seq: int, limit: int = 1000) -> list[MessageRecord]:
         rows = await self.conn.execute(
             select(Message)

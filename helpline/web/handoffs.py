@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -86,7 +87,7 @@ async def edit(request: web.Request) -> web.Response:
     return web.json_response(_out(h))
 
 
-def _step(name: str) -> Any:
+def _step(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """submit, approve, cancel, retry: no body, the hand-off as it is after."""
 
     async def handler(request: web.Request) -> web.Response:
