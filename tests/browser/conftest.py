@@ -5,16 +5,15 @@ Without Chromium or Playwright the browser tests are skipped, saying why; under 
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from tests.browser import support
 from tests.browser.support import PASSWORD, Tab, WidgetServer
+from tests.conftest import _unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,12 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-
-
-def _unavailable(why: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{why} (required under CI)", pytrace=False)
-    pytest.skip(why)
 
 
 @pytest_asyncio.fixture

@@ -101,6 +101,12 @@ async def alice_talking(
     return alice, v, mine
 
 
+async def accessible(tab: ConsoleTab) -> None:
+    """axe-core finds nothing wrong in the console as it is now."""
+    violations = await accessibility_violations(tab.page)
+    assert not violations, "\n".join(violations)
+
+
 def pane(tab: ConsoleTab, contact_id: str) -> support.Locator:
     return tab.page.locator(f"article.pane[data-contact='{contact_id}']")
 

@@ -12,10 +12,11 @@ from pathlib import Path
 from aiohttp import web
 
 from tests.browser import support, test_console
-from tests.browser.support import PASSWORD, WidgetServer, accessibility_violations, expect
-from tests.browser.test_console import ConsoleTab, add_user, alice_talking, log_in, new_tab, shot
+from tests.browser.support import PASSWORD, WidgetServer, expect
+from tests.browser.test_console import ConsoleTab, accessible, add_user, alice_talking, log_in, new_tab, shot
 from tests.clients import Visitor
 from tests.e2e.server_process import free_port
+from tests.handoff_targets import webhook_target
 
 tabs = test_console.tabs  # the same fixtures: tabs opened on demand, checked at the end
 visitors = test_console.visitors
@@ -25,11 +26,6 @@ THESEE = "THESEE : plainte en ligne (chantage, escroquerie)"
 BLACKMAIL = "Il me demande 200 euros sinon il envoie mes photos à ma classe"
 ACCOUNT = "C'est le compte instagram.example/lucas_du_94"
 NAME = "Je m'appelle Léa, j'ai 14 ans"  # never ticked: never leaves
-
-
-async def accessible(tab: ConsoleTab) -> None:
-    violations = await accessibility_violations(tab.page)
-    assert not violations, "\n".join(violations)
 
 
 async def test_a_sextortion_case_goes_to_a_platform_after_a_supervisor_approves(
@@ -233,23 +229,6 @@ async def test_a_guidance_hand_off_is_recorded_without_approval(
     await accessible(alice)
 
 
-HOTLINE_TARGETS = """
-[[targets]]
-id = "hotline"
-kind = "report"
-approval = false
-connector = "webhook"
-name = {{ fr = "Hotline partenaire", en = "Partner hotline" }}
-settings = {{ url = "http://127.0.0.1:{port}/handoffs", secret_env = "TEST_HOTLINE_SECRET" }}
-
-[[targets.fields]]
-id = "description"
-type = "text"
-required = true
-label = {{ fr = "Description", en = "Description" }}
-"""
-
-
 async def test_a_failed_delivery_is_counted_apart_and_a_supervisor_retries_it(
     browser: support.Browser, tmp_path: Path, tabs: list[ConsoleTab], visitors: list[Visitor]
 ) -> None:
@@ -264,8 +243,9 @@ async def test_a_failed_delivery_is_counted_apart_and_a_supervisor_retries_it(
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    targets = tmp_path / "targets.toml"
-    targets.write_text(HOTLINE_TARGETS.format(port=port), encoding="utf-8")
+    targets = webhook_target(tmp_path / "targets.toml", "hotline", "Hotline partenaire",
+                             f"http://127.0.0.1:{port}/handoffs", "TEST_HOTLINE_SECRET",
+                             fields=(("description", "text", "Description"),))
     server = WidgetServer(tmp_path, HELPLINE_HANDOFF_TARGETS_FILE=str(targets), TEST_HOTLINE_SECRET="s3cret")
     try:
         await server.start()

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 from tests.browser import support, test_console
-from tests.browser.support import WidgetServer, accessibility_violations, expect
+from tests.browser.support import WidgetServer, expect
 from tests.browser.test_console import (
     ConsoleTab,
+    accessible,
     add_user,
     alice_talking,
     log_in,
@@ -23,11 +24,6 @@ from tests.clients import Visitor
 
 tabs = test_console.tabs  # the same fixtures: tabs opened on demand, checked at the end
 visitors = test_console.visitors
-
-
-async def accessible(tab: ConsoleTab) -> None:
-    violations = await accessibility_violations(tab.page)
-    assert not violations, "\n".join(violations)
 
 
 async def test_a_transfer_offers_only_colleagues_who_can_take_it_now(

@@ -53,6 +53,14 @@ class ServerProcess:
         self.starts = 0
         self.log_files: list[Path] = []
 
+    @classmethod
+    def pair(cls, root: Path, **settings: str) -> tuple[ServerProcess, ServerProcess]:
+        """Two processes with the same settings (one database), each in its own directory."""
+        servers = (cls(root / "a", **settings), cls(root / "b", **settings))
+        for server in servers:
+            server.directory.mkdir()
+        return servers
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -51,10 +51,7 @@ async def test_a_redis_outage_mid_traffic_loses_and_doubles_nothing(
     redis = RedisProcess(tmp_path)
     await redis.start()
     settings = {"database_url": postgres_url, "redis_url": redis.url}
-    a = ServerProcess(tmp_path / "a", **settings)
-    b = ServerProcess(tmp_path / "b", **settings)
-    for server in (a, b):
-        server.directory.mkdir()
+    a, b = ServerProcess.pair(tmp_path, **settings)
     opened: list[Any] = []
     try:
         await a.start()

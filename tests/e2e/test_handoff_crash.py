@@ -19,27 +19,12 @@ from aiohttp import web
 from helpline.handoffs_delivery import verify_signature
 from tests.clients import Counsellor, Visitor
 from tests.e2e.server_process import ServerProcess
+from tests.handoff_targets import webhook_target
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 SECRET = "a-secret-shared-with-the-hotline"
 LEASE_S = 2.0
-TARGETS = """
-[[targets]]
-id = "hotline"
-kind = "report"
-approval = false
-connector = "webhook"
-name = {{ fr = "Hotline", en = "Hotline" }}
-settings = {{ url = "{url}/hook", secret_env = "HELPLINE_HOTLINE_SECRET" }}
-[[targets.fields]]
-id = "urls"
-type = "urls"
-required = true
-label = {{ fr = "Adresses", en = "Addresses" }}
-"""
-
-
 class Hotline:
     """The partner: acts once per idempotency key. The first request it gets, it keeps
     unanswered (the sender dies meanwhile); later ones are answered."""
@@ -87,14 +72,11 @@ async def test_a_server_killed_mid_delivery_is_taken_over_and_the_partner_acts_o
     tmp_path: Path, postgres_url: str, hotline: tuple[Hotline, str]
 ) -> None:
     partner, url = hotline
-    targets = tmp_path / "targets.toml"
-    targets.write_text(TARGETS.format(url=url), "utf-8")
+    targets = webhook_target(tmp_path / "targets.toml", "hotline", "Hotline", f"{url}/hook",
+                             "HELPLINE_HOTLINE_SECRET")
     settings = {"database_url": postgres_url, "handoff_targets_file": str(targets),
                 "handoff_lease_s": str(LEASE_S), "hotline_secret": SECRET}
-    a = ServerProcess(tmp_path / "a", **settings)
-    b = ServerProcess(tmp_path / "b", **settings)
-    for server in (a, b):
-        server.directory.mkdir()
+    a, b = ServerProcess.pair(tmp_path, **settings)
     opened: list[Any] = []
     try:
         await a.start()

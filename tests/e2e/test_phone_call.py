@@ -5,7 +5,9 @@ writes the wrap-up. The caller's number is in neither the database nor the logs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,10 @@ class Listener:
                     times -= 1
 
 
-async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wrapup(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def phone_line(tmp_path: Path) -> AsyncIterator[tuple[PhoneServer, Counsellor]]:
+    """The server on the fake carrier, and Alice, whose calls ring at ``client:alice``
+    (not yet logged in); both stopped at the end."""
     server = PhoneServer(tmp_path)
     await server.start()
     counsellor = Counsellor(server, "alice")  # type: ignore[arg-type]
@@ -58,6 +63,14 @@ async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wra
             "counsellor", "add", "alice", "--password-stdin", "--voice", "client:alice", stdin="secret-pass\n"
         )
         assert code == 0, err
+        yield server, counsellor
+    finally:
+        await counsellor.close()
+        await server.stop()
+
+
+async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wrapup(tmp_path: Path) -> None:
+    async with phone_line(tmp_path) as (server, counsellor):
         heard = Listener()
         caller = Caller(server=server.url, token=TOKEN, number=NUMBER, press="3", say=heard)
         call = asyncio.create_task(caller.run())
@@ -86,9 +99,6 @@ async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wra
             f"{server.url}/api/v1/contacts/{contact['contact_id']}/wrapup", json=wrapup
         ) as r:
             assert r.status == 200, await r.text()
-    finally:
-        await counsellor.close()
-        await server.stop()
 
     row = (
         sqlite3.connect(server.db_path)
@@ -102,14 +112,7 @@ async def test_a_call_waits_reaches_a_counsellor_who_hangs_up_and_writes_the_wra
 
 
 async def test_the_counsellor_puts_a_caller_through_to_17_and_the_simulator_shows_it(tmp_path: Path) -> None:
-    server = PhoneServer(tmp_path)
-    await server.start()
-    counsellor = Counsellor(server, "alice")  # type: ignore[arg-type]
-    try:
-        code, _, err = await server.cli(
-            "counsellor", "add", "alice", "--password-stdin", "--voice", "client:alice", stdin="secret-pass\n"
-        )
-        assert code == 0, err
+    async with phone_line(tmp_path) as (server, counsellor):
         await counsellor.login()
         await counsellor.connect()
         simulate = asyncio.create_task(server.cli(
@@ -119,9 +122,6 @@ async def test_the_counsellor_puts_a_caller_through_to_17_and_the_simulator_show
         assert (await counsellor.expect("ended", contact_id=contact_id))["reason"] == "put_through"
         code, out, err = await simulate
         assert code == 0, err
-    finally:
-        await counsellor.close()
-        await server.stop()
     lines = [line.split("] ", 1)[-1] for line in out.splitlines()]
     assert lines[-4:] == [
         "is put through by the helpline",

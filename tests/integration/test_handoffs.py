@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from helpline.domain.counsellor import Role
 from tests.clients import Clients, Counsellor, Server
 from tests.conftest import ServerFactory
+from tests.handoff_targets import webhook_target
 from tests.integration import test_handoff_delivery
 from tests.integration.conftest import ClientsOf
 from tests.integration.test_cli_and_schema import run
@@ -146,34 +147,15 @@ async def test_the_audit_log_cannot_be_changed_or_deleted_even_by_sql(
         await engine.dispose()
 
 
-PLATFORM_HOOK = """
-[[targets]]
-id = "platform_notice"
-kind = "notice"
-approval = true
-connector = "webhook"
-name = {{ fr = "Plateforme", en = "Platform" }}
-settings = {{ url = "{url}/hook", secret_env = "PARTNER_SECRET", good_faith = "De bonne foi." }}
-[[targets.fields]]
-id = "urls"
-type = "urls"
-required = true
-label = {{ fr = "Adresses", en = "Addresses" }}
-[[targets.fields]]
-id = "explanation"
-type = "text"
-required = true
-label = {{ fr = "Pourquoi", en = "Why" }}
-"""
-
-
 async def test_a_platform_notice_approved_by_a_supervisor_reaches_the_partner_once_signed(
     make_server: ServerFactory, clients_of: ClientsOf, receiver: Receiver, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PARTNER_SECRET", SECRET)
-    targets = tmp_path / "targets.toml"
-    targets.write_text(PLATFORM_HOOK.format(url=receiver.url), "utf-8")
+    targets = webhook_target(
+        tmp_path / "targets.toml", "platform_notice", "Plateforme", f"{receiver.url}/hook", "PARTNER_SECRET",
+        kind="notice", approval=True, good_faith="De bonne foi.",
+        fields=(("urls", "urls", "Adresses"), ("explanation", "text", "Pourquoi")))
     server = await make_server(handoff_targets_file=targets)
     clients = clients_of(server)
     visitor, alice = await clients.talking()
