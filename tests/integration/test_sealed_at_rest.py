@@ -245,3 +245,42 @@ async def test_keys_rotate_from_the_command_line_without_a_terminal(sqlite_url: 
     assert await count_sealed(sqlite_url) == {"messages": 2, "wrapups": 1, "contacts": 1, "handoffs": 1}
     again = await asyncio.to_thread(run_with, ["keys", "rotate"], tmp_path, **env)
     assert "0 row(s) to do" in again.stdout
+
+
+async def test_migration_0013_keeps_clear_rows_readable_and_goes_back_only_without_sealed_rows(
+    database_url: str,
+) -> None:
+    from helpline.store.migrate import downgrade, upgrade
+
+    await asyncio.to_thread(downgrade, database_url, "0012")
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:  # a conversation stored before 0013
+        await conn.execute(text(
+            "INSERT INTO contacts (id, token_hash, channel, profile, skill, priority, state, created_at, "
+            "enqueued_at, last_seq, visitor_seen_at, visitor_sockets, handover_note) VALUES ("
+            f"'{CONTACT_ID}', 'h', 'chat', '{{}}', 'general', 2, 'queued', '2026-11-27 10:00:00', "
+            "'2026-11-27 10:00:00', 1, '2026-11-27 10:00:00', 0, 'note claire')"))
+        await conn.execute(text(
+            "INSERT INTO messages (contact_id, seq, sender, text, sent_at) VALUES "
+            f"('{CONTACT_ID}', 1, 'visitor', 'avant', '2026-11-27 10:00:00')"))
+    await asyncio.to_thread(upgrade, database_url)
+    store = Store(database_url, KeyRing.from_text(NEW))
+    try:
+        async with store.reading() as tx:
+            assert [m.text for m in await tx.messages.after(CONTACT_ID, 0)] == ["avant"]
+            contact = await tx.contacts.get(CONTACT_ID)
+            assert contact is not None and contact.handover_note == "note claire"
+        assert (await rotate(store, 10)).resealed["messages"] == 1
+    finally:
+        await store.close()
+    with pytest.raises(RuntimeError, match="sealed"):  # going back would leave ciphertext as text
+        await asyncio.to_thread(downgrade, database_url, "0012")
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM messages"))
+        await conn.execute(text("DELETE FROM contacts"))
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, database_url, "0012")
+    await asyncio.to_thread(upgrade, database_url)
+
+
+CONTACT_ID = "c" * 32
