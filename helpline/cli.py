@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from . import logs
 from .config import Settings, invalid_settings
-from .crypto import KeyRing, KeyRingError, SealedDataError, generate_entry, parse_keys
+from .crypto import KeyRing, KeyRingError, SealedDataError, generate_entry
 from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
 from .domain.handoffs import HandoffState
@@ -213,9 +213,10 @@ def cmd_handoff_targets_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]], *,
+                   need_keys: bool = False) -> int:
     async def run() -> int:
-        services, close = await _services(settings)
+        services, close = await _services(settings, need_keys=need_keys)
         try:
             return await work(services)
         finally:
@@ -227,8 +228,8 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     """Print a new entry; its id is not one the ring (HELPLINE_DATA_KEYS) already has."""
     settings = Settings()
-    taken = [key_id for key_id, _ in parse_keys(settings.data_keys)] if settings.data_keys else []
-    print(generate_entry(date.today(), taken))
+    given = settings.data_keys or settings.data_keys_file is not None
+    print(generate_entry(date.today(), load_keys(settings).ring.key_ids if given else ()))
     return 0
 
 
@@ -259,16 +260,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             print(f"  {table:<9} {n} re-sealed{again}")
         return 0
 
-    settings = Settings()
-    return asyncio.run(_run_with_keys(settings, run))
-
-
-async def _run_with_keys(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
-    services, close = await _services(settings, need_keys=True)
-    try:
-        return await work(services)
-    finally:
-        await close()
+    return _with_services(Settings(), run, need_keys=True)
 
 
 def _fmt_day(view: dict[str, Any]) -> str:
