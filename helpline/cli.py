@@ -56,15 +56,17 @@ def _serve(settings: Settings, banner: str = "") -> None:
     def started(_line: str) -> None:
         base = f"http://{settings.host}:{settings.port}"
         database = settings.sqlite_path()
+        local_keys = ""  # the demo's own key file (stderr carries only JSON lines)
         if database is not None and not settings.data_keys and settings.data_keys_file is None:
-            print(f"warning: data sealed with the local key file {database.parent / LOCAL_KEY_FILE}; "
-                  "production must set HELPLINE_DATA_KEYS (see `helpline keys generate`)", file=sys.stderr)
+            key_file = database.parent / LOCAL_KEY_FILE
+            local_keys = (f"  warning: data sealed with the local key file {key_file};\n"
+                          "  production must set HELPLINE_DATA_KEYS (see `helpline keys generate`)\n")
         print(banner + f"Helpline serving on {base}\n"
               f"  console (counsellors, supervisors): {base}/console/\n"
               f"  chat widget demo page:              {base}/demo\n"
               f"  status:                             {base}/api/v1/status\n"
               f"  API description:                    {base}/api/v1/openapi.json\n"
-              "(Ctrl+C to stop)", flush=True)
+              f"{local_keys}(Ctrl+C to stop)", flush=True)
 
     web.run_app(
         app, host=settings.host, port=settings.port,
