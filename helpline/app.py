@@ -18,6 +18,7 @@ from .services import Services, events
 from .services.schedule import load_config
 from .services.throttle import LoginThrottle
 from .store import Store
+from .store.keys import load_keys
 from .tasks import Periodic
 from .web.csrf import csrf_middleware
 from .web.errors import error_middleware
@@ -38,7 +39,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     app[LOGIN_THROTTLE] = LoginThrottle()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        store = Store(settings.database_url)
+        store = Store(settings.database_url, keys.ring)
         the_bus = bus or make_bus(settings.redis_url)
         await the_bus.start()
         services = Services.build(settings, store, the_bus, clock or SystemClock())
@@ -78,6 +79,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     setup_routes(app)
     for channel in channels():
         channel.setup(app, settings)
+    keys = load_keys(settings)  # no keys on PostgreSQL: KeysUnavailable, before anything starts
+    if keys.local_file is not None:
+        log.warning("data_keys_local_file")  # the demo's own key file: production sets HELPLINE_DATA_KEYS
     return app
 
 

@@ -15,12 +15,14 @@ from pydantic import ValidationError
 
 from . import logs
 from .config import Settings, invalid_settings
+from .crypto import KeyRing, KeyRingError, SealedDataError, generate_entry
 from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
 from .domain.handoffs import HandoffState
 from .i18n import translate
 from .plugins import channels
 from .services.handoff_targets import TargetsError, load_targets
+from .store.keys import LOCAL_KEY_FILE, KeysUnavailable, load_keys
 
 if TYPE_CHECKING:
     from .services import Services
@@ -53,12 +55,18 @@ def _serve(settings: Settings, banner: str = "") -> None:
 
     def started(_line: str) -> None:
         base = f"http://{settings.host}:{settings.port}"
+        database = settings.sqlite_path()
+        local_keys = ""  # the demo's own key file (stderr carries only JSON lines)
+        if database is not None and not settings.data_keys and settings.data_keys_file is None:
+            key_file = database.parent / LOCAL_KEY_FILE
+            local_keys = (f"  warning: data sealed with the local key file {key_file};\n"
+                          "  production must set HELPLINE_DATA_KEYS (see `helpline keys generate`)\n")
         print(banner + f"Helpline serving on {base}\n"
               f"  console (counsellors, supervisors): {base}/console/\n"
               f"  chat widget demo page:              {base}/demo\n"
               f"  status:                             {base}/api/v1/status\n"
               f"  API description:                    {base}/api/v1/openapi.json\n"
-              "(Ctrl+C to stop)", flush=True)
+              f"{local_keys}(Ctrl+C to stop)", flush=True)
 
     web.run_app(
         app, host=settings.host, port=settings.port,
@@ -104,8 +112,10 @@ async def _ensure_demo_users(settings: Settings) -> bool:
     return created
 
 
-async def _services(settings: Settings) -> tuple[Services, Callable[[], Awaitable[None]]]:
-    """The use cases on their own, for one-off commands (no server, in-process bus)."""
+async def _services(settings: Settings, *, need_keys: bool = False
+                    ) -> tuple[Services, Callable[[], Awaitable[None]]]:
+    """The use cases on their own, for one-off commands (no server, in-process bus).
+    Without data keys (PostgreSQL), a command that reads nothing sealed still runs."""
     from .bus import MemoryBus
     from .clock import SystemClock
     from .services import Services
@@ -115,7 +125,13 @@ async def _services(settings: Settings) -> tuple[Services, Callable[[], Awaitabl
         from .store.migrate import upgrade
 
         await asyncio.to_thread(upgrade, settings.database_url)
-    store = Store(settings.database_url)
+    try:
+        keys = load_keys(settings).ring
+    except KeysUnavailable:
+        if need_keys:
+            raise
+        keys = KeyRing([])  # reads clear rows only; whatever is sealed says so when read
+    store = Store(settings.database_url, keys)
     services = Services.build(settings, store, MemoryBus(), SystemClock())
     return services, store.close
 
@@ -199,15 +215,54 @@ def cmd_handoff_targets_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]], *,
+                   need_keys: bool = False) -> int:
     async def run() -> int:
-        services, close = await _services(settings)
+        services, close = await _services(settings, need_keys=need_keys)
         try:
             return await work(services)
         finally:
             await close()
 
     return asyncio.run(run())
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    """Print a new entry; its id is not one the ring (HELPLINE_DATA_KEYS) already has."""
+    settings = Settings()
+    given = settings.data_keys or settings.data_keys_file is not None
+    print(generate_entry(date.today(), load_keys(settings).ring.key_ids if given else ()))
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .store.rotation import pending, rotate
+
+    if args.batch < 1:
+        print("error: --batch must be 1 or more", file=sys.stderr)
+        return 2
+
+    async def run(services: Services) -> int:
+        store = services.ctx.store
+        todo = await pending(store)
+        print(f"re-sealing under {store.keys.newest}: {sum(todo.values())} row(s) to do", flush=True)
+        tty = sys.stderr.isatty()
+        with tqdm(total=sum(todo.values()), unit="row", file=sys.stderr, ascii=not tty,
+                  mininterval=0.5 if tty else 5.0, disable=None if tty else False) as bar:
+            def advance(table: str, rows: int) -> None:
+                bar.set_description(table)
+                bar.update(rows)
+
+            done = await rotate(store, args.batch, advance)
+        for table, n in done.resealed.items():
+            skipped = done.skipped[table]
+            again = f", {skipped} changed meanwhile (run again)" if skipped else ""
+            print(f"  {table:<9} {n} re-sealed{again}")
+        return 0
+
+    return _with_services(Settings(), run, need_keys=True)
 
 
 def _fmt_day(view: dict[str, Any]) -> str:
@@ -362,6 +417,12 @@ def parser() -> argparse.ArgumentParser:
     check = targets.add_parser("check", help="check a targets file (the server checks its own at start)")
     check.add_argument("file", type=Path)
     check.set_defaults(fn=cmd_handoff_targets_check)
+    keys = sub.add_parser("keys", help="data keys sealing what is stored").add_subparsers(
+        dest="k_command", required=True)
+    keys.add_parser("generate", help="print a new keyid:key entry").set_defaults(fn=cmd_keys_generate)
+    rotate = keys.add_parser("rotate", help="re-seal every row under the newest key (safe while serving)")
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    rotate.set_defaults(fn=cmd_keys_rotate)
     for channel in channels():
         channel.add_commands(sub)
     return p
@@ -378,6 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in invalid_settings(e):
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except (KeysUnavailable, KeyRingError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SealedDataError as e:
+        print(f"error: {e}; add that key to HELPLINE_DATA_KEYS", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

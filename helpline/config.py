@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .crypto import parse_keys
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")  # in a variable's name: its value is never shown
@@ -101,6 +103,25 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Reverse proxies whose X-Forwarded-For is believed (addresses or networks).",
     )
+
+    data_keys: str = Field(
+        "", description="Data keys sealing what is stored, comma-separated keyid:base64url-key "
+        "entries, the last one the newest (it seals; all open)."
+    )
+    data_keys_file: Path | None = Field(None, description="The same, one entry per line, in a file.")
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys(cls, value: str) -> str:
+        if value.strip():
+            parse_keys(value)  # a KeyRingError (a ValueError) names the entry, never the key
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.data_keys and self.data_keys_file is not None:
+            raise ValueError("set HELPLINE_DATA_KEYS or HELPLINE_DATA_KEYS_FILE, not both")
+        return self
 
     @field_validator("widget_origins", mode="before")
     @classmethod

@@ -29,6 +29,17 @@ FAST = {
 }
 
 
+# The data keys of servers on PostgreSQL (which refuses to start without); a server on
+# SQLite makes its own key file next to its database, as the demo does.
+TEST_DATA_KEYS = "test-1:" + "A" * 43
+
+
+def with_test_keys(settings: dict[str, Any]) -> dict[str, Any]:
+    if str(settings.get("database_url", "")).startswith("postgresql"):
+        settings.setdefault("data_keys", TEST_DATA_KEYS)
+    return settings
+
+
 @dataclass
 class Server:
     http: TestServer
@@ -54,7 +65,7 @@ class Server:
 
 
 async def start_server(clock: Any = None, bus: Any = None, **overrides: Any) -> Server:
-    settings = Settings(**{**FAST, **overrides})
+    settings = Settings(**with_test_keys({**FAST, **overrides}))
     app = build_app(settings, clock=clock, bus=bus)
     http = TestServer(app, host="127.0.0.1", port=0, access_log_class=RedactedAccessLogger)
     await http.start_server()

@@ -105,8 +105,7 @@ class Handoffs:
             h = await self._mine(tx, handoff_id, by)
             payload = minimal_payload(self.target(h.target_id), values)
             excerpts = await self._excerpts(tx, h.contact_id, excerpt_seqs)
-            if not await tx.handoffs.move(h.id, HandoffState.DRAFT,
-                                          {"payload": payload, "excerpts": excerpts, "updated_at": now}):
+            if h.state is not HandoffState.DRAFT or not await tx.handoffs.rewrite(h, payload, excerpts, now):
                 raise Conflict("invalid_handoff_transition")
             await tx.audit.add(now, by.id, "edit", handoff_id=h.id, contact_id=h.contact_id)
         return await self.get(handoff_id)

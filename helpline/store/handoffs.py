@@ -8,16 +8,21 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..crypto import KeyRing
 from ..domain.handoffs import HandoffState
 from ..domain.records import HandoffRecord
 from .tables import AuditRecord, Handoff, HandoffOutbox, LegalHold
 
+PAYLOAD, EXCERPTS = "handoff.payload", "handoff.excerpts"  # what each sealed value is
 
-def _handoff(row: Any) -> HandoffRecord:
+
+def _handoff(row: Any, keys: KeyRing) -> HandoffRecord:
+    payload = keys.open_json(row.payload, row.key_id, row.contact_id, PAYLOAD)
+    excerpts = keys.open_json(row.excerpts, row.key_id, row.contact_id, EXCERPTS)
     return HandoffRecord(
         id=row.id, reference=row.reference, contact_id=row.contact_id, target_id=row.target_id,
         state=HandoffState(row.state), author_id=row.author_id, approver_id=row.approver_id,
-        payload=dict(row.payload), excerpts=list(row.excerpts), created_at=row.created_at,
+        payload=dict(payload), excerpts=list(excerpts), created_at=row.created_at,
         updated_at=row.updated_at, review_needed=row.review_needed,
         partner_reference=row.partner_reference, decision=row.decision, decision_on=row.decision_on,
         last_error=row.last_error,
@@ -25,17 +30,33 @@ def _handoff(row: Any) -> HandoffRecord:
 
 
 class HandoffRepo:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, keys: KeyRing) -> None:
         self.conn = conn
+        self.keys = keys
+
+    def _sealed(self, contact_id: str, payload: dict[str, Any], excerpts: list[dict[str, Any]]
+                ) -> dict[str, Any]:
+        """What leaves (the fields and the excerpts), sealed together under one key."""
+        sealed_payload, key_id = self.keys.seal_json(payload, contact_id, PAYLOAD)
+        sealed_excerpts, _ = self.keys.seal_json(excerpts, contact_id, EXCERPTS)
+        return {"payload": sealed_payload, "excerpts": sealed_excerpts, "key_id": key_id}
 
     async def create(self, values: dict[str, Any]) -> int:
-        result = await self.conn.execute(insert(Handoff).values(**values).returning(Handoff.id))
+        """A new hand-off; ``values`` has its ``payload`` and ``excerpts`` in clear."""
+        sealed = self._sealed(values["contact_id"], values["payload"], values["excerpts"])
+        result = await self.conn.execute(insert(Handoff).values(**{**values, **sealed}).returning(Handoff.id))
         return int(result.scalar_one())
+
+    async def rewrite(self, h: HandoffRecord, payload: dict[str, Any], excerpts: list[dict[str, Any]],
+                      now: datetime) -> bool:
+        """New fields and excerpts for a hand-off still in the state it was read in."""
+        return await self.move(h.id, h.state, {**self._sealed(h.contact_id, payload, excerpts),
+                                               "updated_at": now})
 
     async def get(self, handoff_id: int, *, lock: bool = False) -> HandoffRecord | None:
         query = select(Handoff).where(Handoff.id == handoff_id)
         row = (await self.conn.execute(query.with_for_update() if lock else query)).first()
-        return _handoff(row) if row else None
+        return _handoff(row, self.keys) if row else None
 
     async def move(self, handoff_id: int, was: HandoffState, values: dict[str, Any]) -> bool:
         """Change a hand-off only if it is still in state ``was`` (a race loses cleanly)."""
@@ -55,7 +76,7 @@ class HandoffRepo:
             conditions.append(Handoff.contact_id == contact_id)
         query = select(Handoff).where(*conditions).order_by(Handoff.id.desc()).limit(500)
         rows = await self.conn.execute(query)
-        return [_handoff(r) for r in rows]
+        return [_handoff(r, self.keys) for r in rows]
 
     async def count(self, state: HandoffState) -> int:
         query = select(func.count()).select_from(Handoff).where(Handoff.state == state.value)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..crypto import KeyRing
 from ..domain.contact import Channel, ContactState, EndReason, end_state_for, states_leading_to
 from ..domain.counsellor import CounsellorLoad, Role, Status
 from ..domain.messages import Sender
@@ -34,7 +35,16 @@ CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 
-def _contact(row: AnyRow) -> ContactRecord:
+HANDOVER_NOTE = "contact.handover_note"  # what each sealed value is (bound to its ciphertext)
+WRAPUP_NOTE = "wrapup.note"
+
+
+def _message_what(seq: int) -> str:
+    return f"message:{seq}"
+
+
+def _contact(row: AnyRow, keys: KeyRing) -> ContactRecord:
+    note = row.handover_note
     return ContactRecord(
         id=row.id,
         token_hash=row.token_hash,
@@ -43,7 +53,8 @@ def _contact(row: AnyRow) -> ContactRecord:
         skill=row.skill,
         priority=Priority(row.priority),
         target_counsellor_id=row.target_counsellor_id,
-        handover_note=row.handover_note,
+        handover_note=(None if note is None
+                       else keys.open(note, row.handover_note_key_id, row.id, HANDOVER_NOTE)),
         offered_to=row.offered_to,
         offer_expires_at=row.offer_expires_at,
         offer_skill=row.offer_skill,
@@ -71,13 +82,13 @@ def _waiting(row: AnyRow) -> WaitingContact:
     )
 
 
-def _message(row: AnyRow) -> MessageRecord:
+def _message(row: AnyRow, keys: KeyRing) -> MessageRecord:
     return MessageRecord(
         contact_id=row.contact_id,
         seq=row.seq,
         sender=Sender(row.sender),
         client_id=row.client_id,
-        text=row.text,
+        text=keys.open(row.text, row.key_id, row.contact_id, _message_what(row.seq)),
         sent_at=row.sent_at,
         resource=row.resource,
     )
@@ -106,8 +117,16 @@ _WAITING_COLUMNS = [getattr(CONTACTS.c, name) for name in (
 
 
 class ContactRepo:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, keys: KeyRing) -> None:
         self.conn = conn
+        self.keys = keys
+
+    def _note(self, contact_id: str, note: str | None) -> dict[str, Any]:
+        """The handover note's columns: sealed, or both NULL."""
+        if note is None:
+            return {"handover_note": None, "handover_note_key_id": None}
+        sealed, key_id = self.keys.seal(note, contact_id, HANDOVER_NOTE)
+        return {"handover_note": sealed, "handover_note_key_id": key_id}
 
     async def create(
         self, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any],
@@ -127,7 +146,7 @@ class ContactRepo:
         row = (await self.conn.execute(
             select(*_CONTACT_COLUMNS).where(Contact.carrier_ref == carrier_ref)
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def add_talk(self, contact_id: str, talk_s: int) -> None:
         """Add one answered leg's length to a call's talk time."""
@@ -153,7 +172,7 @@ class ContactRepo:
                     target_counsellor_id=None, visitor_seen_at=now, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def calls_from(self, caller_key: str, since: datetime) -> int:
         """How many contacts this caller made since ``since``."""
@@ -163,7 +182,7 @@ class ContactRepo:
 
     async def get(self, contact_id: str) -> ContactRecord | None:
         row = (await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.id == contact_id))).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def waiting(self, *, routable: bool = False) -> list[WaitingContact]:
         """Every queued contact, in queue order; ``routable``: only those not already
@@ -191,7 +210,7 @@ class ContactRepo:
             values: dict[str, Any] = {}
         else:
             conditions = [c.state == ContactState.ASSIGNED.value, c.counsellor_id == warm_from]
-            values = {"offer_skill": skill, "handover_note": note}
+            values = {"offer_skill": skill, **self._note(contact_id, note)}
         result = await self.conn.execute(
             update(CONTACTS).where(c.id == contact_id, c.offered_to.is_(None), *conditions)
             .values(offered_to=counsellor_id, offer_expires_at=expires_at, **values)
@@ -202,7 +221,7 @@ class ContactRepo:
         row = (await self.conn.execute(
             select(*_CONTACT_COLUMNS).where(Contact.id == contact_id).with_for_update()
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def take_offer(self, contact: ContactRecord, now: datetime) -> None:
         """The offered counsellor accepts: the contact is theirs (from the queue, or from
@@ -236,11 +255,11 @@ class ContactRepo:
                 update(CONTACTS).where(c.id.in_([r.id for r in rows]))
                 .values(offered_to=None, offer_expires_at=None, offer_skill=None)
             )
-        return [_contact(r) for r in rows]
+        return [_contact(r, self.keys) for r in rows]
 
     async def offers_to(self, counsellor_id: int) -> list[ContactRecord]:
         rows = await self.conn.execute(select(*_CONTACT_COLUMNS).where(Contact.offered_to == counsellor_id))
-        return [_contact(r) for r in rows]
+        return [_contact(r, self.keys) for r in rows]
 
     async def lock_waiting(self, contact_id: str) -> WaitingContact | None:
         """The contact if it is queued, its row locked till commit."""
@@ -272,7 +291,7 @@ class ContactRepo:
             .where(Contact.counsellor_id == counsellor_id, Contact.state == ContactState.ASSIGNED.value)
             .order_by(Contact.assigned_at)
         )
-        return [_contact(r) for r in rows]
+        return [_contact(r, self.keys) for r in rows]
 
     async def active_counts(self, counsellor_id: int) -> dict[Channel, int]:
         """How many contacts this counsellor holds or is being offered, per channel."""
@@ -324,7 +343,7 @@ class ContactRepo:
         counsellor (until ``target_until``). Only from the counsellor who holds it."""
         values: dict[str, Any] = {"state": ContactState.QUEUED.value, "counsellor_id": None,
                                   "assigned_at": None, "target_counsellor_id": target,
-                                  "target_until": target_until, "handover_note": note, **_NO_OFFER}
+                                  "target_until": target_until, **self._note(contact_id, note), **_NO_OFFER}
         if skill is not None:
             values["skill"] = skill
         row = (await self.conn.execute(
@@ -334,7 +353,7 @@ class ContactRepo:
             .values(**values)
             .returning(*_CONTACT_COLUMNS)
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def redirect(self, contact_id: str, target: int | None, target_until: datetime | None
                        ) -> ContactRecord | None:
@@ -350,7 +369,7 @@ class ContactRepo:
                     target_counsellor_id=target, target_until=target_until, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def assign(self, contact_id: str, counsellor_id: int, now: datetime) -> bool:
         """Queued -> assigned, only if still queued. True if this call won."""
@@ -377,7 +396,7 @@ class ContactRepo:
             .values(state=target.value, end_reason=reason.value, ended_at=now, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
-        return _contact(row) if row else None
+        return _contact(row, self.keys) if row else None
 
     async def requeue_all_of(self, counsellor_id: int) -> list[ContactRecord]:
         """Put a counsellor's active chats back in the queue, each at its original place.
@@ -390,7 +409,7 @@ class ContactRepo:
                     target_counsellor_id=None, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )
-        return [_contact(r) for r in rows]
+        return [_contact(r, self.keys) for r in rows]
 
     async def lock_for_writing(self, contact_ids: Sequence[str]) -> dict[str, WriteTarget]:
         """State, counsellor and last seq of these contacts, their rows locked till commit
@@ -477,8 +496,9 @@ class ContactRepo:
 
 
 class MessageRepo:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, keys: KeyRing) -> None:
         self.conn = conn
+        self.keys = keys
 
     async def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MessageRecord]:
         """The stored messages among these (contact_id, client_id) pairs."""
@@ -486,23 +506,25 @@ class MessageRepo:
             return {}
         m = MESSAGES.c
         rows = await self.conn.execute(
-            select(m.contact_id, m.seq, m.sender, m.client_id, m.text, m.sent_at, m.resource).where(
+            select(m.contact_id, m.seq, m.sender, m.client_id, m.text, m.key_id, m.sent_at, m.resource).where(
                 m.contact_id.in_({k[0] for k in keys}), m.client_id.in_({k[1] for k in keys})
             )
         )
         wanted = set(keys)
-        found = (_message(r) for r in rows)
+        found = (_message(r, self.keys) for r in rows)
         return {(f.contact_id, f.client_id): f for f in found if (f.contact_id, f.client_id) in wanted}  # type: ignore[misc]
 
     async def add_many(self, messages: Sequence[tuple[MessageRecord, int | None]]) -> None:
         """Insert (message, counsellor who wrote it) pairs in one statement."""
         if messages:
-            await self.conn.execute(insert(MESSAGES), [
-                {"contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value, "text": m.text,
-                 "sent_at": m.sent_at, "client_id": m.client_id, "counsellor_id": counsellor_id,
-                 "resource": m.resource}
-                for m, counsellor_id in messages
-            ])
+            seal = self.keys.seal
+            rows = []
+            for m, counsellor_id in messages:
+                text, key_id = seal(m.text, m.contact_id, _message_what(m.seq))
+                rows.append({"contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value, "text": text,
+                             "key_id": key_id, "sent_at": m.sent_at, "client_id": m.client_id,
+                             "counsellor_id": counsellor_id, "resource": m.resource})
+            await self.conn.execute(insert(MESSAGES), rows)
 
     async def numbered(self, contact_id: str, seqs: Sequence[int]) -> list[MessageRecord]:
         """These messages of a contact, by seq (those that exist)."""
@@ -510,7 +532,7 @@ class MessageRepo:
             select(Message).where(Message.contact_id == contact_id, Message.seq.in_(list(seqs)))
             .order_by(Message.seq)
         )
-        return [_message(r) for r in rows]
+        return [_message(r, self.keys) for r in rows]
 
     async def after(self, contact_id: str, after_seq: int, limit: int = 1000) -> list[MessageRecord]:
         rows = await self.conn.execute(
@@ -519,7 +541,7 @@ class MessageRepo:
             .order_by(Message.seq)
             .limit(limit)
         )
-        return [_message(r) for r in rows]
+        return [_message(r, self.keys) for r in rows]
 
 
 def _voice_capacity() -> Any:
@@ -528,8 +550,9 @@ def _voice_capacity() -> Any:
 
 
 class CounsellorRepo:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, contacts: ContactRepo) -> None:
         self.conn = conn
+        self.contacts = contacts
 
     async def add(
         self, username: str, display_name: str, password_hash: str, role: Role, max_chats: int,
@@ -588,7 +611,7 @@ class CounsellorRepo:
         rows = (await self.conn.execute(select(*columns).where(self._eligible(live_after)))).all()
         if not rows:
             return []
-        counts = await ContactRepo(self.conn).load_counts([r.id for r in rows])
+        counts = await self.contacts.load_counts([r.id for r in rows])
         return [
             CounsellorLoad(
                 r.id, r.max_chats, counts.get((r.id, Channel.CHAT.value), 0), r.last_assigned_at,
@@ -607,7 +630,7 @@ class CounsellorRepo:
         )).first()
         if row is None:
             return None
-        counts = await ContactRepo(self.conn).active_counts(counsellor_id)
+        counts = await self.contacts.active_counts(counsellor_id)
         return CounsellorLoad(row.id, row.max_chats, counts[Channel.CHAT], row.last_assigned_at,
                               frozenset(row.skills or ()), row.max_voice, counts[Channel.VOICE])
 
@@ -764,13 +787,17 @@ class SurveyRepo:
 
 
 class WrapupRepo:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, keys: KeyRing) -> None:
         self.conn = conn
+        self.keys = keys
 
     async def put(self, contact_id: str, counsellor_id: int, values: dict[str, Any], now: datetime) -> None:
-        """Write the contact's wrap-up, replacing an earlier one."""
+        """Write the contact's wrap-up, replacing an earlier one (its note sealed)."""
         from .tables import Wrapup
 
+        values = {**values, "note_key_id": None}
+        if values.get("note") is not None:
+            values["note"], values["note_key_id"] = self.keys.seal(values["note"], contact_id, WRAPUP_NOTE)
         await self.conn.execute(delete(Wrapup).where(Wrapup.contact_id == contact_id))
         await self.conn.execute(
             insert(Wrapup).values(contact_id=contact_id, counsellor_id=counsellor_id, written_at=now,
@@ -781,7 +808,13 @@ class WrapupRepo:
         from .tables import Wrapup
 
         row = (await self.conn.execute(select(Wrapup).where(Wrapup.contact_id == contact_id))).first()
-        return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        wrapup = dict(row._mapping)
+        key_id = wrapup.pop("note_key_id")
+        if wrapup["note"] is not None:
+            wrapup["note"] = self.keys.open(wrapup["note"], key_id, contact_id, WRAPUP_NOTE)
+        return wrapup
 
 
 class CannedRepo:

@@ -106,6 +106,7 @@ class Contact(Base):
     target_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the counsellor who transferred it wants the next one to know (never shown to the visitor).
     handover_note: Mapped[str | None] = mapped_column(Text)
+    handover_note_key_id: Mapped[str | None] = mapped_column(String(16))  # sealed under; NULL: clear
     # An offer waiting to be accepted: a queued contact (offer mode) or an assigned one
     # (warm transfer: the first counsellor keeps it until the new one accepts).
     offered_to: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
@@ -152,6 +153,7 @@ class Message(Base):
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
     client_id: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the data key that sealed text; NULL: clear
     sent_at: Mapped[datetime]
     resource: Mapped[str | None] = mapped_column(String(16))  # a resource card's number
 
@@ -233,6 +235,7 @@ class Wrapup(Base):
     platforms: Mapped[list[str]] = mapped_column(JSON)
     outcomes: Mapped[list[str]] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    note_key_id: Mapped[str | None] = mapped_column(String(16))  # sealed under; NULL: clear
     written_at: Mapped[datetime]
 
 
@@ -260,8 +263,10 @@ class Handoff(Base):
     state: Mapped[str] = mapped_column(String(24))
     author_id: Mapped[int] = mapped_column(ForeignKey("counsellors.id"))
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    excerpts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    payload: Mapped[Any] = mapped_column(JSON)  # a dict, or its sealed JSON as a string
+    excerpts: Mapped[Any] = mapped_column(JSON)
+    # The data key that sealed payload and excerpts (each then a JSON string); NULL: clear.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     review_needed: Mapped[bool] = mapped_column(Boolean, default=False)  # sent without approval

@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ..crypto import KeyRing
 from ..domain.errors import Duplicate
 from ..domain.records import ContactRecord, CounsellorRecord
 from .handoffs import AuditRepo, HandoffRepo, LegalHoldRepo, OutboxRepo
@@ -54,20 +55,20 @@ AfterCommit = Callable[[Effects], Awaitable[None]]
 
 
 class Tx:
-    def __init__(self, conn: AsyncConnection, effects: Effects | None = None) -> None:
+    def __init__(self, conn: AsyncConnection, keys: KeyRing, effects: Effects | None = None) -> None:
         self.conn = conn
         self.effects = effects if effects is not None else Effects()
-        self.contacts = ContactRepo(conn)
-        self.messages = MessageRepo(conn)
-        self.counsellors = CounsellorRepo(conn)
+        self.contacts = ContactRepo(conn, keys)
+        self.messages = MessageRepo(conn, keys)
+        self.counsellors = CounsellorRepo(conn, self.contacts)
         self.sessions = SessionRepo(conn)
         self.schedule = ScheduleRepo(conn)
         self.surveys = SurveyRepo(conn)
-        self.wrapups = WrapupRepo(conn)
+        self.wrapups = WrapupRepo(conn, keys)
         self.callers = CallerRepo(conn)
         self.calls_seen = CallsSeenRepo(conn)
         self.canned = CannedRepo(conn)
-        self.handoffs = HandoffRepo(conn)
+        self.handoffs = HandoffRepo(conn, keys)
         self.outbox = OutboxRepo(conn)
         self.audit = AuditRepo(conn)
         self.holds = LegalHoldRepo(conn)
@@ -106,8 +107,10 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: KeyRing) -> None:
+        """``keys``: the data keys that seal what the repositories write and open what they read."""
         self.engine = make_engine(url)
+        self.keys = keys
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self.after_commit: AfterCommit | None = None  # runs a committed transaction's effects
@@ -120,7 +123,7 @@ class Store:
         lock = self._write_lock or contextlib.nullcontext()
         try:
             async with lock, self.engine.begin() as conn:
-                yield Tx(conn, effects)
+                yield Tx(conn, self.keys, effects)
         except IntegrityError as e:  # the services hear a rule's word, not the driver's
             raise Duplicate() from e
         if effects and self.after_commit is not None:
@@ -129,7 +132,7 @@ class Store:
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:
         async with self.engine.connect() as conn:
-            yield Tx(conn)
+            yield Tx(conn, self.keys)
 
     async def ping(self) -> bool:
         async with self.engine.connect() as conn:

@@ -21,12 +21,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..bus import Subscription
 from ..bus.base import contact_channel
+from ..crypto import SealedDataError
 from ..domain.errors import DomainError
 from ..i18n import translate
 from ..logs import get_logger
 from ..services import Services
 from ..services.events import Event, message
-from .errors import InvalidJson, load_json, validation_details
+from .errors import UNREADABLE, InvalidJson, load_json, log_unreadable, validation_details
 
 log = get_logger("ws")
 OUTBOX_LIMIT = 5000
@@ -153,6 +154,9 @@ class Connection:
                 await self.handle(frame)
             except DomainError as e:
                 await self.error(e.code, **_refs(frame))
+            except SealedDataError as e:
+                log_unreadable(e)
+                await self.error(UNREADABLE, **_refs(frame))
             except Exception:
                 log.exception("frame_failed", connection=self.id, frame_type=frame.type)
                 await self.error("internal", **_refs(frame))
@@ -170,6 +174,12 @@ class Connection:
                 await self.deliver(event)
         except (ConnectionResetError, RuntimeError):  # the socket closed under us
             pass
+        except SealedDataError as e:  # a catch-up met a message it cannot open: say so, close
+            log_unreadable(e)
+            with contextlib.suppress(Exception):
+                await self.send({"type": "error", "code": UNREADABLE,
+                                 "message": translate(f"error.{UNREADABLE}", self.lang)})
+            await self.ws.close(code=1011)
         except Exception:
             log.exception("ws_writer_failed", connection=self.id)
             await self.ws.close(code=1011)

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from ..crypto import SealedDataError
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..i18n import negotiate, translate
 from ..logs import get_logger
@@ -36,6 +37,14 @@ def error_response(status: int, code: str, lang: str, **extra: Any) -> web.Respo
     retry = extra.get("retry_after_s")
     headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
     return web.json_response(error_body(code, lang, **extra), status=status, headers=headers)
+
+
+UNREADABLE = "data_unreadable"  # stored data sealed under a key this server lacks (or altered)
+
+
+def log_unreadable(error: SealedDataError) -> None:
+    """One clear line for the operator: which key is missing, for what (never any text)."""
+    log.error("sealed_data_unreadable", problem=error.problem, key_id=error.key_id, what=error.what)
 
 
 def domain_status(error: DomainError) -> int:
@@ -74,6 +83,9 @@ async def error_middleware(
         return error_response(domain_status(e), e.code, lang, **details)
     except ValidationError as e:
         return error_response(422, "invalid_request", lang, details=validation_details(e))
+    except SealedDataError as e:
+        log_unreadable(e)
+        return error_response(503, UNREADABLE, lang)
     except web.HTTPException as e:
         if e.status < 400:
             raise

@@ -14,6 +14,8 @@ from typing import IO
 
 import aiohttp
 
+from tests.clients import TEST_DATA_KEYS
+
 READY_TIMEOUT = 20.0  # a cold start upgrades the database first
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 30.0
@@ -81,6 +83,8 @@ class ServerProcess:
                 **self.settings,
             }
         )
+        if env["HELPLINE_DATABASE_URL"].startswith("postgresql"):
+            env.setdefault("HELPLINE_DATA_KEYS", TEST_DATA_KEYS)
         return env
 
     def _open_logs(self) -> tuple[IO[bytes], IO[bytes]]:

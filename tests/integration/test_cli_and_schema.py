@@ -14,12 +14,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.store.tables import Base
+from tests.clients import TEST_DATA_KEYS
 
 HELPLINE = [sys.executable, "-m", "helpline.cli"]
 
 
 def run(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HELPLINE_DATABASE_URL": url}
+    if url.startswith("postgresql"):  # as the servers under test have
+        env["HELPLINE_DATA_KEYS"] = TEST_DATA_KEYS
     return subprocess.run(HELPLINE + args, input=stdin, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -10,9 +10,10 @@ import pytest_asyncio
 
 from helpline.bus import MemoryBus
 from helpline.config import Settings
+from helpline.crypto import KeyRing
 from helpline.services import Services
 from helpline.store import Store
-from tests.clients import FAST
+from tests.clients import FAST, TEST_DATA_KEYS
 from tests.clock import FrozenClock
 
 
@@ -32,7 +33,7 @@ class Recorder:
 
 @pytest_asyncio.fixture
 async def services(sqlite_url: str) -> AsyncIterator[Services]:
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, KeyRing.from_text(TEST_DATA_KEYS))
     built = Services.build(Settings(**{**FAST, "database_url": sqlite_url}), store, MemoryBus(),
                            FrozenClock("2026-11-27T10:00"))
     yield built

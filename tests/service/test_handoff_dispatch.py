@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from helpline.bus import MemoryBus
 from helpline.config import Settings
+from helpline.crypto import KeyRing
 from helpline.domain.contact import Channel
 from helpline.domain.counsellor import Role
 from helpline.domain.handoffs import FieldType, HandoffState, Localised, Target, TargetField, TargetKind
@@ -19,7 +20,7 @@ from helpline.handoffs_delivery import Delivery
 from helpline.services import Services
 from helpline.services.handoffs import MAX_ATTEMPTS, Handoffs
 from helpline.store import Store
-from tests.clients import FAST
+from tests.clients import FAST, TEST_DATA_KEYS
 from tests.clock import FrozenClock
 
 L = Localised("x", "x")
@@ -60,7 +61,7 @@ async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list
     """Two server processes on one database (each its own store), sharing nothing else."""
     built = []
     for _ in range(2):
-        store = Store(database_url)
+        store = Store(database_url, KeyRing.from_text(TEST_DATA_KEYS))
         settings = Settings(**{**FAST, "database_url": database_url})
         built.append(Services.build(settings, store, MemoryBus(), clock))
     yield built
