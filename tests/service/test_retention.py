@@ -61,7 +61,8 @@ async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list
 
 
 async def staff(services: Services, name: str, role: Role) -> CounsellorRecord:
-    found = await services.accounts.get(await services.accounts.add_counsellor(name, "secret-pass", role=role))
+    new_id = await services.accounts.add_counsellor(name, "secret-pass", role=role)
+    found = await services.accounts.get(new_id)
     assert found is not None
     return found
 
