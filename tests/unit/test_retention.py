@@ -56,7 +56,8 @@ def test_an_answered_chat_keeps_its_hours_wait_and_handle_time_and_nothing_else(
                          "end_reason": "counsellor", "wait_s": None, "talk_s": None,
                          "token_hash": "t", "handover_note": "never"})
     assert fact == {"channel": "chat", "skill": "legal", "arrived_hour": at("09:00"),
-                    "ended_hour": at("10:00"), "outcome": "answered", "end_reason": "counsellor", "wait_s": 150, "handle_s": 1200}
+                    "ended_hour": at("10:00"), "outcome": "answered", "end_reason": "counsellor",
+                    "wait_s": 150, "handle_s": 1200}
 
 
 def test_an_abandoned_contact_keeps_how_long_it_waited_and_a_call_its_own_measures() -> None:
