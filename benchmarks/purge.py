@@ -148,7 +148,8 @@ async def main(args: argparse.Namespace) -> int:
     await asyncio.to_thread(upgrade, url)
     started = time.perf_counter()
     await fill(url, args.contacts, args.messages, args.seed)
-    log(f"filled {args.messages:,} messages in {args.contacts:,} contacts in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    log(f"filled {args.messages:,} messages in {args.contacts:,} contacts in {took:.1f} s")
     helpline = helpline_command()
     names = [f"c{i}" for i in range(args.live)]
     for name in names:

@@ -174,7 +174,7 @@ async def test_an_admin_sees_the_contacts_on_legal_hold_and_releases_one_with_a_
     await expect(form.get_by_label("Motif de la levée")).to_be_focused()
     await form.get_by_label("Motif de la levée").fill("Dossier clos par le partenaire")
     await form.get_by_role("button", name="Lever la conservation").click()
-    await expect(holds.locator(".holds-status")).to_have_text("Conservation levée.")
+    await expect(holds.get_by_role("status")).to_have_text("Conservation levée.")
     await expect(holds.locator("li.hold-item")).to_have_count(0)
     await expect(holds.locator("li.empty")).to_be_visible()
     await shot(admin, "admin-legal-hold-released")

@@ -28,7 +28,7 @@ export function buildAdmin(options) {
       h("ul", { class: "exceptions-list" }), newExceptionForm()),
     h("section", { class: "panel holds" }, h("h2", { text: t("admin_holds") }),
       h("p", { class: "muted", text: t("admin_holds_intro") }),
-      h("ul", { class: "holds-list" }), h("p", { class: "admin-status holds-status", role: "status" })));
+      h("ul", { class: "holds-list" }), h("p", { class: "admin-status", role: "status" })));
   return root;
 }
 
@@ -278,7 +278,7 @@ async function loadHolds() {
 }
 
 function holdItem(hold) {
-  const out = root.querySelector(".holds-status");
+  const out = root.querySelector("section.holds > [role=status]");
   const reasonId = `hold-reason-${hold.contact_id}`;
   const since = new Date(hold.since).toLocaleDateString(locale());
   const refs = hold.handoffs.length ? hold.handoffs.join(", ") : "–";
