@@ -131,7 +131,7 @@ class Live:
         await asyncio.gather(*(one(ws) for ws in self.visitors))
 
     def between(self, start: float, end: float) -> list[int]:
-        return [ns for at, ns in self.samples if start <= at < end]
+        return sorted(ns for at, ns in self.samples if start <= at < end)
 
     async def close(self) -> None:
         for task in self.tasks:
