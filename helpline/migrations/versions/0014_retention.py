@@ -18,6 +18,7 @@ revision = "0014"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
+_WRAPUP_COLUMNS = ("categories", "contacted_by", "age_band", "gender", "platforms", "actions")
 
 
 def upgrade() -> None:
@@ -82,7 +83,7 @@ def _backfill() -> None:
              .where(contacts.c.ended_at.is_not(None)))
     values = []
     for r in op.get_bind().execute(query).mappings():
-        fact = {**contact_fact(r), "contact_id": r["id"]}
+        fact = {**contact_fact(r), "contact_id": r["id"], **dict.fromkeys(_WRAPUP_COLUMNS)}
         if r["contacted_by"] is not None:
             fact.update(wrapup_fact(r))
         fact["arrived_hour"] = fact["arrived_hour"].replace(tzinfo=None)
@@ -94,7 +95,7 @@ def _backfill() -> None:
                          sa.column("outcome"), sa.column("end_reason"), sa.column("wait_s"),
                          sa.column("handle_s"), sa.column("contacted_by"), sa.column("age_band"),
                          sa.column("gender"),
-                         *(sa.column(n, sa.JSON()) for n in ("categories", "platforms", "actions")))
+                         *(sa.column(n, sa.JSON(none_as_null=True)) for n in ("categories", "platforms", "actions")))
         op.bulk_insert(facts, values)
 
 
