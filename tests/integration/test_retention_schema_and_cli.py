@@ -1,15 +1,20 @@
 """Migration 0014 backfills the facts of the contacts already ended (with their wrap-up's
-lists, never its note), and runs both ways."""
+lists, never its note); `helpline purge` refuses while another runner holds the lease."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+import subprocess
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.store.migrate import downgrade, upgrade
+from tests.integration.test_cli_and_schema import HELPLINE, run
 
 CONTACT = ("INSERT INTO contacts (id, token_hash, channel, profile, skill, priority, state, end_reason,"
            " created_at, enqueued_at, first_assigned_at, ended_at, last_seq, visitor_seen_at,"
@@ -50,3 +55,22 @@ async def test_the_facts_of_contacts_already_ended_are_backfilled(database_url: 
                                         ("b" + "0" * 31, "abandoned", 300, None)]
     assert "sextortion" in as_json[0][4] and as_json[0][5:] == ("parent", "legal")
     assert as_json[1][4] == "None"  # no wrap-up, no lists
+
+
+def test_purge_refuses_while_another_runner_holds_the_lease_and_a_bad_term_stops_it(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    assert run(["db", "upgrade"], url).returncode == 0
+    with sqlite3.connect(tmp_path / "h.db") as db:
+        db.execute("INSERT INTO leases (name, holder, until)"
+                   " VALUES ('purge', 'server', '2999-01-01 00:00:00')")
+    held = run(["purge"], url)
+    assert held.returncode == 1 and "another purge is running" in held.stderr
+    dry = run(["purge", "--dry-run"], url)  # counting needs no lease
+    assert dry.returncode == 0 and "would go (dry run):" in dry.stdout
+    bad = subprocess.run([*HELPLINE, "purge"], env={**os.environ, "HELPLINE_DATABASE_URL": url,
+                                                    "HELPLINE_RETAIN_CALLER_KEYS_DAYS": "120"},
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "HELPLINE_RETAIN_CALLER_KEYS_DAYS is not valid" in bad.stderr
+    assert "less than or equal to 90" in bad.stderr
+    with sqlite3.connect(tmp_path / "h.db") as db:
+        assert db.execute("SELECT holder FROM leases").fetchall() == [("server",)]  # left as it was
