@@ -221,7 +221,7 @@ class Survey(Base):
 
 class Wrapup(Base):
     """What the counsellor recorded when a conversation ended. Part of the transcript: it
-    goes when the contact goes (same retention)."""
+    goes with the messages (retention); its lists, never the note, live on in the facts."""
 
     __tablename__ = "wrapups"
 
