@@ -121,6 +121,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
         Periodic("handoffs", services.handoffs.dispatch_due, 5.0),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
+        Periodic("purge", services.purge.run, settings.purge_interval_s),
     ]
 
 

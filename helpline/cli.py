@@ -1,4 +1,4 @@
-"""`helpline serve | demo | db upgrade | counsellor add`."""
+"""`helpline serve | demo | db upgrade | counsellor add | purge | ...`."""
 
 from __future__ import annotations
 
@@ -215,6 +215,39 @@ def cmd_handoff_targets_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Retention's purge now: what is due goes (or, with --dry-run, is only counted), with a
+    progress bar per kind on stderr and a summary per kind on stdout."""
+    from tqdm import tqdm
+
+    async def purge(services: Services) -> int:
+        due = await services.purge.due()
+        if args.dry_run:
+            _summary("would go (dry run)", due)
+            return 0
+        bars = {kind: tqdm(total=n, desc=kind.value, unit="row", file=sys.stderr, ascii=True,
+                           mininterval=0.5, leave=True) for kind, n in due.items() if n}
+        try:
+            gone = await services.purge.run(lambda kind, n: bars[kind].update(n) if kind in bars else None)
+        finally:
+            for bar in bars.values():
+                bar.close()
+        if gone is None:
+            print("error: another purge is running (its lease is held); nothing done", file=sys.stderr)
+            return 1
+        _summary("gone", gone)
+        return 0
+
+    logs.configure(Settings().log_level)
+    return _with_services(Settings(), purge)
+
+
+def _summary(title: str, counts: dict[Any, int]) -> None:
+    print(f"{title}:")
+    for kind, n in counts.items():
+        print(f"  {kind.value:<12} {n:>9,}")
+
+
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]], *,
                    need_keys: bool = False) -> int:
     async def run() -> int:
@@ -402,6 +435,9 @@ def parser() -> argparse.ArgumentParser:
                      help='where their calls ring: "+33612345678" or "client:identity" (none: no calls)')
     add.set_defaults(fn=cmd_counsellor_add)
     _schedule_parser(sub)
+    purge = sub.add_parser("purge", help="erase what retention says is due (HELPLINE_RETAIN_*)")
+    purge.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
+    purge.set_defaults(fn=cmd_purge)
     handoffs = sub.add_parser("handoffs", help="hand-offs to partners").add_subparsers(
         dest="h_command", required=True)
     listing = handoffs.add_parser("list", help="hand-offs, newest first (no field is shown)")

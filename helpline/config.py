@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .crypto import parse_keys
+from .domain.retention import MAX_CALLER_KEY_DAYS, Retention
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")  # in a variable's name: its value is never shown
@@ -123,6 +124,15 @@ class Settings(BaseSettings):
             raise ValueError("set HELPLINE_DATA_KEYS or HELPLINE_DATA_KEYS_FILE, not both")
         return self
 
+    retain_messages_days: int = Field(30, ge=1, description="Days after a contact ends before its "
+                                      "messages, notes and token hash are erased.")
+    retain_caller_keys_days: int = Field(MAX_CALLER_KEY_DAYS, ge=1, le=MAX_CALLER_KEY_DAYS,
+                                         description="Days after a call ends before its caller key goes.")
+    retain_surveys_days: int = Field(30, ge=1, description="Days before survey answers become day counts.")
+    retain_handoffs_days: int = Field(365, ge=1, description="Days after a contact ends before its "
+                                      "hand-offs' payload and excerpts are erased.")
+    purge_interval_s: float = Field(3600.0, gt=0, description="How often the server runs the purge.")
+
     @field_validator("widget_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -167,6 +177,11 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.public_url.startswith("https://")
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(self.retain_messages_days, self.retain_caller_keys_days, self.retain_surveys_days,
+                         self.retain_handoffs_days)
 
     @property
     def heartbeat_s(self) -> float:

@@ -64,3 +64,8 @@ def may_read_handoff(role: Role, user_id: int, author_id: int) -> bool:
 def may_administer(role: Role) -> bool:
     """Accounts, canned responses, the line's exceptional closures and openings."""
     return role is Role.ADMIN
+
+
+def may_manage_legal_holds(role: Role) -> bool:
+    """See the contacts on legal hold and release one (with a reason; audited)."""
+    return role is Role.ADMIN

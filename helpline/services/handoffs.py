@@ -15,6 +15,7 @@ from ..bus.base import counsellor_channel
 from ..domain.access import (
     may_administer,
     may_approve_handoff,
+    may_manage_legal_holds,
     may_read_handoff,
     may_read_transcript,
     may_see_floor,
@@ -225,8 +226,16 @@ class Handoffs:
         async with self.ctx.store.reading() as tx:
             return await tx.audit.listed(handoff_id)
 
+    async def legal_holds(self, by: CounsellorRecord) -> list[dict[str, Any]]:
+        """The contacts on legal hold (retention skips them): id, since, hand-off references."""
+        if not may_manage_legal_holds(by.role):
+            raise Forbidden("forbidden")
+        async with self.ctx.store.reading() as tx:
+            return await tx.holds.listed()
+
     async def release_hold(self, contact_id: str, by: CounsellorRecord, reason: str) -> None:
-        if not may_administer(by.role):
+        """An admin releases a contact's hold, with a reason: retention may then take it."""
+        if not may_manage_legal_holds(by.role):
             raise Forbidden("forbidden")
         now = self.ctx.clock.now()
         async with self.ctx.store.transaction() as tx:

@@ -172,3 +172,19 @@ class LegalHoldRepo:
         row = (await self.conn.execute(select(LegalHold.contact_id).where(
             LegalHold.contact_id == contact_id, LegalHold.released_at.is_(None)))).first()
         return row is not None
+
+    async def listed(self) -> list[dict[str, Any]]:
+        """The contacts held now: id, since when, and the references of their hand-offs."""
+        rows = await self.conn.execute(
+            select(LegalHold.contact_id, LegalHold.since, Handoff.reference)
+            .outerjoin(Handoff, Handoff.contact_id == LegalHold.contact_id)
+            .where(LegalHold.released_at.is_(None))
+            .order_by(LegalHold.since, LegalHold.contact_id, Handoff.id)
+        )
+        held: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            entry = held.setdefault(r.contact_id, {"contact_id": r.contact_id, "since": r.since,
+                                                   "handoffs": []})
+            if r.reference is not None:
+                entry["handoffs"].append(r.reference)
+        return list(held.values())

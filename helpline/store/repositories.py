@@ -23,9 +23,20 @@ from ..domain.records import (
     QueueEntry,
     WriteTarget,
 )
+from ..domain.retention import contact_fact, wrapup_fact
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
-from .tables import CallerBlock, CallSeen, Contact, Counsellor, Message, ScheduleOverride, Session, Survey
+from .tables import (
+    CallerBlock,
+    CallSeen,
+    Contact,
+    ContactFact,
+    Counsellor,
+    Message,
+    ScheduleOverride,
+    Session,
+    Survey,
+)
 
 AnyRow = Row[*tuple[Any, ...]]  # a result row, whatever its columns
 _OPEN = (ContactState.QUEUED.value, ContactState.ASSIGNED.value)
@@ -156,11 +167,15 @@ class ContactRepo:
         )
 
     async def call_over(self, contact_id: str, wait_s: int, talk_s: int) -> None:
-        """The call ended: keep how long it waited and talked, forget the carrier's id."""
+        """The call ended: keep how long it waited and talked (in its facts too), forget the
+        carrier's id."""
         await self.conn.execute(
             update(Contact).where(Contact.id == contact_id)
             .values(carrier_ref=None, wait_s=wait_s, talk_s=talk_s)
         )
+        handled = talk_s if talk_s else None
+        await self.conn.execute(update(ContactFact).where(ContactFact.contact_id == contact_id)
+                                .values(wait_s=wait_s, handle_s=handled))
 
     async def requeue(self, contact_id: str, counsellor_id: int, now: datetime) -> ContactRecord | None:
         """Put one of this counsellor's contacts back in the queue at its original place."""
@@ -396,7 +411,11 @@ class ContactRepo:
             .values(state=target.value, end_reason=reason.value, ended_at=now, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
-        return _contact(row, self.keys) if row else None
+        if row is None:
+            return None
+        # The statistics' row, in the same transaction: it outlives the transcript.
+        await self.conn.execute(insert(ContactFact).values(contact_id=row.id, **contact_fact(row._mapping)))
+        return _contact(row, self.keys)
 
     async def requeue_all_of(self, counsellor_id: int) -> list[ContactRecord]:
         """Put a counsellor's active chats back in the queue, each at its original place.
@@ -792,7 +811,8 @@ class WrapupRepo:
         self.keys = keys
 
     async def put(self, contact_id: str, counsellor_id: int, values: dict[str, Any], now: datetime) -> None:
-        """Write the contact's wrap-up, replacing an earlier one (its note sealed)."""
+        """Write the contact's wrap-up, replacing an earlier one (its note sealed); its lists
+        (never the note) complete the contact's facts."""
         from .tables import Wrapup
 
         values = {**values, "note_key_id": None}
@@ -803,6 +823,8 @@ class WrapupRepo:
             insert(Wrapup).values(contact_id=contact_id, counsellor_id=counsellor_id, written_at=now,
                                   **values)
         )
+        await self.conn.execute(update(ContactFact).where(ContactFact.contact_id == contact_id)
+                                .values(**wrapup_fact(values)))
 
     async def get(self, contact_id: str) -> dict[str, Any] | None:
         from .tables import Wrapup

@@ -134,9 +134,12 @@ class Contact(Base):
     carrier_ref: Mapped[str | None] = mapped_column(String(64))
     wait_s: Mapped[int | None] = mapped_column(Integer)  # a call: time before talking
     talk_s: Mapped[int | None] = mapped_column(Integer)  # a call: time talking with counsellors
+    # When retention erased its content (messages, notes, the token's hash): nothing to read.
+    erased_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_contacts_state_priority_enqueued_at", "state", "priority", "enqueued_at"),
+        Index("ix_contacts_ended_at", "ended_at"),
         Index("ix_contacts_counsellor_id_state", "counsellor_id", "state"),
         Index("ix_contacts_caller_key", "caller_key"),
         Index("ix_contacts_carrier_ref", "carrier_ref", unique=True),
@@ -220,7 +223,7 @@ class Survey(Base):
 
 class Wrapup(Base):
     """What the counsellor recorded when a conversation ended. Part of the transcript: it
-    goes when the contact goes (same retention)."""
+    goes with the messages (retention); its lists, never the note, live on in the facts."""
 
     __tablename__ = "wrapups"
 
@@ -274,6 +277,7 @@ class Handoff(Base):
     decision: Mapped[str | None] = mapped_column(String(16))  # removed, refused, no_answer
     decision_on: Mapped[date | None] = mapped_column(Date)
     last_error: Mapped[str | None] = mapped_column(String(40))  # a short code, never payload text
+    erased_at: Mapped[datetime | None]  # retention emptied payload and excerpts; the row stays
 
     __table_args__ = (Index("ix_handoffs_state", "state"),)
 
@@ -321,3 +325,55 @@ class LegalHold(Base):
     released_at: Mapped[datetime | None]
     released_by: Mapped[int | None] = mapped_column(Integer)
     release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ContactFact(Base):
+    """What the statistics need of one contact, and nothing that leads to its transcript:
+    written when the contact ends, completed by its wrap-up (never its note). ``contact_id``
+    links it only while the contact exists; retention cuts the link and deletes the contact."""
+
+    __tablename__ = "contact_facts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), unique=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(32))
+    # UTC, cut to the hour: the local day and hour of week follow in any time zone.
+    arrived_hour: Mapped[datetime]
+    ended_hour: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # answered | abandoned
+    end_reason: Mapped[str] = mapped_column(String(32))
+    wait_s: Mapped[int | None] = mapped_column(Integer)  # arrival to a first counsellor
+    handle_s: Mapped[int | None] = mapped_column(Integer)  # a first counsellor to the end
+    categories: Mapped[list[str] | None] = mapped_column(JSON)
+    contacted_by: Mapped[str | None] = mapped_column(String(32))
+    age_band: Mapped[str | None] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(32))
+    platforms: Mapped[list[str] | None] = mapped_column(JSON)
+    actions: Mapped[list[str] | None] = mapped_column(JSON)  # the wrap-up's outcomes
+
+    __table_args__ = (Index("ix_contact_facts_arrived_hour", "arrived_hour"),)
+
+
+class SurveyCount(Base):
+    """Survey answers once retention has counted them: how many per day, question, answer."""
+
+    __tablename__ = "survey_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    question: Mapped[str] = mapped_column(String(16), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(16), primary_key=True)  # yes, no, unanswered
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class Lease(Base):
+    """A job only one process runs at a time: taken by a conditional write, given back at the
+    end, and free again once ``until`` has passed (a holder that died)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]

@@ -34,6 +34,7 @@ from .repositories import (
     SurveyRepo,
     WrapupRepo,
 )
+from .retention import LeaseRepo, RetentionRepo
 
 Event = dict[str, Any]
 
@@ -72,6 +73,8 @@ class Tx:
         self.outbox = OutboxRepo(conn)
         self.audit = AuditRepo(conn)
         self.holds = LegalHoldRepo(conn)
+        self.retention = RetentionRepo(conn)
+        self.leases = LeaseRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""
@@ -98,6 +101,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left behind
             cursor.close()
 
         return engine
@@ -138,6 +142,14 @@ class Store:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return True
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and empty it, so that what
+        was deleted is in neither file any more (a purge ends with this). Elsewhere, nothing."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -129,6 +129,12 @@ async def audit(request: web.Request) -> web.StreamResponse:
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
 
 
+async def legal_holds(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    held = await request.app[SERVICES].handoffs.legal_holds(user)
+    return web.json_response({"holds": [{**h, "since": iso(h["since"])} for h in held]})
+
+
 async def release_hold(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = HoldReleaseIn.model_validate(await read_json(request))

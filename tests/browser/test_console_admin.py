@@ -144,3 +144,40 @@ async def test_the_transfer_dialog_offers_the_lines_skills(
     await skill.select_option("gaming")
     await shot(tab, "transfer-custom-skill")
     assert await accessibility_violations(tab.page) == []
+
+
+async def test_an_admin_sees_the_contacts_on_legal_hold_and_releases_one_with_a_reason(
+    browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab], visitors: list[Visitor]
+) -> None:
+    v = Visitor(server)  # type: ignore[arg-type]
+    visitors.append(v)
+    await v.start()
+    admin = await new_tab(browser, tabs)
+    page = admin.page
+    await log_in(admin, server, "root", available=False)
+    made = await page.evaluate("""(id) => fetch(`/api/v1/contacts/${id}/handoffs`, {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({target: 'thesee'})})
+        .then(async (r) => [r.status, await r.json()])""", v.contact_id)
+    assert made[0] == 201, made
+    await page.get_by_role("button", name="Administration").click()
+    holds = page.locator("section.holds")
+    await expect(holds.get_by_role("heading", name="Conservation légale")).to_be_visible()
+    item = holds.locator(f"li.hold-item[data-contact='{v.contact_id}']")
+    await expect(item).to_contain_text(f"Contact {v.contact_id[:8]}")
+    await expect(item).to_contain_text(made[1]["reference"])
+    await item.scroll_into_view_if_needed()
+    await shot(admin, "admin-legal-holds")
+    assert await accessibility_violations(page) == []
+
+    form = holds.get_by_role("form", name=f"Lever la conservation du contact {v.contact_id[:8]}")
+    await form.get_by_role("button", name="Lever la conservation").click()  # no reason: the browser stops it
+    await expect(form.get_by_label("Motif de la levée")).to_be_focused()
+    await form.get_by_label("Motif de la levée").fill("Dossier clos par le partenaire")
+    await form.get_by_role("button", name="Lever la conservation").click()
+    await expect(holds.get_by_role("status")).to_have_text("Conservation levée.")
+    await expect(holds.locator("li.hold-item")).to_have_count(0)
+    await expect(holds.locator("li.empty")).to_be_visible()
+    await shot(admin, "admin-legal-hold-released")
+    audit = await page.evaluate("fetch('/api/v1/admin/audit').then(r => r.json())")
+    assert audit["records"][-1]["action"] == "release_hold"
+    assert audit["records"][-1]["contact_id"] == v.contact_id

@@ -8,6 +8,7 @@ from helpline.domain.access import (
     may_act_on_contact,
     may_administer,
     may_block_callers,
+    may_manage_legal_holds,
     may_monitor,
     may_read_transcript,
     may_see_floor,
@@ -50,3 +51,4 @@ def test_supervision_is_for_supervisors_and_admins(rule: object) -> None:
 
 def test_administration_is_for_admins_only() -> None:
     assert [may_administer(r) for r in Role] == [r is Role.ADMIN for r in Role]
+    assert [may_manage_legal_holds(r) for r in Role] == [r is Role.ADMIN for r in Role]

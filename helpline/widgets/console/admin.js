@@ -1,7 +1,8 @@
-// The admin view: counsellor accounts, canned responses, exceptional closures and openings.
+// The admin view: counsellor accounts, canned responses, exceptional closures and openings,
+// and the contacts on legal hold (which retention keeps until an admin releases them).
 import { api, errorMessage } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 import { label } from "./labels.js";
 import { state } from "./state.js";
 
@@ -24,7 +25,10 @@ export function buildAdmin(options) {
     h("section", { class: "panel canned" }, h("h2", { text: t("admin_canned") }),
       h("ul", { class: "canned-list" }), newCannedForm()),
     h("section", { class: "panel exceptions" }, h("h2", { text: t("admin_exceptions") }),
-      h("ul", { class: "exceptions-list" }), newExceptionForm()));
+      h("ul", { class: "exceptions-list" }), newExceptionForm()),
+    h("section", { class: "panel holds" }, h("h2", { text: t("admin_holds") }),
+      h("p", { class: "muted", text: t("admin_holds_intro") }),
+      h("ul", { class: "holds-list" }), h("p", { class: "admin-status", role: "status" })));
   return root;
 }
 
@@ -35,6 +39,7 @@ export function renderAdmin() {
   loadAccounts();
   loadCanned();
   loadExceptions();
+  loadHolds();
 }
 
 function status(el, result, okText) {
@@ -260,4 +265,35 @@ function newExceptionForm() {
     if (result.ok) { form.reset(); loadExceptions(); }
   });
   return form;
+}
+
+// --- legal holds -------------------------------------------------------------------------
+
+async function loadHolds() {
+  const result = await api("GET", "/api/v1/admin/legal-holds");
+  const list = root.querySelector(".holds-list");
+  if (!result.ok) return;
+  replace(list, result.data.holds.length ? result.data.holds.map(holdItem)
+    : h("li", { class: "empty", text: t("admin_none") }));
+}
+
+function holdItem(hold) {
+  const out = root.querySelector("section.holds > [role=status]");
+  const reasonId = `hold-reason-${hold.contact_id}`;
+  const since = new Date(hold.since).toLocaleDateString(locale());
+  const refs = hold.handoffs.length ? hold.handoffs.join(", ") : "–";
+  const form = h("form", { class: "hold-release", "aria-label": t("admin_hold_release_of", { id: hold.contact_id.slice(0, 8) }) },
+    h("label", { for: reasonId, text: t("admin_hold_reason") }),
+    h("input", { id: reasonId, name: "reason", required: true, maxlength: "500" }),
+    h("button", { type: "submit", class: "danger small", text: t("admin_hold_release") }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await api("POST", `/api/v1/admin/legal-holds/${hold.contact_id}/release`,
+      { reason: form.elements.reason.value });
+    status(out, result, t("admin_hold_released"));
+    if (result.ok) loadHolds();
+  });
+  return h("li", { class: "hold-item", "data-contact": hold.contact_id },
+    h("strong", { text: t("admin_hold_contact", { id: hold.contact_id.slice(0, 8) }) }),
+    h("span", { text: t("admin_hold_since", { date: since, refs }) }), form);
 }
