@@ -151,8 +151,8 @@ class Connection:
         async for frame in self.frames_in():
             try:
                 await self.handle(frame)
-            except DomainError as e:
-                await self.error(e.code, **_refs(frame))
+            except DomainError as e:  # a RateLimited says when to resend (retry_after_s)
+                await self.error(e.code, **_refs(frame), **getattr(e, "extra", {}))
             except Exception:
                 log.exception("frame_failed", connection=self.id, frame_type=frame.type)
                 await self.error("internal", **_refs(frame))

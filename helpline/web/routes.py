@@ -38,7 +38,7 @@ ROUTES: list[Route] = [
           "visitor", response=schemas.Status_),
     Route("POST", "/api/v1/contacts", visitor.create_contact, "Start an anonymous contact.", "visitor",
           body=schemas.ContactCreate, response=schemas.ContactCreated, status=201,
-          errors=(400, 422, 503)),
+          errors=(400, 403, 422, 429, 503)),
     Route("GET", "/api/v1/contacts/{contact_id}/ws", visitor.visitor_socket,
           "Visitor WebSocket. First frame: hello {token, after_seq}. Bad token: close 4401. "
           "Without a WebSocket upgrade: 400; from a site not allowed: 403.",
