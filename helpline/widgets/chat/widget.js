@@ -612,7 +612,7 @@
       h("div", { class: "stack" },
         h("div", { class: "card stack" },
           h("h3", { class: "view-title focus-target", tabindex: "-1" }, T.busyTitle),
-          h("p", { class: "lead", role: "status" }, t("busyText", { n: wait })),
+          h("p", { class: "lead", role: "status" }, wait > 90 ? T.busyTextLater : t("busyText", { n: wait })),
           button),
         dangerLine()),
     );
