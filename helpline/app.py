@@ -72,6 +72,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         await registry.settle(within=2.0)
         await services.conversations.writer.close()
         await the_bus.close()
+        await services.limits.close()
         await store.close()
 
     app.cleanup_ctx.append(resources)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .crypto import parse_keys
+from .domain.limits import Rate
 from .domain.retention import MAX_CALLER_KEY_DAYS, Retention
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/helpline.db"
@@ -104,6 +106,23 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Reverse proxies whose X-Forwarded-For is believed (addresses or networks).",
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Keys callers and chat senders (HMAC-SHA256); unset: a random key per process.",
+    )
+    limit_contacts_per_client: str = Field(
+        "4/min,burst=10", description="Contacts one client address may start: RATE/UNIT[,burst=N]."
+    )
+    limit_contacts_overall: str = Field("60/min,burst=120", description="Contacts the whole line takes.")
+    limit_messages_per_socket: str = Field("60/min,burst=30", description="Messages a visitor socket sends.")
+    limit_messages_per_contact: str = Field("90/min,burst=40", description="Messages one contact gets "
+                                            "from its visitor, over all their sockets.")
+
+    @field_validator("limit_contacts_per_client", "limit_contacts_overall", "limit_messages_per_socket",
+                     "limit_messages_per_contact")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        Rate.parse(value)
+        return value
 
     data_keys: str = Field(
         "", description="Data keys sealing what is stored, comma-separated keyid:base64url-key "
@@ -166,6 +185,14 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str) -> str:
         return check_public_url(value)
+
+    def keying_secret(self) -> bytes:
+        """The key of callers' and chat senders' keyed hashes. Unset: a random key made once
+        for this process (blocks and repeat counts then last until a restart, in this
+        process only)."""
+        if self.secret_key is None:
+            self.secret_key = SecretStr(secrets.token_hex(32))
+        return self.secret_key.get_secret_value().encode()
 
     @property
     def public_base(self) -> str:

@@ -42,7 +42,8 @@ def may_see_floor(role: Role) -> bool:
 
 
 def may_block_callers(role: Role) -> bool:
-    """Block the caller of a call for a while, and lift the block."""
+    """Block the caller of a call, or the sender of a live chat, for a while, and lift the
+    block. A supervisor may monitor any conversation, so any they hold or monitor."""
     return role.supervises
 
 

@@ -31,3 +31,17 @@ class Duplicate(Conflict):
     answer, a resend racing its first copy, a username taken meanwhile."""
 
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too much at once from one place (or for the whole line): try again after a while."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s
+
+    @property
+    def extra(self) -> dict[str, int]:
+        return {"retry_after_s": self.retry_after_s}

@@ -38,6 +38,7 @@ class ContactRecord:
     last_seq: int
     caller_key: str | None = None
     carrier_ref: str | None = None
+    sender_key: str | None = None  # a live chat's sender (keyed hash), to block them
     visitor_sockets: int = 0
     wait_s: int | None = None
     talk_s: int | None = None

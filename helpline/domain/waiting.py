@@ -13,18 +13,26 @@ serve the contact (on its channel)::
 Conversations in progress end at a rate of capacity / handle time; the visitor
 needs ``position - free`` of them to end before a slot is theirs. With nobody
 able to serve, there is no honest figure: the estimate is None.
+
+A chat whose young person has had no widget open for ``UNATTENDED_AFTER`` has nobody
+behind it for now (a tab closed, a script's fake chat). It keeps its place and leaves
+the queue by the grace rule as any other, but it is not counted ahead of anyone: the
+positions and waits shown to the others are those of the people really there.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from .contact import Channel
 from .counsellor import CounsellorLoad
 from .routing import WaitingContact, queue_order
+
+UNATTENDED_AFTER = timedelta(seconds=20)  # longer than a reconnection takes
 
 
 def estimate_wait_s(position: int, capacity: int, free: int, handle_time_s: float) -> int | None:
@@ -42,9 +50,11 @@ class Standing:
 
 
 def standings(
-    waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad], handle_time_s: float
+    waiting: Sequence[WaitingContact], counsellors: Sequence[CounsellorLoad], handle_time_s: float,
+    unattended: Collection[str] = frozenset(),
 ) -> dict[str, Standing]:
-    """Every waiting contact's position and estimate, in one pass over the queue.
+    """Every waiting contact's position and estimate, in one pass over the queue; the
+    ``unattended`` ones (ids) have theirs but count for nobody else's.
 
     Contacts are grouped by (channel, skill, target): two groups compete when some
     counsellor could serve both. Cost: O(contacts x groups + groups^2 x counsellors).
@@ -78,5 +88,6 @@ def standings(
         position = 1 + sum(ahead[h] for h in rivals[g])
         capacity, free = room[g]
         result[c.id] = Standing(position, estimate_wait_s(position, capacity, free, handle_time_s))
-        ahead[g] += 1
+        if c.id not in unattended:
+            ahead[g] += 1
     return result

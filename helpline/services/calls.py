@@ -272,35 +272,39 @@ class Calls:
     # --- callers -------------------------------------------------------------------------
 
     async def block(self, contact_id: str, by: CounsellorRecord, hours: float, reason: str) -> datetime:
-        """A supervisor blocks the caller of this contact for a while."""
+        """A supervisor blocks the caller of this contact, or the sender of this live chat,
+        for a while (one rule, one table: a keyed hash blocked until then)."""
         if not may_block_callers(by.role):
             raise Forbidden("forbidden")
         if not reason.strip():
             raise DomainError("invalid_reason")
-        contact = await self._caller_of(contact_id)
+        key = await self._blockable(contact_id)
         now = self.ctx.clock.now()
         until = now + min(timedelta(hours=hours), MAX_BLOCK)
-        assert contact.caller_key is not None
         async with self.ctx.store.transaction() as tx:
-            await tx.callers.block(contact.caller_key, until, reason.strip(), by.id, now)
+            await tx.callers.block(key, until, reason.strip(), by.id, now)
         log.info("caller_blocked", contact_id=contact_id, by=by.id, until=events.iso(until))
         return until
 
     async def unblock(self, contact_id: str, by: CounsellorRecord) -> None:
         if not may_block_callers(by.role):
             raise Forbidden("forbidden")
-        contact = await self._caller_of(contact_id)
-        assert contact.caller_key is not None
+        key = await self._blockable(contact_id)
         async with self.ctx.store.transaction() as tx:
-            if not await tx.callers.unblock(contact.caller_key):
+            if not await tx.callers.unblock(key):
                 raise NotFound("not_blocked")
         log.info("caller_unblocked", contact_id=contact_id, by=by.id)
 
-    async def _caller_of(self, contact_id: str) -> ContactRecord:
+    async def _blockable(self, contact_id: str) -> str:
+        """The keyed hash a block of this contact's caller or sender is about."""
         async with self.ctx.store.reading() as tx:
             contact = await tx.contacts.get(contact_id)
         if contact is None:
             raise NotFound("unknown_contact")
-        if contact.caller_key is None:
-            raise Conflict("no_caller_number")
-        return contact
+        if contact.channel is Channel.VOICE:
+            if contact.caller_key is None:
+                raise Conflict("no_caller_number")
+            return contact.caller_key
+        if contact.sender_key is None:  # erased when the chat ended (or from before senders were kept)
+            raise Conflict("sender_unknown")
+        return contact.sender_key

@@ -28,12 +28,26 @@ from .writer import Draft, MessageWriter, Posted
 log = get_logger("conversations")
 
 
+def sender_key(secret: bytes, client_address: str) -> str:
+    """How a live chat remembers its sender: HMAC-SHA256 of their address under the line's
+    secret (the same for every process given ``HELPLINE_SECRET_KEY``), never the address.
+    Prefixed so that it can never equal a caller key."""
+    return hmac.new(secret, b"chat:" + client_address.encode(), "sha256").hexdigest()
+
+
 class LineClosed(DomainError):
     code = "closed"
 
     def __init__(self, opens_at: datetime | None) -> None:
         super().__init__()
         self.opens_at = opens_at
+
+
+class SenderBlocked(DomainError):
+    """A supervisor blocked this chat's sender for a while. They are told only that the
+    chat is not available, with the numbers that answer at once."""
+
+    code = "chat_unavailable"
 
 
 class Conversations:
@@ -44,12 +58,20 @@ class Conversations:
         self.calls = calls
         self.writer = MessageWriter(ctx, self._publish)
 
-    async def start(self, channel: Channel, profile: dict[str, Any]) -> tuple[ContactRecord, str]:
-        """Open a contact and put it in the queue. Returns it and the visitor's token."""
+    async def start(
+        self, channel: Channel, profile: dict[str, Any], sender_key: str | None = None
+    ) -> tuple[ContactRecord, str]:
+        """Open a contact and put it in the queue. Returns it and the visitor's token.
+        ``sender_key``: who sends it (a keyed hash, see ``sender_key``), unless blocked."""
         now = self.ctx.clock.now()
         state = await self.schedules.state_at(now)
         if not state.accepting_contacts:
             raise LineClosed(await self.schedules.next_opening(now))
+        if sender_key is not None:
+            async with self.ctx.store.reading() as tx:
+                if await tx.callers.blocked_until(sender_key, now) is not None:
+                    log.info("sender_blocked")
+                    raise SenderBlocked()
         contact_id = uuid.uuid4().hex
         token = new_token()
         topic = profile.get("topic")
@@ -58,7 +80,7 @@ class Conversations:
             skill = GENERAL
         async with self.ctx.store.transaction() as tx:
             await tx.contacts.create(contact_id, token_hash(token), channel, profile, now, skill=skill,
-                                     priority=self.ctx.triage.priority(topic))
+                                     priority=self.ctx.triage.priority(topic), sender_key=sender_key)
             contact = await tx.contacts.get(contact_id)
             tx.floor_changed()
         assert contact is not None

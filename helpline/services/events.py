@@ -74,6 +74,7 @@ def monitoring(c: ContactRecord, holder: str | None) -> Event:
         "profile": c.profile, "skill": c.skill, "priority": c.priority.label,
         "counsellor_id": c.counsellor_id, "counsellor": holder, "last_seq": c.last_seq,
         **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
+        **({"blockable": True} if c.sender_key else {}),
     }}
 
 
@@ -108,6 +109,7 @@ def contact_summary(c: ContactRecord, now: datetime) -> dict[str, Any]:
         "waited_s": max(0, round((waited_from - c.created_at).total_seconds())),
         "last_seq": c.last_seq,
         **({"caller": caller_label(c.caller_key)} if c.caller_key else {}),
+        **({"blockable": True} if c.sender_key else {}),  # a live chat whose sender can be blocked
         **({"visitor_present": c.visitor_sockets > 0} if c.channel is Channel.CHAT else {}),
     }
 

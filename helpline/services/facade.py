@@ -21,6 +21,7 @@ from .conversations import Conversations
 from .floor import Floor
 from .handoff_targets import load_targets
 from .handoffs import Deliver, Handoffs
+from .limits import Limits
 from .retention import Purge
 from .schedule import Schedules, load_config
 from .triage import load_triage
@@ -54,6 +55,7 @@ class Services:
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         self.purge = Purge(ctx)
+        self.limits = Limits(settings)
         ctx.store.after_commit = self._after_commit
 
     async def health(self) -> tuple[bool, bool]:

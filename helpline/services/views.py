@@ -16,7 +16,7 @@ from ..domain.contact import Channel, ContactState
 from ..domain.handoffs import HandoffState
 from ..domain.records import CounsellorOnFloor
 from ..domain.routing import GENERAL, Priority, WaitingContact
-from ..domain.waiting import Standing, standings
+from ..domain.waiting import UNATTENDED_AFTER, Standing, standings
 from ..store import Tx
 from . import events
 from .context import Context
@@ -41,10 +41,12 @@ class QueueSnapshot:
     standings: dict[str, Standing]
     newcomer: Standing
     counsellors_available: int
+    unattended: int = 0  # waiting chats nobody is behind (see domain.waiting)
 
     @property
     def length(self) -> int:
-        return len(self.standings)
+        """How many wait, people really there."""
+        return len(self.standings) - self.unattended
 
     def queue_event(self, contact_id: str) -> events.Event | None:
         standing = self.standings.get(contact_id)
@@ -78,11 +80,13 @@ class Views:
         now = self.ctx.clock.now()
         async with self.ctx.store.reading() as tx:
             waiting = await tx.contacts.waiting()
+            unattended = set(await tx.contacts.unattended(now - UNATTENDED_AFTER))
             loads = await tx.counsellors.loads(live_after(self.ctx, now))
             handle = await self._handle_time_s(tx, now)
         newcomer = WaitingContact(NEWCOMER, now, Channel.CHAT, GENERAL, Priority.NORMAL)
-        stood = standings([*waiting, newcomer], loads, handle)
-        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads))
+        stood = standings([*waiting, newcomer], loads, handle, unattended)
+        unattended &= stood.keys()  # a contact taken between the two reads is not waiting
+        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads), len(unattended))
 
     async def _handle_time_s(self, tx: Tx, now: datetime) -> float:
         samples = await tx.contacts.handle_times_s(now - HANDLE_TIME_WINDOW)
@@ -140,6 +144,7 @@ class Views:
         )
         async with self.ctx.store.reading() as tx:
             entries = await tx.contacts.queue_entries()
+            unattended = len(await tx.contacts.unattended(now - UNATTENDED_AFTER))
             staff = await tx.counsellors.on_floor()
             today = await tx.contacts.outcomes_since(midnight)
             handoffs = {s.value: await tx.handoffs.count(s)
@@ -155,6 +160,7 @@ class Views:
         offered = len(answered) + abandoned
         return {
             "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
+            "unattended": unattended,  # waiting chats with nobody behind them (no widget open)
             "counsellors": [_on_floor(c, now) for c in staff],
             "handoffs": handoffs,  # the supervisors' inbox: to approve, and failed deliveries
             "today": {

@@ -80,6 +80,7 @@ def _contact(row: AnyRow, keys: KeyRing) -> ContactRecord:
         last_seq=row.last_seq,
         caller_key=row.caller_key,
         carrier_ref=row.carrier_ref,
+        sender_key=row.sender_key,
         visitor_sockets=row.visitor_sockets,
         wait_s=row.wait_s,
         talk_s=row.talk_s,
@@ -142,7 +143,7 @@ class ContactRepo:
     async def create(
         self, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any],
         now: datetime, *, skill: str = GENERAL, priority: Priority = Priority.NORMAL,
-        caller_key: str | None = None, carrier_ref: str | None = None,
+        caller_key: str | None = None, carrier_ref: str | None = None, sender_key: str | None = None,
     ) -> None:
         await self.conn.execute(
             insert(Contact).values(
@@ -150,6 +151,7 @@ class ContactRepo:
                 skill=skill, priority=int(priority),
                 state=ContactState.QUEUED.value, created_at=now, enqueued_at=now,
                 visitor_seen_at=now, last_seq=0, caller_key=caller_key, carrier_ref=carrier_ref,
+                sender_key=sender_key,
             )
         )
 
@@ -408,7 +410,7 @@ class ContactRepo:
             conditions.append(Contact.counsellor_id == counsellor_id)
         row = (await self.conn.execute(
             update(Contact).where(*conditions)
-            .values(state=target.value, end_reason=reason.value, ended_at=now, **_NO_OFFER)
+            .values(state=target.value, end_reason=reason.value, ended_at=now, sender_key=None, **_NO_OFFER)
             .returning(*_CONTACT_COLUMNS)
         )).first()
         if row is None:
@@ -471,6 +473,17 @@ class ContactRepo:
             .returning(Contact.visitor_sockets)
         )).first()
         return bool(row and row.visitor_sockets > 0)
+
+    async def unattended(self, seen_before: datetime) -> list[str]:
+        """Waiting chats with no widget of their visitor's open since before ``seen_before``
+        (see ``domain.waiting``)."""
+        rows = await self.conn.execute(
+            select(Contact.id).where(
+                Contact.state == ContactState.QUEUED.value, Contact.channel == Channel.CHAT.value,
+                Contact.visitor_sockets == 0, Contact.visitor_seen_at < seen_before,
+            )
+        )
+        return [r.id for r in rows]
 
     async def gone_visitors(self, seen_before: datetime) -> list[str]:
         """Open chats, and waiting calls, whose visitor or hold loop stopped stamping.

@@ -130,6 +130,9 @@ class Contact(Base):
     visitor_sockets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A caller: HMAC-SHA256(secret, number), never the number. Repeat counts and blocks.
     caller_key: Mapped[str | None] = mapped_column(String(64))
+    # A chat's sender while it is live: HMAC-SHA256(secret, address), never the address;
+    # erased when the contact ends. Only to block them (with the callers' blocks).
+    sender_key: Mapped[str | None] = mapped_column(String(64))
     # The carrier's id of the live call; erased when the call ends.
     carrier_ref: Mapped[str | None] = mapped_column(String(64))
     wait_s: Mapped[int | None] = mapped_column(Integer)  # a call: time before talking
@@ -184,7 +187,8 @@ class ScheduleOverride(Base):
 
 
 class CallerBlock(Base):
-    """A caller a supervisor blocked for a while, known only by their caller key."""
+    """A caller (or a chat's sender) a supervisor blocked for a while, known only by their
+    keyed hash: a caller key, or a contact's sender key."""
 
     __tablename__ = "caller_blocks"
 

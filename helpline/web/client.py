@@ -1,5 +1,5 @@
 """Who is the client: the one place that says where a request comes from, for the
-limits that count per client (logins now, others later).
+limits that count per client (logins, starting contacts) and for a chat's sender key.
 
 The answer is a keyed hash of the client's address, never the address: the key is made
 at random when the process starts and is never stored, so the hashes mean nothing
@@ -67,8 +67,13 @@ def client_address(peer: str | None, forwarded_for: Sequence[str], proxies: Netw
     return str(here)
 
 
+def request_address(request: web.Request) -> str:
+    """The client's address for this request (see ``client_address``): to be hashed at
+    once by whoever counts or keys by it, never kept or logged as it is."""
+    return client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
+                          request.app[SETTINGS].trusted_proxies)
+
+
 def client_key(request: web.Request) -> str:
     """The client, as a keyed hash of its address (see the module's description)."""
-    where = client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
-                           request.app[SETTINGS].trusted_proxies)
-    return hmac.new(_KEY, where.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_KEY, request_address(request).encode(), hashlib.sha256).hexdigest()[:32]

@@ -152,8 +152,8 @@ class Connection:
         async for frame in self.frames_in():
             try:
                 await self.handle(frame)
-            except DomainError as e:
-                await self.error(e.code, **_refs(frame))
+            except DomainError as e:  # a RateLimited says when to resend (retry_after_s)
+                await self.error(e.code, **_refs(frame), **getattr(e, "extra", {}))
             except SealedDataError as e:
                 log_unreadable(e)
                 await self.error(UNREADABLE, **_refs(frame))

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from ..crypto import SealedDataError
-from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
+from ..domain.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from ..i18n import negotiate, translate
 from ..logs import get_logger
 
@@ -48,6 +48,8 @@ def log_unreadable(error: SealedDataError) -> None:
 
 
 def domain_status(error: DomainError) -> int:
+    if isinstance(error, RateLimited):
+        return 429
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Forbidden):
@@ -80,7 +82,7 @@ async def error_middleware(
     except DomainError as e:
         field = getattr(e, "field", None)  # an error about one field says which, and what is wrong
         details = {"details": [{"field": field, "problem": getattr(e, "problem", e.code)}]} if field else {}
-        return error_response(domain_status(e), e.code, lang, **details)
+        return error_response(domain_status(e), e.code, lang, **details, **getattr(e, "extra", {}))
     except ValidationError as e:
         return error_response(422, "invalid_request", lang, details=validation_details(e))
     except SealedDataError as e:

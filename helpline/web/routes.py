@@ -38,7 +38,7 @@ ROUTES: list[Route] = [
           "visitor", response=schemas.Status_),
     Route("POST", "/api/v1/contacts", visitor.create_contact, "Start an anonymous contact.", "visitor",
           body=schemas.ContactCreate, response=schemas.ContactCreated, status=201,
-          errors=(400, 422, 503)),
+          errors=(400, 403, 422, 429, 503)),
     Route("GET", "/api/v1/contacts/{contact_id}/ws", visitor.visitor_socket,
           "Visitor WebSocket. First frame: hello {token, after_seq}. Bad token: close 4401. "
           "Without a WebSocket upgrade: 400; from a site not allowed: 403.",
@@ -75,11 +75,14 @@ ROUTES: list[Route] = [
           "supervisor", errors=(401, 403), auth=True),
     Route("GET", "/api/v1/openapi.json", operations.openapi, "This document.", "operations"),
     Route("POST", "/api/v1/contacts/{contact_id}/caller-block", supervisor.block_caller,
-          "Block the caller of this call for some hours (supervisor, admin); they hear a short "
-          "message and the call ends.", "supervisor", body=schemas.CallerBlockIn, status=201,
+          "Block the caller of this call, or the sender of this live chat, for some hours "
+          "(supervisor, admin); a blocked caller hears a short message and the call ends, a blocked "
+          "sender's new chat is refused (403 chat_unavailable).", "supervisor",
+          body=schemas.CallerBlockIn, status=201,
           errors=(400, 401, 403, 404, 409, 422), auth=True),
     Route("DELETE", "/api/v1/contacts/{contact_id}/caller-block", supervisor.unblock_caller,
-          "Lift the block on the caller of this call (supervisor, admin).", "supervisor", status=204,
+          "Lift the block on the caller of this call or the sender of this live chat (supervisor, "
+          "admin).", "supervisor", status=204,
           errors=(401, 403, 404, 409), auth=True),
     Route("POST", "/api/v1/contacts/{contact_id}/survey", visitor.survey,
           "The optional end-of-chat survey, once, for an ended contact (visitor token).", "visitor",

@@ -10,14 +10,15 @@ from ..domain.errors import DomainError
 from ..domain.messages import Sender
 from ..services import Services
 from ..services import events as ev
-from ..services.conversations import LineClosed
+from ..services.conversations import LineClosed, SenderBlocked, sender_key
 from ..services.events import Event
 from ..services.schedule import emergency_resources
 from ..services.surveys import answer_survey
 from . import params
+from .client import request_address
 from .connection import CLOSE_BAD_TOKEN, Connection, new_socket
 from .errors import error_body, read_json, request_lang
-from .keys import REGISTRY, SERVICES
+from .keys import REGISTRY, SERVICES, SETTINGS
 from .origins import check_origin, origin_allowed, widget_endpoint
 from .schemas import (
     ContactCreate,
@@ -45,15 +46,21 @@ async def status(request: web.Request) -> web.Response:
 async def create_contact(request: web.Request) -> web.Response:
     body = ContactCreate.model_validate(await read_json(request))
     services = request.app[SERVICES]
+    address = request_address(request)
+    await services.limits.contact_started(address)  # 429 rate_limited, with Retry-After
     try:
         contact, token = await services.conversations.start(
-            Channel(body.channel), body.profile.model_dump(mode="json", exclude_none=True)
+            Channel(body.channel), body.profile.model_dump(mode="json", exclude_none=True),
+            sender_key=sender_key(request.app[SETTINGS].keying_secret(), address),
         )
     except LineClosed as closed:
         opens_at = closed.opens_at and closed.opens_at.astimezone(services.schedules.zone).isoformat()
         lang = request_lang(request)
         refused = error_body("closed", lang, opens_at=opens_at, emergency=emergency_resources())
         return web.json_response(refused, status=503)
+    except SenderBlocked as blocked:  # said neutrally, with the numbers that answer at once
+        refused = error_body(blocked.code, request_lang(request), emergency=emergency_resources())
+        return web.json_response(refused, status=403)
     created = ContactCreated(
         contact_id=contact.id, token=token, state=contact.state.value,
         websocket_url=f"/api/v1/contacts/{contact.id}/ws",
@@ -148,6 +155,9 @@ class VisitorConnection(Connection):
     async def handle(self, frame: object) -> None:
         conversations = self.services.conversations
         if isinstance(frame, VisitorMessage):
+            # Over the limit: an error frame naming it (retry_after_s); nothing is stored
+            # and the widget resends it later with the same client_id.
+            await self.services.limits.visitor_message(self.id, self.contact_id)
             posted = await conversations.post(self.contact_id, Sender.VISITOR, frame.client_id, frame.text)
             await self.outbox.put({"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq})
         elif isinstance(frame, VisitorTyping):

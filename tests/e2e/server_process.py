@@ -14,7 +14,7 @@ from typing import IO
 
 import aiohttp
 
-from tests.clients import TEST_DATA_KEYS
+from tests.clients import NO_LIMITS, TEST_DATA_KEYS
 
 READY_TIMEOUT = 20.0  # a cold start upgrades the database first
 STOP_TIMEOUT = 10.0
@@ -79,6 +79,7 @@ class ServerProcess:
             {
                 "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
                 "HELPLINE_LOG_LEVEL": "info",
+                **{f"HELPLINE_{k.upper()}": v for k, v in NO_LIMITS.items()},
                 "PYTHONUNBUFFERED": "1",  # nothing held in a buffer when the process is killed
                 **self.settings,
             }

@@ -84,6 +84,14 @@ def test_the_estimate_never_shrinks_further_back_in_the_queue(n: int, caps: list
     assert estimates == sorted(estimates)  # type: ignore[type-var]
 
 
+def test_a_chat_nobody_is_behind_keeps_its_place_but_counts_ahead_of_nobody() -> None:
+    counsellors = [CounsellorLoad(1, 2, 2, None)]
+    stood = standings(waiting(4), counsellors, 600, unattended={"c0", "c2"})
+    assert [stood[f"c{i}"].position for i in range(4)] == [1, 1, 2, 2]
+    assert stood["c3"].estimated_wait_s == standings(waiting(2), counsellors, 600)["c1"].estimated_wait_s
+    assert standings(waiting(4), counsellors, 600)["c3"].position == 4
+
+
 def test_a_counsellor_reads_only_their_own_transcripts() -> None:
     assert may_read_transcript(Role.COUNSELLOR, 1, 1)
     assert not may_read_transcript(Role.COUNSELLOR, 1, 2)

@@ -587,6 +587,10 @@
           connect();
         } else if (errorCode(answer) === "closed") {
           startFlow();
+        } else if (errorCode(answer) === "rate_limited") {
+          showBusy(answer.json.error.retry_after_s, (again) => startContact(profile, again));
+        } else if (errorCode(answer) === "chat_unavailable") {
+          showUnavailable(answer.json.error);
         } else if (errorCode(answer) === "origin_not_allowed") {
           showError(T.originRefused, false);
         } else {
@@ -594,6 +598,37 @@
         }
       })
       .catch(() => showError(T.unavailable));
+  }
+
+  // Too many chats started at once (from this address, or for the whole line): a kind word,
+  // and the same start again after the wait the server gave.
+  function showBusy(seconds, again) {
+    const wait = Math.max(1, Math.round(Number(seconds) || 5));
+    setHeader(T.tagline);
+    const button = h("button", { type: "button", class: "btn btn-secondary", "data-autofocus": true,
+      on: { click: () => again(button) } }, T.retry);
+    setView(
+      "busy",
+      h("div", { class: "stack" },
+        h("div", { class: "card stack" },
+          h("h3", { class: "view-title focus-target", tabindex: "-1" }, T.busyTitle),
+          h("p", { class: "lead", role: "status" }, wait > 90 ? T.busyTextLater : t("busyText", { n: wait })),
+          button),
+        dangerLine()),
+    );
+  }
+
+  // This sender may not start a chat for now (a supervisor's block): said neutrally, never
+  // as a reproach, with the numbers that answer at once.
+  function showUnavailable(refusal) {
+    setHeader(T.tagline);
+    setView(
+      "unavailable",
+      h("div", { class: "stack" },
+        h("h3", { class: "view-title focus-target", tabindex: "-1", "data-autofocus": true }, T.unavailableTitle),
+        h("p", { class: "lead" }, T.unavailableText),
+        helpNow({ emergency: refusal.emergency || [] })),
+    );
   }
 
   function dayLabel(isoDate) {
@@ -915,6 +950,19 @@
     }, ACK_TIMEOUT_MS));
   }
 
+  // The server took too many messages at once (a long paste, fast typing): nothing was
+  // stored; the message stays "sending", says so kindly, and goes again (same client_id)
+  // after the wait the server gave.
+  function resendLater(clientId, seconds) {
+    clearTimeout(ackTimers.get(clientId));
+    const item = bubbles.get(clientId);
+    if (item) item._status.textContent = T.slowDown;
+    ackTimers.set(clientId, setTimeout(() => {
+      const again = bubbles.get(clientId);
+      if (again && again.dataset.state === "sending") transmit(clientId, again._text);
+    }, Math.max(1, Number(seconds) || 1) * 1000));
+  }
+
   function retry(clientId) {
     const item = bubbles.get(clientId);
     if (!item) return;
@@ -1160,7 +1208,9 @@
         ended(event.reason);
         break;
       case "error":
-        if (event.client_id && bubbles.has(event.client_id)) {
+        if (event.code === "rate_limited" && event.client_id && bubbles.has(event.client_id)) {
+          resendLater(event.client_id, event.retry_after_s);
+        } else if (event.client_id && bubbles.has(event.client_id)) {
           clearTimeout(ackTimers.get(event.client_id));
           const final = event.code === "contact_closed" ? T.failedClosed : null;
           setBubbleState(bubbles.get(event.client_id), "failed", final);

@@ -1,7 +1,7 @@
-// Supervisors: blocking a caller for a while from a call's pane (the dialog asks how long and
-// why), and lifting the block.
+// Supervisors: blocking a caller, or the sender of a live chat, for a while from the contact's
+// pane (the dialog asks how long and why), and lifting the block.
 import { api, errorMessage } from "./api.js";
-import { callerText, hasCaller } from "./calls.js";
+import { callerText, hasCaller, isCall } from "./calls.js";
 import { h } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
@@ -9,7 +9,18 @@ import { state, supervises } from "./state.js";
 
 const BLOCK_HOURS = [[24, "block_24h"], [24 * 7, "block_7d"], [24 * 30, "block_30d"]];
 
-let blocking = null; // the contact whose caller the dialog is about
+let blocking = null; // the contact whose caller (or sender) the dialog is about
+
+// A call with a known number, or a live chat whose sender's keyed address the server holds.
+function blockable(info) {
+  return hasCaller(info) || Boolean(info && info.blockable);
+}
+
+function texts(c) {
+  return isCall(c.info)
+    ? { action: "block_caller", explain: "block_explain", done: "block_done" }
+    : { action: "block_sender", explain: "block_sender_explain", done: "block_sender_done" };
+}
 
 export function buildBlockDialog() {
   const dialog = h("dialog", { class: "transfer-dialog block-dialog", id: "block-dialog", "aria-labelledby": "block-title" });
@@ -69,8 +80,11 @@ function openBlock(c) {
   const dialog = state.ui.root.querySelector("#block-dialog");
   dialog.querySelector("form").reset();
   dialog.querySelector(".form-error").hidden = true;
+  const words = texts(c);
+  dialog.querySelector("#block-title").textContent = t(words.action);
+  dialog.querySelector(".mode").textContent = t(words.explain);
   const who = dialog.querySelector(".block-who");
-  who.textContent = callerText(c.info);
+  who.textContent = isCall(c.info) ? callerText(c.info) : "";
   who.hidden = !who.textContent;
   dialog.showModal();
 }
@@ -98,10 +112,11 @@ export function blockControls(c) {
 }
 
 export function renderBlockControls(c, { block, blockStatus }) {
-  block.hidden = !supervises() || !hasCaller(c.info) || Boolean(c.blockedUntil);
+  block.textContent = t(texts(c).action);
+  block.hidden = !supervises() || !blockable(c.info) || Boolean(c.blockedUntil);
   blockStatus.hidden = !c.blockedUntil && !c.blockNote;
   blockStatus.querySelector(".block-text").textContent = c.blockedUntil
-    ? t("block_done", { until: new Date(c.blockedUntil).toLocaleString(locale(), { dateStyle: "long", timeStyle: "short" }) })
+    ? t(texts(c).done, { until: new Date(c.blockedUntil).toLocaleString(locale(), { dateStyle: "long", timeStyle: "short" }) })
     : c.blockNote || "";
   blockStatus.querySelector(".unblock").hidden = !c.blockedUntil;
 }

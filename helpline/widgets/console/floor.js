@@ -85,7 +85,10 @@ function skillsPanel(o) {
       h("tbody", {}, o && o.skills.length ? null : h("tr", {}, h("td", { colspan: "3", class: "empty", text: t("queue_empty") })),
         (o ? o.skills : []).map((s) => h("tr", { class: s.longest_wait_s >= state.threshold * 60 ? "late" : "", "data-wait": String(s.longest_wait_s) },
           h("td", { text: label("skill", s.skill) }), h("td", { text: String(s.waiting) }),
-          h("td", {}, timeSpan(state.overviewAt, s.longest_wait_s, "since")))))));
+          h("td", {}, timeSpan(state.overviewAt, s.longest_wait_s, "since")))))),
+    // Waiting chats whose young person has no widget open: they keep their place until the
+    // grace period ends them, but count in nobody's place or wait.
+    o && o.unattended ? h("p", { class: "unattended", role: "status", text: t("unattended", { n: o.unattended }) }) : null);
 }
 
 function staffPanel(o) {
