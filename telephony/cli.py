@@ -1,10 +1,11 @@
-"""`helpline telephony simulate | configure`."""
+"""`helpline telephony simulate | configure | forget`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from .config import TelephonySettings
 
@@ -28,6 +29,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     conf = cmds.add_parser("configure", help="point the Twilio number's webhooks at HELPLINE_PUBLIC_URL")
     conf.add_argument("--number", help="the helpline's Twilio number (default: HELPLINE_TWILIO_NUMBER)")
     conf.set_defaults(fn=cmd_configure)
+    forget = cmds.add_parser("forget", help="erase what is kept about a caller who asks (number on stdin)")
+    forget.set_defaults(fn=cmd_forget)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -85,3 +88,33 @@ def cmd_configure(args: argparse.Namespace) -> int:
         return 1
     print(f"{number} ({sid}): calls -> {voice_url}\n  status callbacks -> {status_url}")
     return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """A caller's erasure request: the number is read from stdin (never an argument, which
+    shell histories keep), keyed as calls are, and that key is erased from every contact
+    and block. The number itself is never stored nor printed."""
+    from helpline import logs
+    from helpline.cli import _with_services
+    from helpline.config import Settings
+
+    from .callers import caller_key
+
+    settings = TelephonySettings()
+    if settings.secret_key is None:
+        print("error: HELPLINE_SECRET_KEY is not set: callers were keyed with a key that "
+              "died with its process, so nothing kept can be linked to a number", file=sys.stderr)
+        return 2
+    key = caller_key(settings.caller_secret(), sys.stdin.readline().strip(), settings.phone_region)
+    if key is None:
+        print("error: not a phone number", file=sys.stderr)
+        return 2
+
+    async def forget(services: Any) -> int:
+        contacts, blocked = await services.calls.forget_caller(key)
+        print(f"caller forgotten: key erased from {contacts} contact(s)"
+              f"{', block lifted' if blocked else ''}")
+        return 0
+
+    logs.configure(Settings().log_level)  # JSON lines on stderr, as the server's
+    return _with_services(Settings(), forget)

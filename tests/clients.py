@@ -80,8 +80,8 @@ async def start_server(clock: Any = None, bus: Any = None, **overrides: Any) -> 
 class Client:
     """Shared event handling for a WebSocket client."""
 
-    def __init__(self) -> None:
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.events: list[dict[str, Any]] = []
         self._unread: list[dict[str, Any]] = []
@@ -147,8 +147,9 @@ class Client:
 
 
 class Visitor(Client):
-    def __init__(self, server: Server) -> None:
-        super().__init__()
+    def __init__(self, server: Server, headers: dict[str, str] | None = None) -> None:
+        """``headers``: sent with every request (a user agent, what a proxy forwards...)."""
+        super().__init__(headers)
         self.server = server
         self.contact_id = ""
         self.token = ""

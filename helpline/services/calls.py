@@ -295,6 +295,15 @@ class Calls:
                 raise NotFound("not_blocked")
         log.info("caller_unblocked", contact_id=contact_id, by=by.id)
 
+    async def forget_caller(self, caller_key: str) -> tuple[int, bool]:
+        """An erasure request from a caller who gave their number: their key goes from
+        every contact that holds it, and their block with it. (contacts, whether blocked)."""
+        async with self.ctx.store.transaction() as tx:
+            contacts = await tx.callers.forget(caller_key)
+            blocked = await tx.callers.unblock(caller_key)
+        log.info("caller_forgotten", contacts=contacts, blocked=blocked)
+        return contacts, blocked
+
     async def _blockable(self, contact_id: str) -> str:
         """The keyed hash a block of this contact's caller or sender is about."""
         async with self.ctx.store.reading() as tx:

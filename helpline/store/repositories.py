@@ -911,6 +911,12 @@ class CallerRepo:
         result = await self.conn.execute(delete(CallerBlock).where(CallerBlock.caller_key == caller_key))
         return result.rowcount == 1
 
+    async def forget(self, caller_key: str) -> int:
+        """Erase this caller key from the contacts that hold it; how many did."""
+        result = await self.conn.execute(
+            update(Contact).where(Contact.caller_key == caller_key).values(caller_key=None))
+        return result.rowcount
+
     async def purge(self, now: datetime) -> None:
         await self.conn.execute(delete(CallerBlock).where(CallerBlock.until <= now))
 

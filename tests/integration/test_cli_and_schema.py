@@ -188,3 +188,17 @@ def test_a_bad_secret_is_never_echoed(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == "error: HELPLINE_SECRET_KEY (32 characters or more) is needed to key callers\n"
     assert token not in result.stderr + result.stdout and secret not in result.stderr + result.stdout
+
+
+def test_a_callers_erasure_needs_the_secret_and_a_number_and_never_echoes_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HELPLINE_SECRET_KEY", raising=False)
+    no_secret = run(["telephony", "forget"], database_url, "06 12 34 56 78\n")
+    assert no_secret.returncode == 2 and "HELPLINE_SECRET_KEY" in no_secret.stderr
+    monkeypatch.setenv("HELPLINE_SECRET_KEY", "k" * 64)
+    nonsense = run(["telephony", "forget"], database_url, "pas un numéro\n")
+    assert nonsense.returncode == 2 and "not a phone number" in nonsense.stderr
+    unknown = run(["telephony", "forget"], database_url, "06 12 34 56 78\n")
+    assert unknown.returncode == 0 and "erased from 0 contact(s)" in unknown.stdout
+    assert "12 34 56" not in unknown.stdout + unknown.stderr and "612345678" not in unknown.stderr
