@@ -1,14 +1,16 @@
-"""`helpline purge` on a large database while live conversations go on.
+"""`helpline keys rotate` and `helpline purge` on a large database while live conversations go on.
 
 Fills a database (SQLite by default, or --database-url) with --contacts contacts ended 100 days
-ago and --messages messages among them (seeded, so every run has the same data), starts
-`helpline serve` on it, and has --live young people and counsellors exchange messages at
---rate messages a second in all. It measures the live messages' latency (visitor send to
-counsellor receipt) for --window seconds without a purge, then while `helpline purge` runs
-as another process, and prints the purge's time and both latency distributions.
+ago and --messages messages among them (seeded, so every run has the same data), sealed under an
+old key, starts `helpline serve` on it with a new key added, and has --live young people and
+counsellors exchange messages at --rate messages a second in all. It measures the live
+messages' latency (visitor send to counsellor receipt) for --window seconds with nothing else
+running (the baseline), then while `helpline keys rotate` re-seals every row under the new key,
+then while `helpline purge` erases them, each as its own process; it prints each command's
+time and the latency distributions side by side.
 
-    .venv/bin/python benchmarks/purge.py                    # SQLite, 100,000 messages
-    .venv/bin/python benchmarks/purge.py --database-url postgresql+asyncpg://postgres@127.0.0.1/bench
+    .venv/bin/python benchmarks/data_lifecycle.py           # SQLite, 100,000 messages
+    .venv/bin/python benchmarks/data_lifecycle.py --database-url postgresql+asyncpg://postgres@127.0.0.1/bench
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from helpline.store.migrate import upgrade
 from helpline.store.tables import Base, Contact, Message
 
 PASSWORD = "bench-password"
-DATA_KEYS = generate_entry(datetime.now(UTC).date())  # this run's: the texts are sealed as in service
+OLD_KEY = generate_entry(datetime.now(UTC).date())  # this run's: the texts are sealed as in service
+NEW_KEY = generate_entry(datetime.now(UTC).date(), taken=[OLD_KEY.partition(":")[0]])
+COMMANDS = (("rotate", ("keys", "rotate")), ("purge", ("purge",)))
 
 
 def batched(items: Any, n: int) -> Any:
@@ -50,7 +54,7 @@ def batched(items: Any, n: int) -> Any:
 async def fill(url: str, contacts: int, messages: int, seed: int) -> None:
     """Old, ended conversations: every one due for the purge."""
     rng = random.Random(seed)
-    ring = KeyRing.from_text(DATA_KEYS)
+    ring = KeyRing.from_text(OLD_KEY)
     store = Store(url, ring)
     ended = datetime.now(UTC) - timedelta(days=100)  # past every term: messages, notes and contacts go
     async with store.transaction() as tx:
@@ -150,11 +154,11 @@ class Live:
 
 
 async def main(args: argparse.Namespace) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="purge-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="lifecycle-bench-"))
     url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
     env.update({"HELPLINE_DATABASE_URL": url, "HELPLINE_LOG_LEVEL": "warning",
-                "HELPLINE_DATA_KEYS": DATA_KEYS})
+                "HELPLINE_DATA_KEYS": f"{OLD_KEY},{NEW_KEY}"})
     await asyncio.to_thread(upgrade, url)
     started = time.perf_counter()
     await fill(url, args.contacts, args.messages, args.seed)
@@ -184,12 +188,15 @@ async def main(args: argparse.Namespace) -> int:
         talking = asyncio.create_task(live.talk(args.rate, stop))
         quiet_start = time.perf_counter()
         await asyncio.sleep(args.window)
-        quiet_end = purge_start = time.perf_counter()
-        purge = await asyncio.create_subprocess_exec(*helpline, "purge", env=env, cwd=workdir,
-                                                     stdout=asyncio.subprocess.PIPE,
-                                                     stderr=asyncio.subprocess.DEVNULL)
-        out, _ = await purge.communicate()
-        purge_end = time.perf_counter()
+        quiet_end = time.perf_counter()
+        runs = []  # (name, start, end, exit code, stdout)
+        for name, command in COMMANDS:
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(*helpline, *command, env=env, cwd=workdir,
+                                                        stdout=asyncio.subprocess.PIPE,
+                                                        stderr=asyncio.subprocess.DEVNULL)
+            out, _ = await proc.communicate()
+            runs.append((name, start, time.perf_counter(), proc.returncode, out.decode().rstrip()))
         stop.set()
         await talking
         await asyncio.sleep(1)  # the last messages arrive
@@ -197,18 +204,20 @@ async def main(args: argparse.Namespace) -> int:
         await live.close()
         server.terminate()
         await server.wait()
-    quiet, during = live.between(quiet_start, quiet_end), live.between(purge_start, purge_end)
-    print(out.decode().rstrip())
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"\n{database}: {args.messages:,} messages in {args.contacts:,} contacts purged in "
-          f"{purge_end - purge_start:.1f} s (exit {purge.returncode}, `helpline purge` as its own process)")
-    print(f"live: {args.live} conversations, {args.rate:g} msg/s in all")
-    for label, samples in (("without purge", quiet), ("during purge", during)):
-        print(f"  {label:<14} n={len(samples):>5}  p50 {percentile_ms(samples, 50):7.1f} ms  "
-              f"p99 {percentile_ms(samples, 99):7.1f} ms  max {max(samples) / 1e6 if samples else 0:7.1f} ms")
-    lost = len(live.sent)
-    print(f"  messages sent but not received: {lost}")
-    return 0 if purge.returncode == 0 else 1
+    print(f"{database}: {args.messages:,} messages in {args.contacts:,} contacts; live: {args.live} "
+          f"conversations, {args.rate:g} msg/s in all")
+    phases = [("nothing else", quiet_start, quiet_end), *((f"during {n}", a, b) for n, a, b, _, _ in runs)]
+    for label, start, end in phases:
+        samples = live.between(start, end)
+        p50, p99 = percentile_ms(samples, 50), percentile_ms(samples, 99)
+        worst = max(samples) / 1e6 if samples else 0.0
+        print(f"  {label:<15} {end - start:6.1f} s  n={len(samples):>5}  "
+              f"p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms")
+    for name, _, _, code, out in runs:
+        print(f"`helpline {name}` (exit {code}):\n{out}")
+    print(f"live messages sent but not received: {len(live.sent)}")
+    return 0 if all(code == 0 for *_, code, _ in runs) else 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -218,7 +227,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--messages", type=int, default=100_000)
     p.add_argument("--live", type=int, default=4, help="live conversations during the measure")
     p.add_argument("--rate", type=float, default=20.0, help="live messages a second, in all")
-    p.add_argument("--window", type=float, default=10.0, help="seconds measured without a purge")
+    p.add_argument("--window", type=float, default=10.0, help="seconds measured with nothing else running")
     p.add_argument("--seed", type=int, default=1)
     return p.parse_args(argv)
 
