@@ -32,13 +32,31 @@ class Recorder:
 
 
 @pytest_asyncio.fixture
-async def services(sqlite_url: str) -> AsyncIterator[Services]:
+async def clock() -> FrozenClock:
+    return FrozenClock("2026-11-27T10:00")
+
+
+@pytest_asyncio.fixture
+async def services(sqlite_url: str, clock: FrozenClock) -> AsyncIterator[Services]:
     store = Store(sqlite_url, KeyRing.from_text(TEST_DATA_KEYS))
-    built = Services.build(Settings(**{**FAST, "database_url": sqlite_url}), store, MemoryBus(),
-                           FrozenClock("2026-11-27T10:00"))
+    built = Services.build(Settings(**{**FAST, "database_url": sqlite_url}), store, MemoryBus(), clock)
     yield built
     await built.conversations.writer.close()
     await store.close()
+
+
+@pytest_asyncio.fixture
+async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list[Services]]:
+    """Two server processes on one database (each its own store), sharing nothing else."""
+    built = []
+    for _ in range(2):
+        store = Store(database_url, KeyRing.from_text(TEST_DATA_KEYS))
+        settings = Settings(**{**FAST, "database_url": database_url})
+        built.append(Services.build(settings, store, MemoryBus(), clock))
+    yield built
+    for s in built:
+        await s.conversations.writer.close()
+        await s.ctx.store.close()
 
 
 @pytest_asyncio.fixture

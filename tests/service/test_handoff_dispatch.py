@@ -4,23 +4,15 @@ holding a lease, a partner that fails for a while or for good."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest_asyncio
-
-from helpline.bus import MemoryBus
-from helpline.config import Settings
-from helpline.crypto import KeyRing
 from helpline.domain.contact import Channel
 from helpline.domain.counsellor import Role
 from helpline.domain.handoffs import FieldType, HandoffState, Localised, Target, TargetField, TargetKind
 from helpline.handoffs_delivery import Delivery
 from helpline.services import Services
 from helpline.services.handoffs import MAX_ATTEMPTS, Handoffs
-from helpline.store import Store
-from tests.clients import FAST, TEST_DATA_KEYS
 from tests.clock import FrozenClock
 
 L = Localised("x", "x")
@@ -49,25 +41,6 @@ class Refused(Exception):
     def __init__(self, retryable: bool, reason: str) -> None:
         super().__init__(reason)
         self.retryable, self.reason = retryable, reason
-
-
-@pytest_asyncio.fixture
-async def clock() -> FrozenClock:
-    return FrozenClock("2026-11-27T10:00")
-
-
-@pytest_asyncio.fixture
-async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list[Services]]:
-    """Two server processes on one database (each its own store), sharing nothing else."""
-    built = []
-    for _ in range(2):
-        store = Store(database_url, KeyRing.from_text(TEST_DATA_KEYS))
-        settings = Settings(**{**FAST, "database_url": database_url})
-        built.append(Services.build(settings, store, MemoryBus(), clock))
-    yield built
-    for s in built:
-        await s.conversations.writer.close()
-        await s.ctx.store.close()
 
 
 def dispatcher(services: Services, partner: Partner) -> Handoffs:

@@ -5,15 +5,10 @@ payload, and only one runner works at a time."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
 from sqlalchemy import func, select, update
 
-from helpline.bus import MemoryBus
-from helpline.config import Settings
-from helpline.crypto import KeyRing
 from helpline.domain.contact import Channel, EndReason
 from helpline.domain.counsellor import Role
 from helpline.domain.messages import Sender
@@ -23,7 +18,6 @@ from helpline.services import Services
 from helpline.services.retention import LEASE, Purge
 from helpline.services.surveys import answer_survey
 from helpline.services.wrapups import WrapupDraft, write_wrapup
-from helpline.store import Store
 from helpline.store.tables import (
     Contact,
     ContactFact,
@@ -35,31 +29,11 @@ from helpline.store.tables import (
     SurveyCount,
     Wrapup,
 )
-from tests.clients import FAST, TEST_DATA_KEYS
 from tests.clock import FrozenClock
 from tests.service.test_handoff_dispatch import Partner, dispatcher
 
 DAY = timedelta(days=1)
 MARKER = "marker-7f3a9c"
-
-
-@pytest_asyncio.fixture
-async def clock() -> FrozenClock:
-    return FrozenClock("2026-11-27T10:00")
-
-
-@pytest_asyncio.fixture
-async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list[Services]]:
-    """Two processes on one database, each its own store."""
-    built = []
-    for _ in range(2):
-        settings = Settings(**{**FAST, "database_url": database_url})
-        store = Store(database_url, KeyRing.from_text(TEST_DATA_KEYS))
-        built.append(Services.build(settings, store, MemoryBus(), clock))
-    yield built
-    for s in built:
-        await s.conversations.writer.close()
-        await s.ctx.store.close()
 
 
 async def staff(services: Services, name: str, role: Role) -> CounsellorRecord:
