@@ -9,17 +9,21 @@ are never read again, so a run that stops half-way is resumed by running it agai
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, Text, and_, bindparam, cast, func, or_, select, update
 
+from ..crypto import KeyRing
 from .handoffs import EXCERPTS, PAYLOAD
 from .repositories import HANDOVER_NOTE, WRAPUP_NOTE, _message_what
 from .tables import Contact, Handoff, Message, Wrapup
 from .unit_of_work import Store
+
+PAUSE_S = 0.02  # at least, between two batches: a live server's writes get the database
 
 
 @dataclass(frozen=True)
@@ -78,49 +82,71 @@ async def pending(store: Store) -> dict[str, int]:
     return counts
 
 
+def _resealed(spec: Sealed, row: Any, keys: KeyRing, newest: str) -> dict[str, Any]:
+    """The parameters of one row's update: what it held (to update it only if it still
+    does) and its values sealed under the newest key."""
+    old_key, contact_id = row._mapping[spec.key], row._mapping[spec.contact]
+    params: dict[str, Any] = {"w_pk": row._mapping[spec.pk], "w_key": old_key}
+    for column, what, is_json in spec.values:
+        stored = row._mapping[column]
+        params[f"w_{column}"] = stored
+        if is_json:
+            plain = keys.open_json(json.loads(stored), old_key, contact_id, what(row))
+            params[f"v_{column}"], _ = keys.seal_json(plain, contact_id, what(row))
+        else:
+            plain = keys.open(stored, old_key, contact_id, what(row))
+            params[f"v_{column}"], _ = keys.seal(plain, contact_id, what(row))
+    return params
+
+
+def _update(spec: Sealed, newest: str) -> Any:
+    """One statement for a whole batch (executemany): a row changes only if it still holds
+    what was read."""
+    c = spec.table.c
+    still = [c[spec.pk] == bindparam("w_pk"), c[spec.key].is_not_distinct_from(bindparam("w_key")),
+             *(_stored(spec, v) == bindparam(f"w_{v}") for v, _, _ in spec.values)]
+    return (update(spec.table).where(*still)
+            .values({spec.key: newest, **{v: bindparam(f"v_{v}") for v, _, _ in spec.values}}))
+
+
 async def rotate(store: Store, batch: int, progress: Callable[[str, int], None] = lambda t, n: None,
-                 ) -> Rotation:
-    """Re-seal everything under the newest key; ``progress(table, rows)`` after each batch."""
+                 pause_s: float = PAUSE_S) -> Rotation:
+    """Re-seal everything under the newest key; ``progress(table, rows)`` after each batch.
+
+    A batch is read (and re-sealed, in memory) without a write lock, then written by one
+    statement in a short transaction; then the rotation steps aside for at least as long as
+    it held the lock, so that a live server's writes always get their turn (on SQLite, one
+    writer at a time: a rotation that wrote back to back would starve them)."""
     keys, newest = store.keys, store.keys.newest
     assert newest is not None
+    loop = asyncio.get_running_loop()
     done = Rotation()
     for spec in SEALED:
         c = spec.table.c
         columns = [c[spec.pk], c[spec.contact], c[spec.key],
                    *([c.seq] if spec.name == "messages" else []),
                    *(_stored(spec, v).label(v) for v, _, _ in spec.values)]
+        statement = _update(spec, newest)
         after: Any = None
-        resealed = 0
-        while True:  # one batch, one transaction
-            async with store.transaction() as tx:
-                query = select(*columns).where(_pending(spec, newest))
-                if after is not None:
-                    query = query.where(c[spec.pk] > after)
+        while True:
+            query = select(*columns).where(_pending(spec, newest))
+            if after is not None:
+                query = query.where(c[spec.pk] > after)
+            async with store.reading() as tx:
                 rows = (await tx.conn.execute(query.order_by(c[spec.pk]).limit(batch))).all()
-                if not rows:
-                    break
-                for row in rows:
-                    old_key = row._mapping[spec.key]
-                    contact_id = row._mapping[spec.contact]
-                    new_values: dict[str, Any] = {}
-                    same = [c[spec.pk] == row._mapping[spec.pk],
-                            c[spec.key].is_(None) if old_key is None else c[spec.key] == old_key]
-                    for column, what, is_json in spec.values:
-                        stored = row._mapping[column]
-                        same.append(_stored(spec, column) == stored)
-                        if is_json:
-                            plain = keys.open_json(json.loads(stored), old_key, contact_id, what(row))
-                            new_values[column], _ = keys.seal_json(plain, contact_id, what(row))
-                        else:
-                            plain = keys.open(stored, old_key, contact_id, what(row))
-                            new_values[column], _ = keys.seal(plain, contact_id, what(row))
-                    result = await tx.conn.execute(
-                        update(spec.table).where(*same).values(**new_values, **{spec.key: newest}))
-                    if result.rowcount == 1:
-                        resealed += 1
-                    else:
-                        done.skipped[spec.name] += 1
-                after = rows[-1]._mapping[spec.pk]
-            done.resealed[spec.name] = resealed
+            if not rows:
+                break
+            changes = [_resealed(spec, row, keys, newest) for row in rows]
+            pks = [row._mapping[spec.pk] for row in rows]
+            started = loop.time()
+            async with store.transaction() as tx:
+                await tx.conn.execute(statement, changes)
+                resealed = (await tx.conn.execute(select(func.count()).select_from(spec.table).where(
+                    c[spec.pk].in_(pks), c[spec.key] == newest))).scalar_one()
+            held = loop.time() - started
+            done.resealed[spec.name] += resealed
+            done.skipped[spec.name] += len(rows) - resealed
+            after = pks[-1]
             progress(spec.name, len(rows))
+            await asyncio.sleep(max(pause_s, held))
     return done
