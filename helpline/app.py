@@ -130,9 +130,10 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
         await services.floor.consoles_live(list(registry.consoles))
 
     loops = [
-        Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
+        # kicked by every change: a surge of joins makes a few runs a second, not one a join
+        Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s, min_gap=0.1),
         Periodic("floor-updates", notify_floor, 15.0, min_gap=0.5),
-        Periodic("handoffs", services.handoffs.dispatch_due, 5.0),
+        Periodic("handoffs", services.handoffs.dispatch_due, 5.0, min_gap=0.25),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
         Periodic("purge", services.purge.run, settings.purge_interval_s),

@@ -24,7 +24,8 @@ contacts = st.builds(
     st.sampled_from(list(Priority)), st.one_of(st.none(), st.integers(0, 3)),
 )
 counsellors = st.lists(
-    st.builds(lambda i, cap, act, sk: CounsellorLoad(i, cap, min(act, cap), None, frozenset({"general", *sk})),
+    st.builds(lambda i, cap, act, sk: CounsellorLoad(i, cap, min(act, cap), None,
+                                                     frozenset({"general", *sk})),
               st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.sets(st.sampled_from(SKILLS))),
     max_size=4, unique_by=lambda k: k.id,
 )
@@ -55,7 +56,8 @@ def test_the_index_agrees_with_a_recount_after_any_joins_and_leaves(
 
 def test_a_newcomer_placed_in_the_index_counts_for_those_behind_it() -> None:
     staff = [CounsellorLoad(1, 2, 2, None)]
-    index = QueueIndex(staff, 600, [(WaitingContact(f"c{i}", T0 + timedelta(seconds=i)), True) for i in range(3)])
+    index = QueueIndex(staff, 600, [(WaitingContact(f"c{i}", T0 + timedelta(seconds=i)), True)
+                                    for i in range(3)])
     urgent = WaitingContact("u", T0 + timedelta(seconds=9), priority=Priority.URGENT)
     index.add(urgent)
     assert index.standing("u") == Standing(1, 300)
