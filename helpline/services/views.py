@@ -96,9 +96,12 @@ class Views:
         cached = self._snapshot
         return cached is not None and cached[1] == self._floor_version
 
-    async def snapshot(self) -> QueueSnapshot:
+    async def snapshot(self, *, fresh: bool = False) -> QueueSnapshot:
         """Where everyone stands. Shared for up to a second; after a change, read again
-        once it is half a second old, by one reader for all who ask meanwhile."""
+        once it is half a second old, by one reader for all who ask meanwhile. ``fresh``:
+        read now (and share it), whatever the one at hand."""
+        if fresh:
+            return await self._read_snapshot()
         cached = self._snapshot
         if cached is not None:
             age = monotonic() - cached[0]

@@ -94,7 +94,7 @@ async def test_a_burst_of_joins_places_each_at_once_without_reading_the_queue_ea
         visitors.append(v)
     assert reads < joins / 2, f"{reads} readings of the queue for {joins} joins"
     # and the counted positions agree with a full reading
-    snapshot = await views._read_snapshot()
+    snapshot = await views.snapshot(fresh=True)
     assert [snapshot.standings[v.contact_id].position for v in visitors] == list(range(1, joins + 1))
 
 
