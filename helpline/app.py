@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from time import monotonic
 
 from aiohttp import WSCloseCode, web
 
@@ -90,40 +91,54 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
     """The per-process loops. The first three are woken by every floor change."""
     settings = services.ctx.settings
 
+    floor_seen = -1  # the floor version the consoles were last sent
+
     async def notify_floor() -> None:
-        """Queue positions to waiting visitors, the waiting list to consoles, the
+        """Queue positions to waiting visitors, the queue's summary to consoles, the
         overview to supervisors: after changes, at most twice a second (so a change, a
-        caller hanging up say, shows everywhere within a second)."""
+        caller hanging up say, shows everywhere within a second). A visitor is sent their
+        figures when what they see changes, at most once a second (``PushGate``); a figure
+        held back, or a snapshot older than a change, runs this again."""
+        nonlocal floor_seen
+        views = services.views
         visitors = [conn for conns in registry.visitors.values() for conn in conns]
         consoles = [conn for conns in registry.consoles.values() for conn in conns]
+        version = views.floor_version
+        again = False
         if visitors:
-            snapshot = await services.views.snapshot()
+            snapshot = await views.snapshot()
+            now = monotonic()
             for conn in visitors:
-                event = snapshot.queue_event(conn.contact_id)
-                if event is not None:
-                    conn.push(event)
-        if consoles:
-            waiting = events.waiting_list(await services.views.queue_list())
+                standing = snapshot.standings.get(conn.contact_id)
+                if standing is not None:
+                    again |= conn.queue_update(standing, now)
+        if consoles and version != floor_seen:
+            floor_seen = version
+            waiting = events.waiting_list(await views.queue_summary())
             for console in consoles:
                 console.push(waiting)
-        supervisors = [c for c in consoles if may_see_floor(c.user.role)]
-        if supervisors:
-            overview = events.overview(await services.views.overview())
-            for console in supervisors:
-                console.push(overview)
+            supervisors = [c for c in consoles if may_see_floor(c.user.role)]
+            if supervisors:
+                overview = events.overview(await views.overview())
+                for console in supervisors:
+                    console.push(overview)
+        if again or (visitors and not views.snapshot_current):
+            loops[1].kick()
 
     async def heartbeat() -> None:
         await services.floor.visitors_live(list(registry.visitors))
         await services.floor.consoles_live(list(registry.consoles))
 
-    return [
-        Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s),
+    loops = [
+        # kicked by every change: a surge of joins makes a few runs a second, not one a join
+        Periodic("dispatch", services.floor.dispatch, settings.dispatch_interval_s, min_gap=0.1),
         Periodic("floor-updates", notify_floor, 15.0, min_gap=0.5),
-        Periodic("handoffs", services.handoffs.dispatch_due, 5.0),
+        Periodic("handoffs", services.handoffs.dispatch_due, 5.0, min_gap=0.25),
         Periodic("heartbeat", heartbeat, settings.heartbeat_s),
         Periodic("sweep", services.floor.sweep, settings.sweep_interval_s),
         Periodic("purge", services.purge.run, settings.purge_interval_s),
     ]
+    return loops
 
 
 async def close_sockets(registry: Registry) -> None:

@@ -167,9 +167,7 @@ class Calls:
             if contact is None:
                 return None
             await tx.contacts.touch_visitors([contact.id], now)
-        standing = None
-        if contact.state is ContactState.QUEUED:
-            standing = (await self.floor.views.snapshot()).standings.get(contact.id)
+        standing = (await self.floor.views.snapshot()).place(contact)  # None unless queued
         return Waiting(contact, standing)
 
     # --- put through -------------------------------------------------------------------

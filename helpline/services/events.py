@@ -46,9 +46,10 @@ def queue_position(contact_id: str, standing: Standing) -> Event:
             "estimated_wait_s": standing.estimated_wait_s}
 
 
-def waiting_list(contacts: list[dict[str, Any]]) -> Event:
-    """To every console: the anonymous waiting list, in queue order."""
-    return {"type": "queue", "contacts": contacts}
+def waiting_list(summary: dict[str, Any]) -> Event:
+    """To every console: the anonymous queue, bounded whatever its length: ``total``,
+    ``counts`` per channel, skill and priority, the first ``contacts`` in queue order."""
+    return {"type": "queue", **summary}
 
 
 def overview(floor: dict[str, Any]) -> Event:

@@ -1,22 +1,24 @@
 """The read side: what screens show, built from the store without changing it. The
 queue's standings (shared for up to a second by the callers' hold loops, the visitors'
-updates and the public status), the consoles' waiting list, the supervisor's floor, the
-public status, colleagues and conversations in progress. Commands live elsewhere
-(``floor``, ``conversations``, ``calls``)."""
+updates and the public status; after a change, read again at most every half second
+however many change meanwhile, a newcomer placed in the one at hand), the consoles'
+queue summary and its pages, the supervisor's floor, the public status, colleagues and
+conversations in progress. Commands live elsewhere (``floor``, ``conversations``, ``calls``)."""
 
 from __future__ import annotations
 
+import asyncio
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
 from ..domain.contact import Channel, ContactState
 from ..domain.handoffs import HandoffState
-from ..domain.records import CounsellorOnFloor
+from ..domain.records import ContactRecord, CounsellorOnFloor
 from ..domain.routing import GENERAL, Priority, WaitingContact
-from ..domain.waiting import UNATTENDED_AFTER, Standing, standings
+from ..domain.waiting import UNATTENDED_AFTER, QueueIndex, Standing, standings
 from ..store import Tx
 from . import events
 from .context import Context
@@ -25,8 +27,11 @@ from .schedule import Schedules
 HANDLE_TIME_WINDOW = timedelta(days=7)
 MIN_HANDLE_SAMPLES = 5
 SNAPSHOT_MAX_AGE_S = 1.0  # a queue snapshot is shared this long, unless the floor changes
+SNAPSHOT_MIN_GAP_S = 0.5  # ...and, when it changes, read again at most this often
 NEWCOMER = "~newcomer"  # a contact that would arrive now (chat, general), for the public estimate
 SERVICE_LEVEL_S = 60
+QUEUE_FRAME_ENTRIES = 50  # the consoles' queue frame lists this many; the rest is paged
+QUEUE_PAGE_MAX = 200
 
 
 def live_after(ctx: Context, now: datetime) -> datetime:
@@ -42,6 +47,7 @@ class QueueSnapshot:
     newcomer: Standing
     counsellors_available: int
     unattended: int = 0  # waiting chats nobody is behind (see domain.waiting)
+    index: QueueIndex | None = field(default=None, compare=False)  # for contacts that came since
 
     @property
     def length(self) -> int:
@@ -52,28 +58,69 @@ class QueueSnapshot:
         standing = self.standings.get(contact_id)
         return events.queue_position(contact_id, standing) if standing is not None else None
 
+    def place(self, contact: ContactRecord) -> Standing | None:
+        """The standing of a waiting contact, placed in this snapshot if it came after it
+        (it then counts for those behind it here too): a join costs a few comparisons, not a
+        new reading of the queue. None if it is not waiting."""
+        if contact.state is not ContactState.QUEUED:
+            return None
+        standing = self.standings.get(contact.id)
+        if standing is None and self.index is not None:
+            self.index.add(WaitingContact(contact.id, contact.enqueued_at, contact.channel, contact.skill,
+                                          contact.priority, contact.target_counsellor_id))
+            standing = self.standings[contact.id] = self.index.standing(contact.id)  # type: ignore[assignment]
+        return standing
+
 
 class Views:
     def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
         self.schedules = schedules
-        self._snapshot: tuple[float, QueueSnapshot] | None = None
+        self._snapshot: tuple[float, int, QueueSnapshot] | None = None  # (taken, version, it)
         self._floor_version = 0
+        self._reading: asyncio.Future[QueueSnapshot] | None = None
 
     def forget_snapshot(self) -> None:
-        """The floor changed (here, or in another process): the next snapshot is fresh."""
+        """The floor changed (here, or in another process): the snapshot is stale; the next
+        one is read once it is ``SNAPSHOT_MIN_GAP_S`` old."""
         self._floor_version += 1
-        self._snapshot = None
 
-    async def snapshot(self) -> QueueSnapshot:
-        """Where everyone stands. Shared for up to a second, recomputed after any change."""
+    @property
+    def floor_version(self) -> int:
+        """Counts the changes this process heard of."""
+        return self._floor_version
+
+    @property
+    def snapshot_current(self) -> bool:
+        """Whether the snapshot at hand has seen every change (else, read it again soon)."""
         cached = self._snapshot
-        if cached is not None and monotonic() - cached[0] < SNAPSHOT_MAX_AGE_S:
-            return cached[1]
+        return cached is not None and cached[1] == self._floor_version
+
+    async def snapshot(self, *, fresh: bool = False) -> QueueSnapshot:
+        """Where everyone stands. Shared for up to a second; after a change, read again
+        once it is half a second old, by one reader for all who ask meanwhile. ``fresh``:
+        read now (and share it), whatever the one at hand."""
+        if fresh:
+            return await self._read_snapshot()
+        cached = self._snapshot
+        if cached is not None:
+            age = monotonic() - cached[0]
+            if age < (SNAPSHOT_MAX_AGE_S if cached[1] == self._floor_version else SNAPSHOT_MIN_GAP_S):
+                return cached[2]
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read_snapshot())
+            self._reading.add_done_callback(self._read_done)
+        return await asyncio.shield(self._reading)
+
+    def _read_done(self, reading: asyncio.Future[QueueSnapshot]) -> None:
+        self._reading = None
+        if not reading.cancelled():
+            reading.exception()  # retrieved: each caller gets it raised
+
+    async def _read_snapshot(self) -> QueueSnapshot:
         version, taken = self._floor_version, monotonic()
         snap = await self._compute_snapshot()
-        if version == self._floor_version:  # nothing changed meanwhile
-            self._snapshot = (taken, snap)
+        self._snapshot = (taken, version, snap)
         return snap
 
     async def _compute_snapshot(self) -> QueueSnapshot:
@@ -86,7 +133,8 @@ class Views:
         newcomer = WaitingContact(NEWCOMER, now, Channel.CHAT, GENERAL, Priority.NORMAL)
         stood = standings([*waiting, newcomer], loads, handle, unattended)
         unattended &= stood.keys()  # a contact taken between the two reads is not waiting
-        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads), len(unattended))
+        index = QueueIndex(loads, handle, ((c, c.id not in unattended) for c in waiting))
+        return QueueSnapshot(stood, stood.pop(NEWCOMER), len(loads), len(unattended), index)
 
     async def _handle_time_s(self, tx: Tx, now: datetime) -> float:
         samples = await tx.contacts.handle_times_s(now - HANDLE_TIME_WINDOW)
@@ -112,11 +160,11 @@ class Views:
             offers = await tx.contacts.offers_to(counsellor_id)
         return [events.offer(c, now, warm=c.state is ContactState.ASSIGNED) for c in offers]
 
-    async def queue_list(self) -> list[dict[str, object]]:
-        """The anonymous waiting list every console shows."""
+    async def queue_list(self, offset: int = 0, limit: int | None = None) -> list[dict[str, object]]:
+        """The anonymous waiting list every console shows, in queue order (a page of it)."""
         now = self.ctx.clock.now()
         async with self.ctx.store.reading() as tx:
-            entries = await tx.contacts.queue_entries()
+            entries = await tx.contacts.queue_entries(offset=offset, limit=limit)
         return [
             {
                 "contact_id": e.contact_id,
@@ -128,6 +176,21 @@ class Views:
             }
             for e in entries
         ]
+
+    async def queue_summary(self) -> dict[str, object]:
+        """What every console is sent of the queue, whatever its length: how many wait per
+        channel, skill and priority, and the first ``QUEUE_FRAME_ENTRIES``; the rest is read
+        page by page (GET /api/v1/console/queue)."""
+        now = self.ctx.clock.now()
+        async with self.ctx.store.reading() as tx:
+            counts = await tx.contacts.queue_counts()
+        first = await self.queue_list(limit=QUEUE_FRAME_ENTRIES)
+        rows = [
+            {"channel": channel.value, "skill": skill, "priority": priority.label, "waiting": n,
+             "longest_wait_s": max(0, round((now - since).total_seconds()))}
+            for channel, skill, priority, n, since in sorted(counts, key=lambda r: (r[2], r[0].value, r[1]))
+        ]
+        return {"total": sum(r[3] for r in counts), "counts": rows, "contacts": first}
 
     async def counsellors(self) -> list[dict[str, Any]]:
         """Every enabled account as the supervisor's floor shows it."""
@@ -143,17 +206,17 @@ class Views:
             now.astimezone(self.schedules.zone).date(), time(0), tzinfo=self.schedules.zone
         )
         async with self.ctx.store.reading() as tx:
-            entries = await tx.contacts.queue_entries()
+            counts = await tx.contacts.queue_counts()
             unattended = len(await tx.contacts.unattended(now - UNATTENDED_AFTER))
             staff = await tx.counsellors.on_floor()
             today = await tx.contacts.outcomes_since(midnight)
             handoffs = {s.value: await tx.handoffs.count(s)
                         for s in (HandoffState.AWAITING_APPROVAL, HandoffState.FAILED)}
         skills: dict[str, dict[str, int]] = {}
-        for e in entries:
-            row = skills.setdefault(e.skill, {"waiting": 0, "longest_wait_s": 0})
-            row["waiting"] += 1
-            row["longest_wait_s"] = max(row["longest_wait_s"], round((now - e.created_at).total_seconds()))
+        for _channel, skill, _priority, n, since in counts:
+            row = skills.setdefault(skill, {"waiting": 0, "longest_wait_s": 0})
+            row["waiting"] += n
+            row["longest_wait_s"] = max(row["longest_wait_s"], round((now - since).total_seconds()))
         answered = [waited for state, waited in today if waited is not None]
         abandoned = sum(1 for state, waited in today if waited is None and state is ContactState.ABANDONED)
         within = sum(1 for waited in answered if waited <= SERVICE_LEVEL_S)

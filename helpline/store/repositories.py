@@ -288,19 +288,32 @@ class ContactRepo:
         )).first()
         return _waiting(row) if row else None
 
-    async def queue_entries(self) -> list[QueueEntry]:
-        """The waiting list for the console: anonymous, in queue order."""
+    async def queue_entries(self, *, offset: int = 0, limit: int | None = None) -> list[QueueEntry]:
+        """The waiting list for the console: anonymous, in queue order; a page of it with
+        ``offset`` and ``limit``."""
         c = CONTACTS.c
         rows = await self.conn.execute(
             select(c.id, c.channel, c.skill, c.priority, c.created_at, c.profile)
             .where(c.state == ContactState.QUEUED.value)
             .order_by(c.priority, c.enqueued_at, c.id)
+            .offset(offset).limit(limit)
         )
         return [
             QueueEntry(r.id, Channel(r.channel), r.skill, Priority(r.priority),
                        (r.profile or {}).get("topic"), r.created_at)
             for r in rows
         ]
+
+    async def queue_counts(self) -> list[tuple[Channel, str, Priority, int, datetime]]:
+        """How many wait per (channel, skill, priority), and since when the first of each."""
+        c = CONTACTS.c
+        rows = await self.conn.execute(
+            select(c.channel, c.skill, c.priority, func.count().label("n"),
+                   func.min(c.created_at).label("since"))
+            .where(c.state == ContactState.QUEUED.value)
+            .group_by(c.channel, c.skill, c.priority)
+        )
+        return [(Channel(r.channel), r.skill, Priority(r.priority), int(r.n), r.since) for r in rows]
 
     async def active_for(self, counsellor_id: int) -> list[ContactRecord]:
         rows = await self.conn.execute(

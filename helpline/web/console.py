@@ -103,7 +103,7 @@ class ConsoleConnection(Connection):
         views = self.services.views
         for offer in await views.pending_offers(self.user.id):
             self.push(offer)
-        self.push(ev.waiting_list(await views.queue_list()))
+        self.push(ev.waiting_list(await views.queue_summary()))
         if may_see_floor(self.user.role):
             self.push(ev.overview(await views.overview()))
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..services import staff
 from ..services.events import iso, resource_card
+from ..services.views import QUEUE_PAGE_MAX
 from ..services.wrapups import InvalidWrapup, WrapupDraft, read_wrapup, taxonomy, write_wrapup
 from . import params
 from .errors import ApiError, read_json
@@ -80,6 +81,19 @@ async def get_wrapup(request: web.Request) -> web.Response:
 async def list_colleagues(request: web.Request) -> web.Response:
     await require_user(request)
     return web.json_response({"counsellors": await request.app[SERVICES].views.colleagues()})
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    """A page of the waiting list, past the first entries the ``queue`` frame carries:
+    ``offset`` (default 0), ``limit`` (default and at most ``QUEUE_PAGE_MAX``); 422 otherwise."""
+    await require_user(request)
+    offset = params.seq_query(request, "offset")
+    limit = params.row_query(request, "limit") or QUEUE_PAGE_MAX
+    if limit > QUEUE_PAGE_MAX:
+        raise ApiError(422, "invalid_request", details=[{"field": "limit", "problem": "out_of_range"}])
+    views = request.app[SERVICES].views
+    contacts = await views.queue_list(offset=offset, limit=limit)
+    return web.json_response({"offset": offset, "limit": limit, "contacts": contacts})
 
 
 async def list_canned(request: web.Request) -> web.Response:

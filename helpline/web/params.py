@@ -67,6 +67,8 @@ QUERY = {
     "format": {"type": "string", "enum": ["json", "csv"], "description": "csv: a file to download."},
     "after_seq": _seq.json_schema() | {"description": "Only the messages after this seq."},
     "q": {"type": "string", "maxLength": 100, "description": "Words to look for."},
+    "offset": _seq.json_schema() | {"description": "Skip this many entries."},
+    "limit": _row_id.json_schema() | {"description": "At most this many entries (200 at most)."},
 }
 
 

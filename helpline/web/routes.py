@@ -106,6 +106,10 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/console/colleagues", counsellor.list_colleagues,
           "Every counsellor (id, name, status, skills): whom a contact can be transferred to.",
           "console", errors=(401,), auth=True),
+    Route("GET", "/api/v1/console/queue", counsellor.queue_page,
+          "A page of the waiting list in queue order (?offset=, ?limit= up to 200): what the queue "
+          "frame leaves out past its first 50.", "console", errors=(401, 422), auth=True,
+          query=("offset", "limit")),
     Route("GET", "/api/v1/supervisor/conversations", supervisor.list_conversations,
           "Every conversation in progress and who holds it (supervisor, admin).", "supervisor",
           errors=(401, 403), auth=True),

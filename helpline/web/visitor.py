@@ -3,11 +3,14 @@ WebSocket of a contact (/api/v1/contacts/{contact_id}/ws) and the end-of-chat su
 
 from __future__ import annotations
 
+from time import monotonic
+
 from aiohttp import web
 
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.errors import DomainError
 from ..domain.messages import Sender
+from ..domain.waiting import PushGate, Standing
 from ..services import Services
 from ..services import events as ev
 from ..services.conversations import LineClosed, SenderBlocked, sender_key
@@ -99,7 +102,17 @@ class VisitorConnection(Connection):
         super().__init__(ws, services, lang)
         self.contact_id = contact_id
         self.state = ContactState.QUEUED
-        self.last_queue: tuple[int, int | None] | None = None
+        self.gate = PushGate()  # queue figures: when what is shown changes, at most once a second
+
+    def queue_update(self, standing: Standing, now: float) -> bool:
+        """Where the contact stands now (``now``: monotonic seconds). Sent if it shows a
+        change and the last was a second ago; True if a figure is held back for later."""
+        if self.state is not ContactState.QUEUED:
+            return False
+        due = self.gate.offer(standing, now)
+        if due is not None:
+            self.push(ev.queue_position(self.contact_id, due))
+        return self.gate.waiting
 
     async def forward(self, event: Event) -> None:
         kind = event["type"]
@@ -111,15 +124,14 @@ class VisitorConnection(Connection):
             return
         if kind == "queue":
             # Only while waiting: a position computed just before an assignment is stale.
-            figures = (event["position"], event["estimated_wait_s"])
-            if self.state is ContactState.QUEUED and figures != self.last_queue:
-                self.last_queue = figures
+            if self.state is ContactState.QUEUED:
                 await self.send(event)
             return
         if kind == "assigned":
             self.state = ContactState.ASSIGNED
         elif kind == "requeued":
-            self.state, self.last_queue = ContactState.QUEUED, None
+            self.state = ContactState.QUEUED
+            self.gate.reset()
         elif kind == "ended":
             self.state = ContactState.ENDED
         await self.send(event)
@@ -128,13 +140,11 @@ class VisitorConnection(Connection):
         """After hello: tell the visitor where their contact stands now."""
         contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
-            views = self.services.views
-            event = (await views.snapshot()).queue_event(self.contact_id)
-            if event is None:  # a snapshot from before this contact: the widget waits for an answer
-                views.forget_snapshot()
-                event = (await views.snapshot()).queue_event(self.contact_id)
-            if event:
-                self.push(event)
+            # placed in the snapshot at hand if it came after it: no new reading of the queue
+            standing = (await self.services.views.snapshot()).place(contact)
+            if standing is not None:
+                self.gate.reset()
+                self.queue_update(standing, monotonic())
         elif contact.state is ContactState.ASSIGNED and contact.counsellor_id is not None:
             counsellor = await self.services.accounts.get(contact.counsellor_id)
             name = counsellor.display_name if counsellor else ""
@@ -149,7 +159,7 @@ class VisitorConnection(Connection):
         if not (contact.state.is_open or self.state.is_open):
             return  # ended, and the visitor knows
         if contact.state is ContactState.QUEUED and self.state is not ContactState.QUEUED:
-            self.state, self.last_queue = ContactState.QUEUED, None
+            self.state = ContactState.QUEUED
         await self.current_state()
 
     async def handle(self, frame: object) -> None:

@@ -155,8 +155,13 @@ function onPriority(event) {
   for (const q of state.queue) if (q.contact_id === event.contact_id) q.priority = event.priority;
 }
 
+// The queue frame is bounded: its first entries, the total and the counts per channel, skill
+// and priority; the floor view pages through the rest on request (floor.js).
 function onQueue(event) {
   state.queue = event.contacts;
+  state.queueTotal = event.total ?? event.contacts.length;
+  state.queueCounts = event.counts || [];
+  state.queueMore = [];
   state.queueAt = Date.now();
 }
 

@@ -119,13 +119,41 @@ function actions(x) {
 }
 
 function waitingPanel() {
+  const listed = [...state.queue, ...state.queueMore];
+  const left = state.queueTotal - listed.length;
   return h("section", { class: "panel waiting" }, h("h3", { text: t("queue") }),
-    state.queue.length ? h("ul", { class: "progress-list waiting-list" }, state.queue.map((x) =>
+    state.queueCounts.length ? h("table", { class: "queue-counts" },
+      h("caption", { text: t("queue_counts") }),
+      h("thead", {}, h("tr", {}, [t("priority"), t("channel"), t("skill"), t("queue_total"), t("longest_wait")]
+        .map((x) => h("th", { scope: "col", text: x })))),
+      h("tbody", {}, state.queueCounts.map((c) => h("tr", {},
+        h("td", {}, h("span", { class: `prio prio-${c.priority}`, text: label("priority", c.priority) })),
+        h("td", { text: label("channel", c.channel) }), h("td", { text: label("skill", c.skill) }),
+        h("td", { text: String(c.waiting) }), h("td", {}, timeSpan(state.queueAt, c.longest_wait_s, "since")))))) : null,
+    listed.length ? h("ul", { class: "progress-list waiting-list" }, listed.map((x) =>
       h("li", { "data-contact": x.contact_id },
         h("span", { class: `prio prio-${x.priority}`, text: label("priority", x.priority) }),
         h("span", {}, describe(x), " · ", timeSpan(state.queueAt, x.waited_s, "waited")),
         actions(x))))
-      : h("p", { class: "empty", text: t("queue_empty") }));
+      : h("p", { class: "empty", text: t("queue_empty") }),
+    listed.length ? h("p", { class: "queue-shown", text: t("queue_shown", { shown: listed.length, total: state.queueTotal }) }) : null,
+    left > 0 ? h("button", { type: "button", class: "small queue-more", text: t("queue_more", { n: left }),
+      onclick: loadMoreQueue }) : null);
+}
+
+// The next page of the waiting list, after what is listed (the frame's first entries and the
+// pages loaded since); a new queue frame starts again from its own first entries.
+async function loadMoreQueue() {
+  const offset = state.queue.length + state.queueMore.length;
+  const result = await api("GET", `/api/v1/console/queue?offset=${offset}&limit=50`);
+  if (!result.ok) {
+    notice(errorMessage(result, t("error_generic")));
+    return;
+  }
+  state.queueMore = [...state.queueMore, ...result.data.contacts];
+  renderFloor();
+  const more = state.ui.floorView.querySelector(".queue-more");
+  if (more) more.focus(); // the keyboard stays where it was
 }
 
 function inProgressPanel() {

@@ -17,7 +17,10 @@ export const state = {
   live: false,
   contacts: new Map(),
   offers: new Map(),
-  queue: [],
+  queue: [], // the first entries of the queue (the queue frame)
+  queueTotal: 0,
+  queueCounts: [], // [{channel, skill, priority, waiting, longest_wait_s}]
+  queueMore: [], // the entries after those, paged in by the floor view
   queueAt: Date.now(),
   overview: null,
   overviewAt: Date.now(),
