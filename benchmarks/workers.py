@@ -214,7 +214,8 @@ def report(config: Config, results: dict[str, tuple[chat_relay.Result, Window]])
     if one and two:
         throughput = ratio(two[0].throughput, one[0].throughput)
         p99 = ratio(two[0].latency_ms["p99"], one[0].latency_ms["p99"])
-        lines.append(f"SUMMARY: 2 workers / 1 worker: throughput {figure(throughput, 2)}x, p99 {figure(p99, 2)}x")
+        lines.append(f"SUMMARY: 2 workers / 1 worker: throughput {figure(throughput, 2)}x, "
+                     f"p99 {figure(p99, 2)}x")
     return "\n".join(lines)
 
 
