@@ -44,7 +44,7 @@ def _settings(args: argparse.Namespace, *, always_open: bool = False) -> Setting
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _serve(settings: Settings, banner: str = "") -> None:
+def _serve(settings: Settings, banner: str = "", *, worker: bool = False) -> None:
     from .app import build_app
     from .store.migrate import upgrade
 
@@ -52,6 +52,10 @@ def _serve(settings: Settings, banner: str = "") -> None:
     app = build_app(settings)  # the channels' settings are checked before anything changes
     if settings.is_sqlite:  # the embedded database upgrades itself
         upgrade(settings.database_url)
+    if worker:  # one of `serve --workers N`'s processes: the supervisor prints the banner
+        from .workers import watch_supervisor
+
+        watch_supervisor(app)
 
     def started(_line: str) -> None:
         base = f"http://{settings.host}:{settings.port}"
@@ -69,14 +73,39 @@ def _serve(settings: Settings, banner: str = "") -> None:
               f"{local_keys}(Ctrl+C to stop)", flush=True)
 
     web.run_app(
-        app, host=settings.host, port=settings.port,
-        access_log_class=logs.RedactedAccessLogger, print=started, shutdown_timeout=5.0,
+        app, host=settings.host, port=settings.port, reuse_port=worker or None,
+        access_log_class=logs.RedactedAccessLogger, print=None if worker else started,
+        shutdown_timeout=5.0,
     )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _serve(_settings(args))
-    return 0
+    settings = _settings(args)
+    if args.reuse_port or args.workers == 1:
+        _serve(settings, worker=args.reuse_port)
+        return 0
+    from .app import build_app
+    from .workers import Supervisor, refusal
+
+    why = refusal(settings)
+    if why is not None:
+        print(f"error: {why}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    build_app(settings)  # a bad schedule, targets file or missing keys: refused here, once
+    worker_args = ["--host", settings.host, "--port", str(settings.port)]
+    if args.always_open:
+        worker_args.append("--always-open")
+    print(f"Helpline serving on http://{settings.host}:{settings.port} with {args.workers} worker "
+          "processes\n(Ctrl+C to stop)", flush=True)
+    return asyncio.run(Supervisor(args.workers, worker_args).run())
+
+
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -414,6 +443,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--always-open", action="store_true",
                        help="serve 24/7 whatever the opening hours (demos, tests)")
         s.set_defaults(fn=fn)
+        if name == "serve":
+            s.add_argument("--workers", type=_positive, default=1, metavar="N",
+                           help="N processes sharing the port (PostgreSQL and Redis only)")
+            s.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="apply migrations (Alembic)")

@@ -39,6 +39,7 @@ from ..logs import get_logger
 log = get_logger("limits")
 MAX_SUBJECTS = 100_000
 REDIS_TIMEOUT_S = 0.5
+REDIS_CONNECTIONS = 50  # per process; checks beyond wait for one
 RETRY_S = 1.0
 LOG_EVERY_S = 10.0
 SECRET_TTL_S = 2 * 86400
@@ -116,8 +117,12 @@ class RedisCounter:
     """The subjects' TATs in Redis, shared by every process."""
 
     def __init__(self, url: str) -> None:
-        self.client = aioredis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S,
-                                        socket_timeout=REDIS_TIMEOUT_S)
+        # A blocking pool: a burst of checks beyond its connections waits for one (within the
+        # timeout) instead of failing at once, which would let everything through for a second.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
+        self.client = aioredis.Redis.from_pool(pool)  # closed with the client
         self._script = self.client.register_script(_GCRA)
         self._secret: tuple[str, bytes] | None = None
 

@@ -1,5 +1,6 @@
 """`helpline serve` as a child process on a loopback port, with its own SQLite database
-and captured output in a given directory."""
+and captured output in a given directory; or `helpline serve --workers N` (on PostgreSQL
+and Redis), a supervisor and its N worker processes."""
 
 from __future__ import annotations
 
@@ -42,12 +43,15 @@ class ServerProcess:
     Every start writes its stdout and stderr to new files in ``directory``; the port and
     the database stay the same across restarts."""
 
-    def __init__(self, directory: Path, command: list[str] | None = None, **settings: str) -> None:
+    def __init__(self, directory: Path, command: list[str] | None = None, workers: int = 1,
+                 **settings: str) -> None:
         """``settings``: HELPLINE_* variables by their short name (``redis_url=...``); a test
         may add more to ``self.settings`` (full names) before a start. ``command``: how to
-        run `helpline`, the one installed next to this interpreter unless given."""
+        run `helpline`, the one installed next to this interpreter unless given. ``workers``:
+        above 1, `serve --workers N` (give it a PostgreSQL and a Redis)."""
         self.directory = directory
         self.command = command or helpline_command()
+        self.workers = workers
         self.settings = {f"HELPLINE_{k.upper()}": v for k, v in settings.items()}
         self.port = free_port()
         self.db_path = directory / "e2e.db"
@@ -129,6 +133,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--always-open",  # a crash test, not an opening-hours one: never closed
+                *(["--workers", str(self.workers)] if self.workers > 1 else []),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -140,13 +145,41 @@ class ServerProcess:
             err.close()
         await self.wait_ready()
 
+    def worker_pids(self) -> list[int]:
+        """With ``workers`` above 1: the supervisor's children, the workers running now."""
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        with contextlib.suppress(FileNotFoundError):
+            return [int(pid) for pid in children.read_text().split()]
+        return []
+
+    def worker_of(self, client_port: int) -> int:
+        """The pid of the worker holding the connection from this loopback client port (the
+        kernel's socket table, then each worker's open descriptors)."""
+        local, remote = f"0100007F:{self.port:04X}", f"0100007F:{client_port:04X}"
+        inode = next(
+            fields[9]
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+            if (fields := line.split())[1:3] == [local, remote]
+        )
+        for pid in self.worker_pids():
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(FileNotFoundError):
+                        if os.readlink(fd) == f"socket:[{inode}]":
+                            return pid
+        raise AssertionError(f"no worker holds the connection from port {client_port}")
+
     async def wait_ready(self) -> None:
-        """Poll /healthz until the server answers 200. The short pause between attempts is
+        """Poll /healthz until the server answers 200 (with several workers, until every one
+        has: the port is theirs once each has answered). The short pause between attempts is
         only for the port to open; the process exiting fails at once."""
         assert self.proc is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT
         last_error = "no attempt"
+        if self.workers > 1:
+            await self._wait_workers_listening(deadline)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as http:
             while loop.time() < deadline:
                 if self.proc.returncode is not None:
@@ -167,9 +200,40 @@ class ServerProcess:
             f"stderr:\n{self.stderr_tail()}"
         )
 
+    def _workers_listening(self) -> int:
+        """How many of the workers hold a listening socket on the port."""
+        inodes = {
+            fields[9]
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+            if (fields := line.split())[1] == f"0100007F:{self.port:04X}" and fields[3] == "0A"
+        }
+        listening = 0
+        for pid in self.worker_pids():
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                if any(os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes
+                       for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    listening += 1
+        return listening
+
+    async def _wait_workers_listening(self, deadline: float) -> None:
+        """Until each of the N workers listens on the port (another process: no event to
+        wait on, so the kernel's table is read again and again)."""
+        loop = asyncio.get_running_loop()
+        assert self.proc is not None
+        while loop.time() < deadline and self.proc.returncode is None:
+            if self._workers_listening() >= self.workers:
+                return
+            await asyncio.sleep(0.05)
+
     async def kill(self) -> None:
-        """SIGKILL: a crash, with no shutdown code run at all."""
+        """SIGKILL: a crash, with no shutdown code run at all (every worker, then their
+        supervisor, with several)."""
         assert self.proc is not None and self.running, "no server to kill"
+        if self.workers > 1:
+            self.proc.send_signal(signal.SIGSTOP)  # so that it restarts none of them meanwhile
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.proc.send_signal(signal.SIGKILL)
         await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
 
@@ -182,7 +246,7 @@ class ServerProcess:
         with contextlib.suppress(ProcessLookupError):  # it may have exited just now
             self.proc.send_signal(signal.SIGTERM)
         try:
-            async with asyncio.timeout(STOP_TIMEOUT):
+            async with asyncio.timeout(STOP_TIMEOUT * (2 if self.workers > 1 else 1)):
                 return await self.proc.wait()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):

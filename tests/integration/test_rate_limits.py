@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.domain.counsellor import Role
+from helpline.domain.errors import RateLimited
 from helpline.store.tables import CallerBlock, Contact
 from tests.clients import Clients, Server, Visitor
 from tests.clock import FrozenClock
@@ -258,3 +261,28 @@ async def test_the_sender_key_migration_runs_both_ways(database_url: str) -> Non
     assert "sender_key" not in await columns()
     await asyncio.to_thread(upgrade, database_url)
     assert "sender_key" in await columns()
+
+
+@pytest.mark.redis
+async def test_a_burst_of_checks_beyond_the_redis_connections_waits_for_one_and_still_counts(
+    redis_url: str,
+) -> None:
+    """Hundreds of messages checked at once (a busy process) share the process's Redis
+    connections: none makes the limits fall open, and every one is counted."""
+    from helpline.config import Settings
+    from helpline.services.limits import REDIS_CONNECTIONS, Limits
+
+    limits = Limits(Settings(redis_url=redis_url, limit_messages_per_socket="1/min,burst=1",
+                             limit_messages_per_contact="1000/s,burst=100000"))
+    try:
+        socket = secrets.token_hex(8)
+        outcomes = await asyncio.gather(
+            *(limits.visitor_message(socket, f"contact-{i}") for i in range(REDIS_CONNECTIONS * 6)),
+            return_exceptions=True,
+        )
+        assert limits._redis_back_at == 0.0, "Redis was taken as unavailable: the limits fell open"
+        refused = [o for o in outcomes if isinstance(o, RateLimited)]
+        assert len(refused) == len(outcomes) - 1, "one message passes, every other is over the limit"
+        assert [o for o in outcomes if o is not None and not isinstance(o, RateLimited)] == []
+    finally:
+        await limits.close()
