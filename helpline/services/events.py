@@ -46,9 +46,16 @@ def queue_position(contact_id: str, standing: Standing) -> Event:
             "estimated_wait_s": standing.estimated_wait_s}
 
 
+# The waiting list a console is sent holds the first entries only: a frame stays far under
+# the protocol's 64 KiB whatever the queue's length (1,000 entries made 144 KB, which a
+# client holding to the limit closes with 1009: no console could come online in a surge).
+WAITING_LIST_SHOWN = 100
+
+
 def waiting_list(contacts: list[dict[str, Any]]) -> Event:
-    """To every console: the anonymous waiting list, in queue order."""
-    return {"type": "queue", "contacts": contacts}
+    """To every console: the anonymous waiting list, in queue order, its first
+    ``WAITING_LIST_SHOWN`` entries, and how many wait in all (``total``)."""
+    return {"type": "queue", "contacts": contacts[:WAITING_LIST_SHOWN], "total": len(contacts)}
 
 
 def overview(floor: dict[str, Any]) -> Event:

@@ -157,6 +157,7 @@ function onPriority(event) {
 
 function onQueue(event) {
   state.queue = event.contacts;
+  state.queueTotal = event.total ?? event.contacts.length; // the list holds the first ones only
   state.queueAt = Date.now();
 }
 

@@ -45,7 +45,7 @@ function conversationItem(c) {
 }
 
 function renderQueue() {
-  state.ui.root.querySelector(".queue-count").textContent = String(state.queue.length);
+  state.ui.root.querySelector(".queue-count").textContent = String(state.queueTotal);
   replace(state.ui.queueList, state.queue.length ? state.queue.map((q) =>
     h("li", { class: "queue-item", "data-contact": q.contact_id },
       h("span", { class: `prio prio-${q.priority}`, text: label("priority", q.priority) }),

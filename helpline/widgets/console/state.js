@@ -18,6 +18,7 @@ export const state = {
   contacts: new Map(),
   offers: new Map(),
   queue: [],
+  queueTotal: 0,
   queueAt: Date.now(),
   overview: null,
   overviewAt: Date.now(),
