@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest_asyncio
 
 from tests.browser import support
@@ -375,6 +376,26 @@ async def test_the_wait_alert_and_the_queue_panel(
     await expect(page.locator(".wait-alert")).to_contain_text("Attente trop longue")
     await expect(page.locator(".skills-table tr.late")).to_have_count(1)
     await shot(sam, "wait-alert")
+
+
+async def test_the_waiting_list_in_a_surge_shows_how_many_wait(
+    browser: support.Browser, server: WidgetServer, tabs: list[ConsoleTab]
+) -> None:
+    """More young people wait than the queue frame lists (its first 100): the count says
+    how many wait in all, the list shows the first ones."""
+    waiting = 120
+    async with aiohttp.ClientSession() as http:
+        for _ in range(waiting):
+            async with http.post(f"{server.url}/api/v1/contacts", json={"channel": "chat"}) as r:
+                assert r.status == 201, await r.text()
+    await add_user(server, "sam", "counsellor")
+    sam = await new_tab(browser, tabs)
+    await log_in(sam, server, "sam", available=False)
+    page = sam.page
+    await expect(page.locator(".queue-count")).to_have_text(str(waiting))
+    await expect(page.locator(".queue-item")).to_have_count(100)
+    await shot(sam, "queue-surge")
+    assert await accessibility_violations(page) == []
 
 
 async def test_a_warm_transfer_is_accepted_by_a_colleague(
