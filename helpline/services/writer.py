@@ -115,12 +115,15 @@ class MessageWriter:
                     log.exception("message_publish_failed", contact_id=outcome.message.contact_id)
 
     async def _commit(self, batch: list[Draft]) -> list[Posted | DomainError]:
-        """Store the batch in one transaction. A conflict (another process stored one of
-        these client_ids first) is retried: the next attempt sees it as a resend."""
+        """Store the batch in one transaction. The first attempt does not look for resends:
+        a resend is rare (a widget back after a cut) and the database's unique
+        (contact_id, client_id) refuses one anyway, one query less per batch. A conflict
+        (a resend, or another process stored one of these client_ids first) is retried,
+        and the next attempt looks them up and answers them as resends."""
         for attempt in range(ATTEMPTS):
             try:
                 async with self.ctx.store.transaction() as tx:
-                    return await self._store(tx, batch)
+                    return await self._store(tx, batch, look_up=attempt > 0)
             except Duplicate:
                 if attempt == ATTEMPTS - 1:
                     if len(batch) == 1:
@@ -128,10 +131,10 @@ class MessageWriter:
                     raise
         raise AssertionError("unreachable")
 
-    async def _store(self, tx: Tx, batch: list[Draft]) -> list[Posted | DomainError]:
+    async def _store(self, tx: Tx, batch: list[Draft], look_up: bool) -> list[Posted | DomainError]:
         now = self.ctx.clock.now()
         targets = await tx.contacts.lock_for_writing([d.contact_id for d in batch])
-        stored = await tx.messages.by_client_ids([d.key for d in batch])
+        stored = await tx.messages.by_client_ids([d.key for d in batch]) if look_up else {}
         last_seq = {cid: t.last_seq for cid, t in targets.items()}
         new: list[tuple[MessageRecord, int | None]] = []
         outcomes: list[Posted | DomainError] = []

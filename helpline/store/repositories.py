@@ -26,6 +26,7 @@ from ..domain.records import (
 from ..domain.retention import contact_fact, wrapup_fact
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
+from .prepared import Prepared
 from .tables import (
     CallerBlock,
     CallSeen,
@@ -44,6 +45,13 @@ _NO_OFFER: dict[str, Any] = {"offered_to": None, "offer_expires_at": None, "offe
 # The message path uses the tables directly: no ORM statement machinery per message.
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+
+# The writer's statements, run for every batch of messages (see ``prepared``).
+_SET_LAST_SEQ = Prepared(
+    update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
+)
+_ADD_MESSAGE = Prepared(insert(MESSAGES), ["contact_id", "seq", "sender", "text", "key_id", "sent_at",
+                                           "client_id", "counsellor_id", "resource"])
 
 
 HANDOVER_NOTE = "contact.handover_note"  # what each sealed value is (bound to its ciphertext)
@@ -461,11 +469,7 @@ class ContactRepo:
         }
 
     async def set_last_seqs(self, last_seqs: dict[str, int]) -> None:
-        if last_seqs:
-            statement = (
-                update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
-            )
-            await self.conn.execute(statement, [{"b_id": c, "b_seq": s} for c, s in last_seqs.items()])
+        await _SET_LAST_SEQ.run_many(self.conn, [{"b_id": c, "b_seq": s} for c, s in last_seqs.items()])
 
     async def touch_visitors(self, contact_ids: Sequence[str], now: datetime) -> None:
         if contact_ids:
@@ -569,7 +573,7 @@ class MessageRepo:
                 rows.append({"contact_id": m.contact_id, "seq": m.seq, "sender": m.sender.value, "text": text,
                              "key_id": key_id, "sent_at": m.sent_at, "client_id": m.client_id,
                              "counsellor_id": counsellor_id, "resource": m.resource})
-            await self.conn.execute(insert(MESSAGES), rows)
+            await _ADD_MESSAGE.run_many(self.conn, rows)
 
     async def numbered(self, contact_id: str, seqs: Sequence[int]) -> list[MessageRecord]:
         """These messages of a contact, by seq (those that exist)."""
