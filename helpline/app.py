@@ -87,11 +87,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     return app
 
 
+CONSOLE_REFRESH_S = 10.0  # the consoles' floor, sent again at least this often (the loop ticks every 15 s)
+
+
 def background_loops(services: Services, registry: Registry) -> list[Periodic]:
     """The per-process loops. The first three are woken by every floor change."""
     settings = services.ctx.settings
 
     floor_seen = -1  # the floor version the consoles were last sent
+    consoles_sent_at = -CONSOLE_REFRESH_S  # when (monotonic)
 
     async def notify_floor() -> None:
         """Queue positions to waiting visitors, the queue's summary to consoles, the
@@ -99,7 +103,7 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
         caller hanging up say, shows everywhere within a second). A visitor is sent their
         figures when what they see changes, at most once a second (``PushGate``); a figure
         held back, or a snapshot older than a change, runs this again."""
-        nonlocal floor_seen
+        nonlocal floor_seen, consoles_sent_at
         views = services.views
         visitors = [conn for conns in registry.visitors.values() for conn in conns]
         consoles = [conn for conns in registry.consoles.values() for conn in conns]
@@ -112,8 +116,11 @@ def background_loops(services: Services, registry: Registry) -> list[Periodic]:
                 standing = snapshot.standings.get(conn.contact_id)
                 if standing is not None:
                     again |= conn.queue_update(standing, now)
-        if consoles and version != floor_seen:
-            floor_seen = version
+        # Also now and then when nothing changed: what time alone changes (a chat nobody is
+        # behind any more) still reaches the floor.
+        now = monotonic()
+        if consoles and (version != floor_seen or now - consoles_sent_at >= CONSOLE_REFRESH_S):
+            floor_seen, consoles_sent_at = version, now
             waiting = events.waiting_list(await views.queue_summary())
             for console in consoles:
                 console.push(waiting)
