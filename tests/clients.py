@@ -77,6 +77,18 @@ async def start_server(clock: Any = None, bus: Any = None, **overrides: Any) -> 
     return Server(http, app)
 
 
+async def queue_length_becomes(url: str, expected: int, timeout: float = 10.0) -> None:
+    """Wait until the public status at ``url`` says ``expected`` wait. The status reads the
+    queue from a snapshot at most half a second old (a surge's joins share one read), so
+    right after a join or a leave it may still say the figure before."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(timeout):
+        while True:
+            async with http.get(f"{url}/api/v1/status") as r:
+                if (await r.json())["queue_length"] == expected:
+                    return
+            await asyncio.sleep(0.1)  # a read model refreshed by time: no event to wait on
+
+
 class Client:
     """Shared event handling for a WebSocket client."""
 

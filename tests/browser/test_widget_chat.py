@@ -3,11 +3,9 @@ counsellor on the console WebSocket: what a young person sees and does."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 
-import aiohttp
 import pytest
 
 from tests.browser.support import (
@@ -25,7 +23,7 @@ from tests.browser.support import (
     visible_texts,
     widget,
 )
-from tests.clients import Counsellor, Visitor
+from tests.clients import Counsellor, Visitor, queue_length_becomes
 
 pytestmark = pytest.mark.e2e
 
@@ -369,13 +367,7 @@ async def test_no_survey_for_someone_who_left_the_queue(server: WidgetServer, ta
     await w.get_by_role("button", name="Quitter la file").click()
     await expect(panel(page).get_by_text("Tu as terminé la conversation.")).to_be_visible()
     await expect(w.get_by_role("button", name="Envoyer mes réponses")).to_have_count(0)
-    # The public status reads the queue from a snapshot at most half a second old.
-    async with aiohttp.ClientSession() as http, asyncio.timeout(10):
-        while True:
-            async with http.get(f"{server.url}/api/v1/status") as r:
-                if (await r.json())["queue_length"] == 0:
-                    break
-            await asyncio.sleep(0.1)  # a read model in another process: no event to wait on
+    await queue_length_becomes(server.url, 0)
 
 
 async def test_the_host_page_css_and_the_widget_css_stay_apart(server: WidgetServer, tab: Tab) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.async_api import ConsoleMessage
 
@@ -26,6 +25,7 @@ from tests.browser.support import (
     start_conversation,
     widget,
 )
+from tests.clients import queue_length_becomes
 from tests.e2e.server_process import free_port
 
 pytestmark = pytest.mark.e2e
@@ -43,11 +43,6 @@ def _warnings(tab: Tab) -> list[str]:
 
     tab.page.on("console", record)
     return seen
-
-
-async def _queue_length(server: WidgetServer) -> int:
-    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/api/v1/status") as r:
-        return int((await r.json())["queue_length"])
 
 
 async def test_minimised_with_a_conversation_the_quick_exit_is_one_tap_away(
@@ -153,7 +148,7 @@ async def test_a_site_not_allowed_shows_where_to_get_help_before_any_question(
         assert len(warnings) == 1, warnings
         assert "HELPLINE_WIDGET_ORIGINS" in warnings[0]
         assert f"http://127.0.0.1:{port}" in warnings[0]
-        assert await _queue_length(helpline) == 0
+        await queue_length_becomes(helpline.url, 0)
     finally:
         await runner.cleanup()
         await helpline.stop()
@@ -189,7 +184,7 @@ async def test_a_page_whose_csp_blocks_the_websocket_ends_the_contact_and_says_s
         assert await page.evaluate("sessionStorage.length") == 0
 
         # the contact ended at once: nobody will be given a conversation with no one behind it
-        assert await _queue_length(helpline) == 0
+        await queue_length_becomes(helpline.url, 0)
         with sqlite3.connect(helpline.db_path) as db:
             states = db.execute("SELECT state, end_reason FROM contacts").fetchall()
         assert states == [("ended", "visitor")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from telephony.simulator import Caller
-from tests.clients import Counsellor
+from tests.clients import Counsellor, queue_length_becomes
 from tests.e2e.server_process import ServerProcess
 from tests.phone import TOKEN
 
@@ -141,20 +141,11 @@ async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(tmp_path: Path) 
         heard = Listener()
         caller = Caller(server=server.url, token=TOKEN, number=NUMBER, press="1", say=heard, hangup_after=1.5)
         assert (await asyncio.wait_for(caller.run(), 20))[-1] == "call over: the caller hung up"
-        async with asyncio.timeout(5):
-            status = await _status(server.url)
-        assert status["queue_length"] == 0
+        await queue_length_becomes(server.url, 0)
     finally:
         await server.stop()
     state = sqlite3.connect(server.db_path).execute("SELECT state FROM contacts").fetchone()
     assert state == ("abandoned",)
-
-
-async def _status(url: str) -> dict[str, object]:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http, http.get(f"{url}/api/v1/status") as r:
-        return dict(await r.json())
 
 
 async def test_the_telephony_commands_say_clearly_what_they_miss(tmp_path: Path) -> None:

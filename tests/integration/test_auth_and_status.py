@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from helpline.domain.counsellor import Role
-from tests.clients import Clients, Counsellor, Server
+from tests.clients import Clients, Counsellor, Server, queue_length_becomes
 from tests.conftest import ServerFactory
 from tests.integration.conftest import ClientsOf
 
@@ -64,8 +64,7 @@ async def test_the_status_shows_the_queue_and_an_estimate(server: Server, client
         assert empty["estimated_wait_s"] is None  # nobody to serve: no made-up figure
         visitor = clients.visitor()
         await visitor.start()
-        async with http.get(f"{server.url}/api/v1/status") as r:
-            assert (await r.json())["queue_length"] == 1
+        await queue_length_becomes(server.url, 1)
 
 
 async def test_health_answers_when_the_database_does(server: Server) -> None:
