@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.clients import Counsellor, Visitor
-from tests.conftest import prepare_postgres
+from tests.conftest import _unavailable, prepare_postgres
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +70,7 @@ async def test_a_purged_transcript_is_gone_from_the_files_the_dump_and_the_logs(
 ) -> None:
     postgres = await prepare_postgres() if database == "postgres" else None
     if postgres is not None and shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump unavailable here")
+        _unavailable("pg_dump")
     marker = f"purge-marker-{secrets.token_hex(6)}"
     server = ServerProcess(tmp_path, **({"database_url": postgres} if postgres else {}))
     await server.start()
