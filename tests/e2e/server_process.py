@@ -60,9 +60,10 @@ class ServerProcess:
         self.log_files: list[Path] = []
 
     @classmethod
-    def pair(cls, root: Path, **settings: str) -> tuple[ServerProcess, ServerProcess]:
-        """Two processes with the same settings (one database), each in its own directory."""
-        servers = (cls(root / "a", **settings), cls(root / "b", **settings))
+    def pair(cls, root: Path, first_workers: int = 1, **settings: str) -> tuple[ServerProcess, ServerProcess]:
+        """Two servers with the same settings (one database), each in its own directory; the
+        first may be `serve --workers N`."""
+        servers = (cls(root / "a", workers=first_workers, **settings), cls(root / "b", **settings))
         for server in servers:
             server.directory.mkdir()
         return servers

@@ -1,6 +1,7 @@
-"""Redis dies in the middle of the traffic. Two server processes share PostgreSQL and a
-Redis of the test's own: twenty young people talk on one, their counsellor reads on the
-other, and Redis is killed (SIGKILL) for three seconds while they write.
+"""Redis dies in the middle of the traffic. Two servers share PostgreSQL and a Redis of the
+test's own: twenty young people talk on one, their counsellor reads on the other, and Redis
+is killed (SIGKILL) for three seconds while they write. The young people's server is one
+process, then `serve --workers 2` (they are spread over its two workers).
 
 Counted at both ends: every message sent is acknowledged and stored once; the counsellor
 gets each one once, in order, soon after Redis is back; /healthz says the bus is down
@@ -18,8 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.clients import Counsellor, Visitor
-from tests.conftest import _unavailable
-from tests.e2e.redis_process import RedisProcess, redis_server_binary
+from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -43,15 +43,12 @@ async def health_becomes(server: ServerProcess, status: str, timeout: float = 10
             await asyncio.sleep(0.05)
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
 async def test_a_redis_outage_mid_traffic_loses_and_doubles_nothing(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_url: str, redis: RedisProcess, workers: int
 ) -> None:
-    if redis_server_binary() is None:
-        _unavailable("redis-server")
-    redis = RedisProcess(tmp_path)
-    await redis.start()
     settings = {"database_url": postgres_url, "redis_url": redis.url}
-    a, b = ServerProcess.pair(tmp_path, **settings)
+    a, b = ServerProcess.pair(tmp_path, first_workers=workers, **settings)
     opened: list[Any] = []
     try:
         await a.start()
@@ -123,7 +120,8 @@ async def test_a_redis_outage_mid_traffic_loses_and_doubles_nothing(
         acked = sum(len(x) for x in acks)
         duplicated = len(received) - len(set(received))
         lost = len(wanted - set(received))
-        print(f"\nredis outage {OUTAGE_S:.0f} s mid-traffic, 2 processes: sent {sent}, acked {acked}, "
+        print(f"\nredis outage {OUTAGE_S:.0f} s mid-traffic, the young people's server with {workers} "
+              f"worker(s): sent {sent}, acked {acked}, "
               f"stored {stored}, delivered {len(set(received))}, lost {lost}, duplicated {duplicated}; "
               f"what was missed reached the counsellor {resumed_s:.2f} s after Redis returned")
         assert acked == stored == sent
@@ -136,4 +134,3 @@ async def test_a_redis_outage_mid_traffic_loses_and_doubles_nothing(
             await c.close()
         for server in (a, b):
             await server.stop()
-        await redis.stop()

@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from tests.clients import Client, Counsellor, Visitor
-from tests.conftest import _unavailable
-from tests.e2e.redis_process import RedisProcess, redis_server_binary
+from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -268,19 +267,14 @@ async def test_a_crash_loses_nothing_acknowledged_and_duplicates_nothing(
 
 @pytest.mark.postgres
 async def test_a_crash_of_every_worker_loses_nothing_acknowledged_and_duplicates_nothing(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_url: str, redis: RedisProcess
 ) -> None:
     """The same with `serve --workers 2`: its supervisor and both workers SIGKILLed at once."""
-    if redis_server_binary() is None:
-        _unavailable("redis-server")
-    redis = RedisProcess(tmp_path)
-    await redis.start()
     server = ServerProcess(tmp_path, workers=2, database_url=postgres_url, redis_url=redis.url)
     try:
         check_nothing_lost_or_doubled(await crash_and_restart(server))
     finally:
         await server.stop()
-        await redis.stop()
 
 
 def check_nothing_lost_or_doubled(run: Conversation) -> None:

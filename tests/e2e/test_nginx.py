@@ -27,7 +27,7 @@ import pytest_asyncio
 
 from tests.clients import Client, Counsellor, Visitor
 from tests.conftest import _unavailable
-from tests.e2e.redis_process import RedisProcess, redis_server_binary
+from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -70,12 +70,12 @@ class Nginx:
 
 
 @pytest_asyncio.fixture
-async def nginx(tmp_path: Path, postgres_url: str) -> AsyncIterator[tuple[Nginx, list[ServerProcess]]]:
+async def nginx(
+    tmp_path: Path, postgres_url: str, redis: RedisProcess
+) -> AsyncIterator[tuple[Nginx, list[ServerProcess]]]:
     binary = nginx_binary()
     if binary is None:
         _unavailable("nginx (apt-get install nginx)")
-    if redis_server_binary() is None:
-        _unavailable("redis-server")
     if shutil.which("openssl") is None:
         _unavailable("openssl")
     assert binary is not None
@@ -90,8 +90,6 @@ async def nginx(tmp_path: Path, postgres_url: str) -> AsyncIterator[tuple[Nginx,
     https, http = free_port(), free_port()
     public = f"https://127.0.0.1:{https}"
 
-    redis = RedisProcess(tmp_path)
-    await redis.start()
     servers = list(ServerProcess.pair(tmp_path, database_url=postgres_url, redis_url=redis.url,
                                       public_url=public, trusted_proxies="127.0.0.1"))
     proc: asyncio.subprocess.Process | None = None
@@ -129,7 +127,6 @@ async def nginx(tmp_path: Path, postgres_url: str) -> AsyncIterator[tuple[Nginx,
                 await proc.wait()
         for server in servers:
             await server.stop()
-        await redis.stop()
 
 
 async def wait_for_nginx(front: Nginx, proc: asyncio.subprocess.Process) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import _unavailable
-from tests.e2e.redis_process import RedisProcess, redis_server_binary
+from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -29,12 +28,8 @@ def events(server: ServerProcess) -> list[dict[str, Any]]:
 
 
 async def test_two_processes_share_the_limits_and_fail_open_without_redis(
-    tmp_path: Path, postgres_url: str,
+    tmp_path: Path, postgres_url: str, redis: RedisProcess,
 ) -> None:
-    if redis_server_binary() is None:
-        _unavailable("redis-server")
-    redis = RedisProcess(tmp_path)
-    await redis.start()
     a, b = ServerProcess.pair(tmp_path, database_url=postgres_url, redis_url=redis.url,
                               trusted_proxies="127.0.0.1", limit_contacts_per_client="1/h,burst=6")
     try:
@@ -56,4 +51,3 @@ async def test_two_processes_share_the_limits_and_fail_open_without_redis(
     finally:
         await a.stop()
         await b.stop()
-        await redis.stop()

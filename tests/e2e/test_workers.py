@@ -23,8 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.clients import Counsellor, Visitor
-from tests.conftest import _unavailable
-from tests.e2e.redis_process import RedisProcess, redis_server_binary
+from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess, helpline_command
 from tests.e2e.test_shutdown import keep_talking
 
@@ -33,18 +32,6 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "secret-pass"
 GOING_AWAY = 1001
 SCENARIO_TIMEOUT = 90.0
-
-
-@pytest_asyncio.fixture
-async def redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
-    if redis_server_binary() is None:
-        _unavailable("redis-server")
-    process = RedisProcess(tmp_path)
-    await process.start()
-    try:
-        yield process
-    finally:
-        await process.stop()
 
 
 @pytest_asyncio.fixture
