@@ -37,8 +37,11 @@ from ..logs import get_logger
 
 log = get_logger("limits")
 MAX_SUBJECTS = 100_000
-REDIS_TIMEOUT_S = 0.5
+REDIS_TIMEOUT_S = 0.5  # Redis silent this long on a connection: it is down
 REDIS_CONNECTIONS = 50  # per process; checks beyond wait for one
+# How long a check may wait for one of those connections. Waiting means Redis is answering
+# the others: a busy process, not an outage, so this is longer than REDIS_TIMEOUT_S.
+REDIS_QUEUE_S = 5.0
 RETRY_S = 1.0
 LOG_EVERY_S = 10.0
 SECRET_TTL_S = 2 * 86400
@@ -116,10 +119,11 @@ class RedisCounter:
     """The subjects' TATs in Redis, shared by every process."""
 
     def __init__(self, url: str) -> None:
-        # A blocking pool: a burst of checks beyond its connections waits for one (within the
-        # timeout) instead of failing at once, which would let everything through for a second.
+        # A blocking pool: a burst of checks beyond its connections waits for one (within
+        # REDIS_QUEUE_S) instead of failing at once, which would let everything through for a
+        # second; a dead or silent Redis is told by each connection's own timeouts.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_TIMEOUT_S,
+            url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_QUEUE_S,
             socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
         self.client = aioredis.Redis.from_pool(pool)  # closed with the client
         self._script = self.client.register_script(_GCRA)
@@ -186,7 +190,7 @@ class Limits:
         if now < self._redis_back_at:
             return 0.0
         try:
-            async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
+            async with asyncio.timeout(REDIS_QUEUE_S + 2 * REDIS_TIMEOUT_S):
                 return await self.redis.hits(hits, now)
         except (aioredis.RedisError, OSError, TimeoutError) as e:
             self._redis_back_at = now + RETRY_S

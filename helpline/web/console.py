@@ -150,7 +150,7 @@ class ConsoleConnection(Connection):
             posted = await conversations.post(
                 frame.contact_id, Sender.COUNSELLOR, frame.client_id, frame.text, counsellor_id=me
             )
-            await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
+            self.push({"type": "ack", "contact_id": frame.contact_id,
                                    "client_id": frame.client_id, "seq": posted.message.seq})
         elif isinstance(frame, ConsoleResource | ConsolePutThrough):
             await self.emergency(frame)
@@ -174,14 +174,14 @@ class ConsoleConnection(Connection):
             contact = await conversations.get(frame.contact_id)
             self.monitored.add(contact.id)
             holder = contact.counsellor_id and await self.services.accounts.get(contact.counsellor_id)
-            await self.outbox.put(ev.monitoring(contact, holder.display_name if holder else None))
+            self.push(ev.monitoring(contact, holder.display_name if holder else None))
             if contact.id not in self.cursors:
                 await self.follow(contact.id, 0)
         elif isinstance(frame, ConsoleUnmonitor):
             self.monitored.discard(frame.contact_id)
             if (await conversations.get(frame.contact_id)).counsellor_id != me:
                 await self.unfollow(frame.contact_id)
-            await self.outbox.put({"type": "unmonitored", "contact_id": frame.contact_id})
+            self.push({"type": "unmonitored", "contact_id": frame.contact_id})
         elif isinstance(frame, ConsoleHello):
             await self.resync(frame)
 
@@ -192,7 +192,7 @@ class ConsoleConnection(Connection):
         if isinstance(frame, ConsoleResource):
             posted = await self.services.conversations.send_resource(
                 frame.contact_id, frame.client_id, frame.resource, counsellor_id=self.user.id)
-            await self.outbox.put({"type": "ack", "contact_id": frame.contact_id,
+            self.push({"type": "ack", "contact_id": frame.contact_id,
                                    "client_id": frame.client_id, "seq": posted.message.seq})
         else:
             await self.services.calls.dial_emergency(frame.contact_id, frame.number, self.user.id)

@@ -169,7 +169,7 @@ class VisitorConnection(Connection):
             # and the widget resends it later with the same client_id.
             await self.services.limits.visitor_message(self.id, self.contact_id)
             posted = await conversations.post(self.contact_id, Sender.VISITOR, frame.client_id, frame.text)
-            await self.outbox.put({"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq})
+            self.push({"type": "ack", "client_id": frame.client_id, "seq": posted.message.seq})
         elif isinstance(frame, VisitorTyping):
             await conversations.typing(self.contact_id, Sender.VISITOR)
         elif isinstance(frame, VisitorEnd):
