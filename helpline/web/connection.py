@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -44,6 +45,7 @@ def new_socket() -> web.WebSocketResponse:
 
 class Connection:
     frames: TypeAdapter[Any]
+    kind: str  # visitor | console (in metrics)
 
     def __init__(self, ws: web.WebSocketResponse, services: Services, lang: str) -> None:
         self.id = uuid.uuid4().hex
@@ -56,6 +58,8 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[bool] | None = None
         self._catch_up_pending = False
+        metrics = services.ctx.metrics
+        self._delivered = metrics.message_delivery[self.kind] if metrics.enabled else None
 
     # --- receiving ---------------------------------------------------------------------
 
@@ -213,6 +217,13 @@ class Connection:
             return
         await self.send(event)
         self.cursors[contact_id] = event["seq"]
+        if self._delivered is not None:
+            self._delivered.observe(self._latency_s(event["sent_at"]))
+
+    def _latency_s(self, sent_at: str) -> float:
+        """Since a live message was stored (its time, from the same clock)."""
+        stored = datetime.fromisoformat(sent_at)
+        return max(0.0, (self.services.ctx.clock.now() - stored).total_seconds())
 
     async def sync(self, contact_id: str) -> None:
         """Send every stored message after the cursor, in order."""
