@@ -16,12 +16,14 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.clients import Visitor
+from tests.e2e import test_workers
 from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess
-from tests.e2e.test_workers import client_port, redis, until  # noqa: F401 - redis: a fixture
+from tests.e2e.test_workers import client_port, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
+redis = test_workers.redis  # a Redis server of the test's own, a fixture
 TOKEN = "scrape-token-0123456789"
 SCENARIO_TIMEOUT = 90.0
 VISITORS = 8
@@ -73,7 +75,7 @@ async def test_any_worker_answers_for_every_worker_and_a_dead_one_keeps_its_coun
             os.kill(gone, signal.SIGKILL)
             await until(lambda: len(pids := workers.worker_pids()) == 2 and gone not in pids)
             # Its visitors' sockets are gone with it; what it stored still counts.
-            while (figures := await scrape(workers))["sockets"] != still:
+            while (figures := await scrape(workers))["sockets"] != still:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.05)
             assert figures == {"stored": VISITORS, "sockets": still}
     finally:

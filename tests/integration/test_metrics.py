@@ -30,8 +30,8 @@ from tests.clients import Server
 from tests.clock import FrozenClock
 from tests.conftest import ServerFactory
 from tests.handoff_targets import webhook_target
-from tests.integration.conftest import ClientsOf
 from tests.integration import test_handoff_delivery
+from tests.integration.conftest import ClientsOf
 from tests.integration.test_handoff_delivery import SECRET, Receiver
 from tests.integration.test_handoffs import call, logged_in
 from tests.phone import PHONE_ENV, Twilio
@@ -80,7 +80,7 @@ def value(found: Samples, name: str, **labels: str) -> float:
 async def becomes(server: Server, check: Callable[[Samples], bool], timeout: float = 10.0) -> Samples:
     """Scrape until ``check`` holds (what happens after commit may take a moment)."""
     async with asyncio.timeout(timeout):
-        while not check(found := await samples(server)):
+        while not check(found := await samples(server)):  # noqa: ASYNC110 - read from outside, as Prometheus
             await asyncio.sleep(0.05)
     return found
 
@@ -286,7 +286,7 @@ async def test_a_supervisor_still_sees_todays_service_level_as_before(
 ) -> None:
     server = await make_server(metrics_token=TOKEN)
     clients = clients_of(server)
-    visitor, _alice = await clients.talking()
+    await clients.talking()
     sam = await logged_in(server, clients, "sam", Role.SUPERVISOR)
     status, overview = await call(sam, "GET", "/supervisor/overview")
     assert status == 200
