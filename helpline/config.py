@@ -172,6 +172,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an origin (scheme://host[:port]): {o!r}")
         return origins
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: Any) -> Any:
+        """Empty: unset. Else long enough not to be guessed (16 characters or more)."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if len(str(text)) < 16:
+            raise ValueError("the metrics token must be 16 characters or more")
+        return value
+
     @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _proxies(cls, value: Any) -> Any:

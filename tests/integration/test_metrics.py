@@ -132,13 +132,32 @@ async def test_with_both_an_allowed_address_needs_the_token_and_the_token_needs_
     assert (await scrape(far, BEARER))[0] == 403
 
 
-def test_a_bad_allowed_address_is_refused_at_start() -> None:
+def test_a_bad_allowed_address_or_a_short_token_is_refused_at_start_and_an_empty_one_is_off() -> None:
     from pydantic import ValidationError
 
     from helpline.config import Settings
 
     with pytest.raises(ValidationError, match="metrics_allow"):
         Settings(metrics_allow="10.0.0.0/8, localhost")
+    with pytest.raises(ValidationError, match="16 characters"):
+        Settings(metrics_token="guessable")
+    assert not Settings(metrics_token="  ").metrics_enabled  # never "Bearer " with nothing after
+
+
+async def test_a_bad_setting_stops_the_server_before_it_starts_without_showing_the_token(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+           "HELPLINE_METRICS_TOKEN": "guessable", "HELPLINE_METRICS_ALLOW": "somewhere"}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "helpline.cli", "serve"],
+                                   env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "HELPLINE_METRICS_TOKEN is not valid" in done.stderr and "guessable" not in done.stderr
+    assert "HELPLINE_METRICS_ALLOW='somewhere' is not valid" in done.stderr
 
 
 # --- what they count ---------------------------------------------------------------------------------
