@@ -205,10 +205,10 @@ async def test_metrics_are_served_to_the_scraper_on_the_host_and_not_through_ngi
     nginx: tuple[Nginx, list[ServerProcess]],
 ) -> None:
     front, servers = nginx
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=front.context)) as http:
-        async with http.get(f"{front.url}/metrics") as r:
-            assert r.status == 404  # nginx itself answers: nothing reaches a helpline process
-            assert "helpline_" not in await r.text()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=front.context)) as http, \
+            http.get(f"{front.url}/metrics") as r:
+        assert r.status == 404  # nginx itself answers: nothing reaches a helpline process
+        assert "helpline_" not in await r.text()
     async with aiohttp.ClientSession() as http, http.get(f"{servers[0].url}/metrics") as r:
         assert r.status == 200  # from loopback, which HELPLINE_METRICS_ALLOW lets in
         assert "helpline_contacts_waiting" in await r.text()
