@@ -238,6 +238,9 @@ async def test_after_a_conversation_a_call_and_hand_offs_every_label_is_from_a_f
     finally:
         await twilio.close()
 
+    await visitor.send_json({"type": "end"})  # the young person ends the conversation
+    await alice.expect("ended", contact_id=visitor.contact_id)
+
     # Logins refused by the throttle.
     for _ in range(6):
         async with aiohttp.ClientSession() as http, http.post(
@@ -261,6 +264,7 @@ async def test_after_a_conversation_a_call_and_hand_offs_every_label_is_from_a_f
     assert value(found, "helpline_rate_limited_total", rule="message") == 1
     assert value(found, "helpline_rate_limited_total", rule="login") >= 1
     assert value(found, "helpline_contacts_active", channel="voice") == 1
+    assert value(found, "helpline_contacts_active", channel="chat") == 0
 
     names = {name for name, _ in found}
     assert all(name.startswith("helpline_") for name in names)
