@@ -89,9 +89,8 @@ class Metrics:
 
         stored = counter("helpline_messages_stored", "Messages stored, by sender.", ("sender",))
         self.messages_stored = {s.value: stored.labels(s.value) for s in Sender}
-        commit = histogram("helpline_message_commit_seconds", "Time to store one batch of messages "
-                           "(one database transaction).", (), COMMIT_BUCKETS)
-        self.message_commit = commit
+        self.message_commit = histogram("helpline_message_commit_seconds", "Time to store one batch of "
+                                        "messages (one database transaction).", (), COMMIT_BUCKETS)
         delivery = histogram("helpline_message_delivery_seconds", "From a message's storing to its "
                              "sending on a socket following the contact, by socket kind.", ("socket",),
                              DELIVERY_BUCKETS)
