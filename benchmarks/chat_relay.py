@@ -28,6 +28,8 @@ be queued there, not dropped (a longer ``--drain`` tells the two apart).
     python benchmarks/chat_relay.py                          # K=200, 2000 msg/s for 10 s
     python benchmarks/chat_relay.py --conversations 1000
     python benchmarks/chat_relay.py --json                   # machine-readable results
+    python benchmarks/chat_relay.py --targets ours --metrics # ours with GET /metrics on, scraped
+                                                             # every second (the cost of metrics)
 """
 
 from __future__ import annotations
@@ -252,10 +254,17 @@ def proc_status_kib(pid: int, key: str) -> int:
     return 0
 
 
-def server_env(workdir: Path | None) -> dict[str, str]:
+METRICS_TOKEN = secrets.token_urlsafe(24)
+SCRAPE_EVERY_S = 1.0  # Prometheus usually scrapes every 15 s: this is a heavy case
+
+
+def server_env(workdir: Path | None, metrics: bool = False) -> dict[str, str]:
     """This environment without any HELPLINE_* setting; with ``workdir``, the settings of
-    our server: its SQLite database in there, warnings and errors only in its log."""
+    our server: its SQLite database in there, warnings and errors only in its log, and
+    with ``metrics`` GET /metrics on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
+    if metrics:
+        env["HELPLINE_METRICS_TOKEN"] = METRICS_TOKEN
     if workdir is not None:
         env["HELPLINE_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         env["HELPLINE_LOG_LEVEL"] = "warning"
@@ -637,6 +646,7 @@ class Config(Bench):
     text_bytes: int
     concurrency: int
     setup_timeout: float
+    metrics: bool = False  # ours with GET /metrics on, scraped every SCRAPE_EVERY_S
 
     @property
     def counsellors(self) -> int:
@@ -681,8 +691,15 @@ async def load_server(server: ServerProcess, config: Config, workdir: Path,
         gc.freeze()  # keep the collector's pauses in this process short while measuring
         log(f"{server.name}: sending {config.rate:g} msg/s for {config.duration:g} s")
         cpu_start, loadgen_start = cpu_seconds(server.pid), time.process_time()
+        scraper = asyncio.create_task(scrape_metrics(server)) if ours and config.metrics else None
         pace = await send_paced(fleet, recorder, config.rate, config.duration, config.text_bytes)
         server_cpu_s = cpu_seconds(server.pid) - cpu_start
+        if scraper is not None:
+            scraper.cancel()
+            scrapes = await scraper
+            stored = await stored_count(server)
+            log(f"ours: {scrapes} scrapes of /metrics during the load; {stored:,} messages stored as "
+                f"the metrics count them ({recorder.sent:,} sent)")
         loadgen_cpu_s = time.process_time() - loadgen_start
         drain_s = await drain(recorder, config.drain)
         rss_kib["after_load"] = proc_status_kib(server.pid, "VmRSS")
@@ -698,6 +715,32 @@ async def load_server(server: ServerProcess, config: Config, workdir: Path,
         # The server goes first, so no socket close counts as a failure and nothing waits on us.
         await asyncio.to_thread(server.stop)
         await fleet.close()
+
+
+async def scrape_metrics(server: ServerProcess) -> int:
+    """GET /metrics every ``SCRAPE_EVERY_S`` until cancelled; how many scrapes answered."""
+    scrapes = 0
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"{server.url}/metrics", headers=headers) as r:
+                    await r.read()
+                    scrapes += r.status == 200
+                await asyncio.sleep(SCRAPE_EVERY_S)
+            except asyncio.CancelledError:
+                return scrapes
+
+
+async def stored_count(server: ServerProcess) -> int:
+    """The visitors' messages stored, as GET /metrics counts them."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics", headers=headers) as r:
+        body = await r.text()
+    for line in body.splitlines():
+        if line.startswith('helpline_messages_stored_total{sender="visitor"}'):
+            return int(float(line.split()[-1]))
+    return -1
 
 
 def result_of(target: str, config: Config, recorder: Recorder, m: Measured, problems: int) -> Result:
@@ -725,7 +768,7 @@ async def run(config: Config) -> dict[str, Result]:
     """Each target in turn: start its server, load it, stop it (see ``Bench.run_targets``)."""
 
     def env(target: str, _port: int, workdir: Path) -> dict[str, str]:
-        return server_env(workdir if target == "ours" else None)
+        return server_env(workdir if target == "ours" else None, config.metrics and target == "ours")
 
     async def load(server: ServerProcess, workdir: Path) -> tuple[Recorder, Measured]:
         recorder = Recorder(config.conversations)
@@ -857,6 +900,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--text-bytes", type=int, default=80, help="length of each message text (80)")
     p.add_argument("--concurrency", type=int, default=50, help="setup requests in flight (50)")
     p.add_argument("--setup-timeout", type=float, default=180.0, help="seconds to open all conversations")
+    p.add_argument("--metrics", action="store_true",
+                   help=f"ours with GET /metrics on, scraped every {SCRAPE_EVERY_S:g} s during the load")
     Bench.add_options(p)
     args = p.parse_args(argv)
     if not args.baseline_server:
@@ -873,7 +918,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = Config(
         conversations=args.conversations, rate=args.rate, duration=args.duration, drain=args.drain,
         text_bytes=args.text_bytes, concurrency=args.concurrency, setup_timeout=args.setup_timeout,
-        pin=args.pin, targets=args.targets, helpline=args.helpline,
+        pin=args.pin, targets=args.targets, helpline=args.helpline, metrics=args.metrics,
     )
     raise_file_limit(config.conversations + config.counsellors)
     results = run_cli(run(config))

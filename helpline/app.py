@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from time import monotonic
 
 from aiohttp import WSCloseCode, web
+from prometheus_client import CollectorRegistry
 
 from .bus import Bus, make_bus
 from .bus.base import FLOOR, SESSIONS
@@ -14,6 +15,7 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .domain.access import may_see_floor
 from .logs import get_logger
+from .metrics import Metrics
 from .plugins import channels
 from .services import Services, events
 from .services.schedule import load_config
@@ -23,7 +25,7 @@ from .store.keys import load_keys
 from .tasks import Periodic
 from .web.csrf import csrf_middleware
 from .web.errors import error_middleware
-from .web.keys import LOGIN_THROTTLE, REGISTRY, SERVICES, SETTINGS
+from .web.keys import LOGIN_THROTTLE, METRICS, REGISTRY, SERVICES, SETTINGS
 from .web.registry import Registry
 from .web.routes import setup_routes
 
@@ -36,14 +38,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
     load_config(settings.schedule, settings.schedule_file)  # a bad schedule file fails here, not later
     app = web.Application(middlewares=[error_middleware, csrf_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
-    app[REGISTRY] = Registry()
+    metrics = Metrics(CollectorRegistry(auto_describe=False)) if settings.metrics_enabled else Metrics.off()
+    app[METRICS] = metrics
+    app[REGISTRY] = Registry(metrics)
     app[LOGIN_THROTTLE] = LoginThrottle()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         store = Store(settings.database_url, keys.ring)
         the_bus = bus or make_bus(settings.redis_url)
         await the_bus.start()
-        services = Services.build(settings, store, the_bus, clock or SystemClock())
+        services = Services.build(settings, store, the_bus, clock or SystemClock(), metrics)
         app[SERVICES] = services
         registry = app[REGISTRY]
         loops = background_loops(services, registry)

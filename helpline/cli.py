@@ -119,7 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         worker_args.append("--always-open")
     print(f"Helpline serving on http://{settings.host}:{settings.port} with {args.workers} worker "
           "processes\n(Ctrl+C to stop)", flush=True)
-    return asyncio.run(Supervisor(args.workers, worker_args).run())
+    return asyncio.run(Supervisor(args.workers, worker_args, metrics=settings.metrics_enabled).run())
 
 
 def _positive(text: str) -> int:

@@ -106,6 +106,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Reverse proxies whose X-Forwarded-For is believed (addresses or networks).",
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="GET /metrics asks for this bearer token (unset, and no allowed addresses: off).",
+    )
+    metrics_allow: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks that may read GET /metrics (the client as the trusted "
+        "proxies say); unset, and no token: off.",
+    )
     secret_key: SecretStr | None = Field(
         None, description="Keys callers and chat senders (HMAC-SHA256); unset: a random key per process.",
     )
@@ -164,7 +172,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an origin (scheme://host[:port]): {o!r}")
         return origins
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: Any) -> Any:
+        """Empty: unset. Else long enough not to be guessed (16 characters or more)."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if len(str(text)) < 16:
+            raise ValueError("the metrics token must be 16 characters or more")
+        return value
+
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _proxies(cls, value: Any) -> Any:
         """``10.0.0.5, 192.168.0.0/24, fd00::/8``: an address is a network of one."""
@@ -209,6 +228,11 @@ class Settings(BaseSettings):
     def retention(self) -> Retention:
         return Retention(self.retain_messages_days, self.retain_caller_keys_days, self.retain_surveys_days,
                          self.retain_handoffs_days)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether GET /metrics answers (with a token, or for allowed addresses, or both)."""
+        return self.metrics_token is not None or bool(self.metrics_allow)
 
     @property
     def heartbeat_s(self) -> float:

@@ -14,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from aiohttp import web
+from prometheus_client.multiprocess import mark_process_dead
 
 from .config import Settings
 from .logs import get_logger
+from .metrics import MULTIPROCESS_DIR
 
 log = get_logger("workers")
 
@@ -45,8 +49,10 @@ def refusal(settings: Settings) -> str | None:
 class Supervisor:
     """Keeps ``count`` workers running ``helpline serve <worker_args> --reuse-port``."""
 
-    def __init__(self, count: int, worker_args: Sequence[str]) -> None:
+    def __init__(self, count: int, worker_args: Sequence[str], *, metrics: bool = False) -> None:
         self.count = count
+        self.metrics = metrics  # the workers' counters, added up (see helpline.metrics)
+        self.metrics_dir: str | None = None
         self.command = [sys.executable, "-m", "helpline.cli", "serve", *worker_args, "--reuse-port"]
         self.stopping = asyncio.Event()
         self.crash_loop = False
@@ -64,12 +70,16 @@ class Supervisor:
             import secrets
 
             env["HELPLINE_SECRET_KEY"] = secrets.token_hex(32)
+        if self.metrics:  # a fresh directory each run: counters start from zero with the server
+            self.metrics_dir = env[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="helpline-metrics-")
         self.env = env
         try:
             await asyncio.gather(*(self._keep(i) for i in range(self.count)))
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            if self.metrics_dir is not None:
+                shutil.rmtree(self.metrics_dir, ignore_errors=True)
         log.info("workers_stopped", crash_loop=self.crash_loop, unclean=self.unclean)
         return 1 if self.crash_loop or self.unclean else 0
 
@@ -86,6 +96,8 @@ class Supervisor:
             self.pids[index] = proc.pid
             log.info("worker_started", worker=index, pid=proc.pid)
             code = await self._wait(proc)
+            if self.metrics_dir is not None:  # its open sockets no longer count; its counters do
+                mark_process_dead(proc.pid, self.metrics_dir)  # type: ignore[no-untyped-call]
             if code is None:  # stopped by the supervisor
                 return
             uptime = loop.time() - started

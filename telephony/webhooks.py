@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from helpline.logs import get_logger
 from helpline.services import Services
 from helpline.services.calls import LONGEST_CALL_S, Admission
 from helpline.web.errors import ApiError
-from helpline.web.keys import SERVICES
+from helpline.web.keys import METRICS, SERVICES
 
 from .callers import caller_key
 from .carrier import Carrier, FakeCarrier
@@ -220,6 +221,20 @@ async def fake_commands(request: web.Request) -> web.Response:
     return web.json_response({"action": command.action, "url": command.url})
 
 
+def timed(step: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+          ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The handler, its answer timed in the webhook latency metric under its step's name."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        started = perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            request.app[METRICS].webhook.labels(step).observe(perf_counter() - started)
+
+    return handle
+
+
 def add_routes(app: web.Application, *, fake: bool) -> None:
     for step, handler in (
         ("incoming", incoming),
@@ -230,6 +245,6 @@ def add_routes(app: web.Application, *, fake: bool) -> None:
         (EMERGENCY_STEP, emergency),
         ("status", status),
     ):
-        app.router.add_post(f"{PREFIX}/{step}", handler)
+        app.router.add_post(f"{PREFIX}/{step}", timed(step, handler))
     if fake:
         app.router.add_get("/telephony/fake/calls/{call_sid}", fake_commands)

@@ -126,6 +126,10 @@ class QueueIndex:
     def __len__(self) -> int:
         return len(self._held)
 
+    def counted(self) -> list[WaitingContact]:
+        """The contacts held that count for others (the people really there)."""
+        return [contact for contact, counted in self._held.values() if counted]
+
     def add(self, contact: WaitingContact, *, counted: bool = True) -> None:
         self.discard(contact.id)
         self._held[contact.id] = (contact, counted)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..bus import Bus
 from ..clock import Clock
@@ -10,6 +10,7 @@ from ..config import Settings
 from ..domain.handoffs import Target
 from ..domain.routing import Router
 from ..domain.triage import TriageRules
+from ..metrics import Metrics
 from ..store import Store
 from .schedule import ScheduleConfig
 
@@ -24,3 +25,4 @@ class Context:
     schedule: ScheduleConfig
     triage: TriageRules
     handoff_targets: dict[str, Target]
+    metrics: Metrics = field(default_factory=Metrics.off)  # off: every instrument a no-op

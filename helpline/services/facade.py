@@ -12,6 +12,7 @@ from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import SkillsRouter
 from ..logs import get_logger
+from ..metrics import Metrics
 from ..store import Store
 from ..store.unit_of_work import Effects
 from .accounts import Accounts
@@ -32,7 +33,8 @@ log = get_logger("services")
 
 class Services:
     @classmethod
-    def build(cls, settings: Settings, store: Store, bus: Bus, clock: Clock) -> Services:
+    def build(cls, settings: Settings, store: Store, bus: Bus, clock: Clock,
+              metrics: Metrics | None = None) -> Services:
         """The use cases as the settings configure them. Bad rule files fail here."""
         return cls(Context(
             store=store, bus=bus, clock=clock, settings=settings,
@@ -40,6 +42,7 @@ class Services:
             schedule=load_config(settings.schedule, settings.schedule_file),
             triage=load_triage(settings.triage_file),
             handoff_targets=load_targets(settings.handoff_targets_file),
+            metrics=metrics or Metrics.off(),
         ))
 
     def __init__(self, ctx: Context, deliver: Deliver | None = None) -> None:
@@ -55,7 +58,7 @@ class Services:
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         self.purge = Purge(ctx)
-        self.limits = Limits(settings)
+        self.limits = Limits(settings, metrics=ctx.metrics)
         ctx.store.after_commit = self._after_commit
 
     async def health(self) -> tuple[bool, bool]:

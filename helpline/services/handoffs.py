@@ -278,6 +278,7 @@ class Handoffs:
                                                              "last_error": None})
             await tx.audit.add(now, None, "delivered", handoff_id=h.id, contact_id=h.contact_id,
                                detail=(partner_reference or "")[:64] or None)
+        self.ctx.metrics.handoff_deliveries["delivered"].inc()
         log.info("handoff_delivered", handoff=h.reference, target=target.id, attempts=attempts + 1)
 
     async def _failed_attempt(self, h: HandoffRecord, attempts: int, retryable: bool, reason: str) -> None:
@@ -294,6 +295,7 @@ class Handoffs:
                 await tx.outbox.later(h.id, now + backoff(attempts, self.rng))
                 await tx.audit.add(now, None, "attempt_failed", handoff_id=h.id, contact_id=h.contact_id,
                                    detail=reason)
+        self.ctx.metrics.handoff_deliveries["failed" if last else "retry"].inc()
         log.warning("handoff_attempt_failed", handoff=h.reference, attempt=attempts + 1, reason=reason,
                     final=last)
 

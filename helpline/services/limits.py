@@ -34,6 +34,7 @@ from ..config import Settings
 from ..domain.errors import RateLimited
 from ..domain.limits import Rate, hit, retry_after_seconds
 from ..logs import get_logger
+from ..metrics import Metrics
 
 log = get_logger("limits")
 MAX_SUBJECTS = 100_000
@@ -155,7 +156,8 @@ class RedisCounter:
 class Limits:
     """What the web layer asks before it lets a visitor start a contact or write."""
 
-    def __init__(self, settings: Settings, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, now: Callable[[], float] = time.time,
+                 metrics: Metrics | None = None) -> None:
         self.contact_per_client = Rate.parse(settings.limit_contacts_per_client)
         self.contact_overall = Rate.parse(settings.limit_contacts_overall)
         self.message_per_socket = Rate.parse(settings.limit_messages_per_socket)
@@ -163,24 +165,26 @@ class Limits:
         self.memory = MemoryCounter()
         self.redis = RedisCounter(settings.redis_url) if settings.redis_url else None
         self._now = now
+        self._refused = (metrics or Metrics.off()).rate_limited
         self._redis_back_at = 0.0
         self._logged_at = -LOG_EVERY_S
 
     async def contact_started(self, client_address: str) -> None:
         """Raises ``RateLimited`` if this address, or the line as a whole, started too
         many contacts lately."""
-        await self._check([("contact", self.contact_per_client, client_address),
-                           ("contact-all", self.contact_overall, "all")])
+        await self._check("contact", [("contact", self.contact_per_client, client_address),
+                                      ("contact-all", self.contact_overall, "all")])
 
     async def visitor_message(self, socket_id: str, contact_id: str) -> None:
         """Raises ``RateLimited`` if this socket, or this contact, wrote too much lately."""
-        await self._check([("message-socket", self.message_per_socket, socket_id),
-                           ("message-contact", self.message_per_contact, contact_id)])
+        await self._check("message", [("message-socket", self.message_per_socket, socket_id),
+                                      ("message-contact", self.message_per_contact, contact_id)])
 
-    async def _check(self, hits: Sequence[Hit]) -> None:
+    async def _check(self, rule: str, hits: Sequence[Hit]) -> None:
         wait = await self._wait(hits)
         if wait > 0:
             log.debug("rate_limited", limit=hits[0][0])
+            self._refused[rule].inc()
             raise RateLimited(retry_after_seconds(wait))
 
     async def _wait(self, hits: Sequence[Hit]) -> float:

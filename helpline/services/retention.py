@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -60,6 +61,7 @@ class Purge:
                             raise LeaseLost()
                         n = await tx.retention.purge(kind, cutoffs, self.batch)
                     gone[kind] += n
+                    self.ctx.metrics.purged[kind.value].inc(n)
                     if progress is not None and n:
                         progress(kind, n)
                     if n < self.batch:
@@ -71,6 +73,7 @@ class Purge:
         finally:
             await self._give_back()
         await self.ctx.store.checkpoint()
+        self.ctx.metrics.purge_completed.set(time.time())
         log.info("purge_done", **{k.value: n for k, n in gone.items()})
         return gone
 

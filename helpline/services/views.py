@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from time import monotonic
@@ -19,6 +20,7 @@ from ..domain.handoffs import HandoffState
 from ..domain.records import ContactRecord, CounsellorOnFloor
 from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.waiting import UNATTENDED_AFTER, QueueIndex, Standing, standings
+from ..metrics import FloorFigures
 from ..store import Tx
 from . import events
 from .context import Context
@@ -217,10 +219,7 @@ class Views:
             row = skills.setdefault(skill, {"waiting": 0, "longest_wait_s": 0})
             row["waiting"] += n
             row["longest_wait_s"] = max(row["longest_wait_s"], round((now - since).total_seconds()))
-        answered = [waited for state, waited in today if waited is not None]
-        abandoned = sum(1 for state, waited in today if waited is None and state is ContactState.ABANDONED)
-        within = sum(1 for waited in answered if waited <= SERVICE_LEVEL_S)
-        offered = len(answered) + abandoned
+        answered, abandoned, level = service_level(today)
         return {
             "skills": [{"skill": k, **v} for k, v in sorted(skills.items())],
             "unattended": unattended,  # waiting chats with nobody behind them (no widget open)
@@ -228,12 +227,35 @@ class Views:
             "handoffs": handoffs,  # the supervisors' inbox: to approve, and failed deliveries
             "today": {
                 "contacts": len(today),
-                "answered": len(answered),
+                "answered": answered,
                 "abandoned": abandoned,
-                "service_level": round(within / offered, 3) if offered else None,
+                "service_level": level,
                 "service_level_threshold_s": SERVICE_LEVEL_S,
             },
         }
+
+    async def operations(self) -> FloorFigures:
+        """The floor for GET /metrics: who waits (from the shared queue snapshot), who is on
+        duty and busy, the hand-off outbox, the last hour's service level (one reading)."""
+        now = self.ctx.clock.now()
+        snap = await self.snapshot()
+        waiting: dict[tuple[str, Channel], tuple[int, float]] = {}
+        for c in snap.index.counted() if snap.index is not None else ():
+            n, longest = waiting.get((c.skill, c.channel), (0, 0.0))
+            waiting[(c.skill, c.channel)] = (n + 1, max(longest, (now - c.enqueued_at).total_seconds()))
+        async with self.ctx.store.reading() as tx:
+            staff = await tx.counsellors.on_floor()
+            backlog = await tx.outbox.backlog()
+            last_hour = await tx.contacts.outcomes_since(now - timedelta(hours=1))
+        return FloorFigures(
+            waiting=waiting,
+            counsellors=Counter(c.status for c in staff),
+            active={Channel.CHAT: sum(c.active_chats for c in staff),
+                    Channel.VOICE: sum(c.active_voice for c in staff)},
+            outbox_backlog=backlog,
+            service_level=service_level(last_hour)[2],
+            skills=tuple(self.ctx.settings.skill_list),
+        )
 
     async def colleagues(self) -> list[dict[str, Any]]:
         """Every enabled counsellor: id, name, status, skills, and whether they can be given a
@@ -256,6 +278,17 @@ class Views:
                         **({"caller": events.caller_label(c.caller_key)} if c.caller_key else {}),
                     })
         return found
+
+
+def service_level(outcomes: list[tuple[ContactState, float | None]]) -> tuple[int, int, float | None]:
+    """Of contacts (state, wait before a first counsellor took it, None if nobody did): how many
+    were answered, how many gave up waiting, and the share of those answered within
+    ``SERVICE_LEVEL_S`` (None when there were none)."""
+    answered = [waited for _state, waited in outcomes if waited is not None]
+    abandoned = sum(1 for state, waited in outcomes if waited is None and state is ContactState.ABANDONED)
+    within = sum(1 for waited in answered if waited <= SERVICE_LEVEL_S)
+    offered = len(answered) + abandoned
+    return len(answered), abandoned, round(within / offered, 3) if offered else None
 
 
 def _on_floor(c: CounsellorOnFloor, now: datetime) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from time import perf_counter
 
 from ..domain.errors import DomainError, Duplicate, NotFound
 from ..domain.messages import Sender, check_can_write, next_seq
@@ -107,8 +108,10 @@ class MessageWriter:
             return
         for draft, outcome in zip(batch, outcomes, strict=True):
             _settle([draft], outcome)
+        stored = self.ctx.metrics.messages_stored
         for outcome in outcomes:
             if isinstance(outcome, Posted) and not outcome.duplicate:
+                stored[outcome.message.sender.value].inc()
                 try:
                     await self._publish(outcome.message)
                 except Exception:  # stored and acked: followers catch up by seq
@@ -122,8 +125,11 @@ class MessageWriter:
         and the next attempt looks them up and answers them as resends."""
         for attempt in range(ATTEMPTS):
             try:
+                started = perf_counter()
                 async with self.ctx.store.transaction() as tx:
-                    return await self._store(tx, batch, look_up=attempt > 0)
+                    outcomes = await self._store(tx, batch, look_up=attempt > 0)
+                self.ctx.metrics.message_commit.observe(perf_counter() - started)
+                return outcomes
             except Duplicate:
                 if attempt == ATTEMPTS - 1:
                     if len(batch) == 1:

@@ -106,6 +106,12 @@ class OutboxRepo:
         found = await self.conn.execute(select(HandoffOutbox.id).where(self._free(now)).limit(1))
         return found.first() is not None
 
+    async def backlog(self) -> int:
+        """Hand-offs still to deliver (due, leased, or waiting to be tried again)."""
+        found = await self.conn.execute(
+            select(func.count()).select_from(HandoffOutbox).where(HandoffOutbox.done_at.is_(None)))
+        return int(found.scalar_one())
+
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[tuple[int, str, int]]:
         """Rows due and not leased (or whose lease ran out), leased to the caller: (handoff
         id, idempotency key, attempts before this one). Only one claimant wins each row."""

@@ -8,7 +8,7 @@ from aiohttp import web
 from .client import client_key
 from .csrf import opens_session
 from .errors import ApiError, read_json
-from .keys import LOGIN_THROTTLE, SERVICES
+from .keys import LOGIN_THROTTLE, METRICS, SERVICES
 from .schemas import Login, Me
 from .session import clear_session_cookie, require_user, session_token, set_session_cookie
 
@@ -20,6 +20,7 @@ async def login(request: web.Request) -> web.Response:
     services, throttle, client = request.app[SERVICES], request.app[LOGIN_THROTTLE], client_key(request)
     refused = throttle.admit(client, body.username, services.ctx.clock.now())
     if refused is not None:
+        request.app[METRICS].rate_limited["login"].inc()
         raise ApiError(429, refused.code, retry_after_s=refused.retry_after_s)
     result = succeeded = None
     try:

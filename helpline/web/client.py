@@ -48,9 +48,8 @@ def _trusted(address: Address | None, proxies: Networks) -> bool:
     return address is not None and any(address in network for network in proxies)
 
 
-def client_address(peer: str | None, forwarded_for: Sequence[str], proxies: Networks) -> str:
-    """The client's address (an IPv6 one as its /64) from the socket's peer and the
-    ``X-Forwarded-For`` headers; what an untrusted proxy chain claims is kept as written."""
+def _client(peer: str | None, forwarded_for: Sequence[str], proxies: Networks) -> Address | str:
+    """The client's address, or (not an address) what stands for it as written."""
     here = _parse(peer or "")
     if _trusted(here, proxies):
         hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
@@ -62,6 +61,15 @@ def client_address(peer: str | None, forwarded_for: Sequence[str], proxies: Netw
                 break
     if here is None:
         return peer or "-"  # a Unix socket: one client
+    return here
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[str], proxies: Networks) -> str:
+    """The client's address (an IPv6 one as its /64) from the socket's peer and the
+    ``X-Forwarded-For`` headers; what an untrusted proxy chain claims is kept as written."""
+    here = _client(peer, forwarded_for, proxies)
+    if isinstance(here, str):
+        return here
     if isinstance(here, IPv6Address):
         return str(IPv6Network((here, 64), strict=False))
     return str(here)
@@ -72,6 +80,14 @@ def request_address(request: web.Request) -> str:
     once by whoever counts or keys by it, never kept or logged as it is."""
     return client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
                           request.app[SETTINGS].trusted_proxies)
+
+
+def request_ip(request: web.Request) -> Address | None:
+    """The client's own address for this request (see ``client_address``), None if it has
+    none: to check against a list of allowed addresses, never kept or logged."""
+    here = _client(request.remote, request.headers.getall("X-Forwarded-For", []),
+                   request.app[SETTINGS].trusted_proxies)
+    return None if isinstance(here, str) else here
 
 
 def client_key(request: web.Request) -> str:

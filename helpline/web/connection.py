@@ -15,6 +15,7 @@ import contextlib
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -77,6 +78,7 @@ def new_socket() -> web.WebSocketResponse:
 
 class Connection:
     frames: TypeAdapter[Any]
+    kind: str  # visitor | console (in metrics)
 
     def __init__(self, ws: web.WebSocketResponse, services: Services, lang: str) -> None:
         self.id = uuid.uuid4().hex
@@ -89,6 +91,8 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[bool] | None = None
         self._catch_up_pending = False
+        metrics = services.ctx.metrics
+        self._delivered = metrics.message_delivery[self.kind] if metrics.enabled else None
 
     # --- receiving ---------------------------------------------------------------------
 
@@ -242,6 +246,13 @@ class Connection:
             return
         await self.send(event)
         self.cursors[contact_id] = event["seq"]
+        if self._delivered is not None:
+            self._delivered.observe(self._latency_s(event["sent_at"]))
+
+    def _latency_s(self, sent_at: str) -> float:
+        """Since a live message was stored (its time, from the same clock)."""
+        stored = datetime.fromisoformat(sent_at)
+        return max(0.0, (self.services.ctx.clock.now() - stored).total_seconds())
 
     async def sync(self, contact_id: str) -> None:
         """Send every stored message after the cursor, in order."""

@@ -42,6 +42,7 @@ SESSION_TOUCH = timedelta(minutes=1)
 
 class ConsoleConnection(Connection):
     frames = console_frames
+    kind = "console"
 
     def __init__(
         self, ws: web.WebSocketResponse, services: Services, lang: str, user: CounsellorRecord,

@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ..logs import get_logger
+from ..metrics import Metrics
 from .connection import CLOSE_SESSION_ENDED
 
 log = get_logger("registry")
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self._open = (metrics or Metrics.off()).sockets_open  # per kind
         self.visitors: defaultdict[str, set[VisitorConnection]] = defaultdict(set)
         self.consoles: defaultdict[int, set[ConsoleConnection]] = defaultdict(set)
         self.departures: set[asyncio.Task[None]] = set()
@@ -49,22 +51,27 @@ class Registry:
 
     def add_visitor(self, conn: VisitorConnection) -> None:
         self.visitors[conn.contact_id].add(conn)
+        self._open["visitor"].inc()
 
     def remove_visitor(self, conn: VisitorConnection) -> None:
         conns = self.visitors.get(conn.contact_id)
-        if conns is not None:
+        if conns is not None and conn in conns:
+            self._open["visitor"].dec()
             conns.discard(conn)
             if not conns:
                 del self.visitors[conn.contact_id]
 
     def add_console(self, conn: ConsoleConnection) -> None:
         self.consoles[conn.user.id].add(conn)
+        self._open["console"].inc()
 
     def remove_console(self, conn: ConsoleConnection) -> bool:
         """True if it was the counsellor's last console here."""
         conns = self.consoles.get(conn.user.id)
         if conns is None:
             return True
+        if conn in conns:
+            self._open["console"].dec()
         conns.discard(conn)
         if not conns:
             del self.consoles[conn.user.id]

@@ -73,6 +73,10 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/supervisor/overview", supervisor.supervisor_overview,
           "The floor: queue per skill, every counsellor, today's figures (supervisor, admin).",
           "supervisor", errors=(401, 403), auth=True),
+    Route("GET", "/metrics", operations.metrics,
+          "Prometheus metrics (text format): off (404) unless HELPLINE_METRICS_TOKEN (a bearer token: "
+          "401 without it) or HELPLINE_METRICS_ALLOW (addresses: 403 from elsewhere) is set.",
+          "operations", errors=(401, 403, 404)),
     Route("GET", "/api/v1/openapi.json", operations.openapi, "This document.", "operations"),
     Route("POST", "/api/v1/contacts/{contact_id}/caller-block", supervisor.block_caller,
           "Block the caller of this call, or the sender of this live chat, for some hours "

@@ -97,6 +97,7 @@ async def end_contact(request: web.Request) -> web.Response:
 
 class VisitorConnection(Connection):
     frames = visitor_frames
+    kind = "visitor"
 
     def __init__(self, ws: web.WebSocketResponse, services: Services, lang: str, contact_id: str):
         super().__init__(ws, services, lang)

@@ -91,7 +91,8 @@ async def nginx(
     public = f"https://127.0.0.1:{https}"
 
     servers = list(ServerProcess.pair(tmp_path, database_url=postgres_url, redis_url=redis.url,
-                                      public_url=public, trusted_proxies="127.0.0.1"))
+                                      public_url=public, trusted_proxies="127.0.0.1",
+                                      metrics_allow="127.0.0.1"))
     proc: asyncio.subprocess.Process | None = None
     try:
         for server in servers:
@@ -195,3 +196,16 @@ async def test_a_conversation_and_a_reconnect_through_the_shipped_nginx_configur
     assert all(served), f"no stickiness: both processes serve this one conversation ({served})"
     assert not (front.directory / "logs" / "access.log").exists() or not (
         front.directory / "logs" / "access.log").read_bytes(), "nginx logged who asked for what"
+
+
+async def test_metrics_are_served_to_the_scraper_on_the_host_and_not_through_nginx(
+    nginx: tuple[Nginx, list[ServerProcess]],
+) -> None:
+    front, servers = nginx
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=front.context)) as http, \
+            http.get(f"{front.url}/metrics") as r:
+        assert r.status == 404  # nginx itself answers: nothing reaches a helpline process
+        assert "helpline_" not in await r.text()
+    async with aiohttp.ClientSession() as http, http.get(f"{servers[0].url}/metrics") as r:
+        assert r.status == 200  # from loopback, which HELPLINE_METRICS_ALLOW lets in
+        assert "helpline_contacts_waiting" in await r.text()
