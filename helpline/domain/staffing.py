@@ -1,0 +1,232 @@
+"""Staffing: how many counsellors an hour needs to answer most contacts quickly.
+
+Two queueing models, both with Poisson arrivals (rate ``lam`` per second) and exponential
+handle times (mean ``handle_s``) on ``n`` identical servers:
+
+- Erlang C (M/M/n): nobody gives up. The offered load is ``a = lam * handle_s`` erlangs;
+  with ``n > a`` the chance of waiting is ``C = n B / (n - a (1 - B))`` where ``B`` is
+  Erlang B, computed by its recursion ``B(k) = a B(k-1) / (k + a B(k-1))`` (no factorial,
+  no overflow, stable for hundreds of servers). Service level within ``t`` seconds:
+  ``1 - C exp(-(n - a) t / handle_s)``; average speed of answer: ``C handle_s / (n - a)``.
+- Erlang A (M/M/n+M): a waiting person gives up after an exponential patience (mean
+  ``patience_s``). The number in the system is a birth-death chain; its stationary
+  distribution is computed in log space and cut where its tail is negligible. A person
+  arriving with ``k`` others waiting ahead is answered after ``k + 1`` departures from the
+  head of the queue (answers at rate ``n / handle_s``, people ahead giving up at ``1 /
+  patience_s`` each) unless their own patience runs out first; the chance that this
+  happens within ``t`` is computed by uniformisation of that small chain.
+
+Service level means the share of all contacts answered within ``t``: one who gave up,
+however soon, was not answered (a helpline does not count a child who left as served).
+Erlang A tends to Erlang C as patience grows; over the helpline's range of loads, handle
+times and patience it never needs more servers than Erlang C (tested on a grid), since
+those who give up shorten the wait of everyone behind them.
+
+Chats: a counsellor holds up to ``max_chats`` chats at once but one call, and the router
+gives chats and calls separate room (``CounsellorLoad.spare`` per channel). A counsellor
+with ``c`` chats is modelled as ``c`` chat servers; the handle time is the measured one,
+from a first counsellor to the end of the chat, already stretched by the multiplexing the
+counsellor was doing when it was measured. So an hour needs ``ceil(chat servers / c)``
+counsellors for chats and one per call server, and since one counsellor offers both kinds
+of room at once, ``max`` of the two. (That overstates a counsellor's speed when chats and
+calls peak together: a counsellor on a call does chat slower.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MAX_SERVERS = 10_000
+_TAIL = 1e-14  # the stationary tail left out of Erlang A
+_MAX_QUEUE = 200_000
+
+
+def erlang_b(servers: int, load: float) -> float:
+    """Probability that all ``servers`` are busy in a loss system offered ``load`` erlangs."""
+    if servers < 0 or load < 0:
+        raise ValueError("servers and load must not be negative")
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = load * b / (k + load * b)
+    return b
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangC:
+    p_wait: float  # probability an arrival waits at all
+    service_level: float  # share answered within the target time
+    asa_s: float  # average speed of answer, over all arrivals (inf when overloaded)
+
+
+def erlang_c(servers: int, rate_per_s: float, handle_s: float, within_s: float) -> ErlangC:
+    _check(rate_per_s, handle_s, within_s)
+    load = rate_per_s * handle_s
+    if load == 0:
+        return ErlangC(0.0, 1.0, 0.0)
+    if servers <= load:
+        return ErlangC(1.0, 0.0, math.inf)
+    b = erlang_b(servers, load)
+    c = servers * b / (servers - load * (1 - b))
+    spare = servers - load
+    return ErlangC(c, 1 - c * math.exp(-spare * within_s / handle_s), c * handle_s / spare)
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangA:
+    p_wait: float  # probability an arrival waits at all
+    p_abandon: float  # probability an arrival gives up before being answered
+    service_level: float  # share answered within the target
+    asa_s: float  # average wait of those answered
+
+
+def erlang_a(servers: int, rate_per_s: float, handle_s: float, patience_s: float, within_s: float) -> ErlangA:
+    _check(rate_per_s, handle_s, within_s)
+    if patience_s <= 0:
+        raise ValueError("patience must be positive")
+    if servers < 1 and rate_per_s > 0:
+        return ErlangA(1.0, 1.0, 0.0, 0.0)  # nobody there: everyone leaves
+    if rate_per_s == 0:
+        return ErlangA(0.0, 0.0, 1.0, 0.0)
+    mu, gamma, lam = 1 / handle_s, 1 / patience_s, rate_per_s
+    queue = _stationary_queue(servers, lam, mu, gamma)  # P(k waiting), k = 0.., and P(wait)
+    p_wait = sum(queue)
+    mean_queue = sum(k * p for k, p in enumerate(queue))
+    p_abandon = gamma * mean_queue / lam
+    answered = _answered_by(queue, servers * mu, gamma, within_s)
+    waited = _answered_wait(queue, servers * mu, gamma)
+    return ErlangA(
+        p_wait, p_abandon,
+        service_level=min(1.0, 1 - p_wait + answered),
+        asa_s=waited / max(1 - p_abandon, 1e-300),
+    )
+
+
+def _check(rate_per_s: float, handle_s: float, within_s: float) -> None:
+    if rate_per_s < 0:
+        raise ValueError("the arrival rate must not be negative")
+    if handle_s <= 0:
+        raise ValueError("the handle time must be positive")
+    if within_s < 0:
+        raise ValueError("the target time must not be negative")
+
+
+def _stationary_queue(servers: int, lam: float, mu: float, gamma: float) -> list[float]:
+    """P(an arrival finds k waiting), k = 0, 1, ...; the list sums to P(wait)."""
+    # log weights of n in the system, relative to n = 0
+    logs = [0.0]
+    for n in range(1, servers + 1):
+        logs.append(logs[-1] + math.log(lam / (n * mu)))
+    peak = max(logs)
+    for k in range(1, _MAX_QUEUE):
+        step = math.log(lam / (servers * mu + k * gamma))
+        logs.append(logs[-1] + step)
+        peak = max(peak, logs[-1])
+        if step < 0 and logs[-1] < peak + math.log(_TAIL):
+            break
+    peak = max(logs)
+    weights = [math.exp(x - peak) for x in logs]
+    total = sum(weights)
+    return [w / total for w in weights[servers:]]
+
+
+def _answered_wait(queue: list[float], answer_rate: float, gamma: float) -> float:
+    """The sum over arrivals of the wait of those answered (waits of 0 add nothing): in stage
+    k the tagged person stays an exponential time of rate ``answer_rate + (k + 1) gamma``
+    whatever comes next, so an answered person who found k waiting waited the sum of those
+    means, and was answered with the product of the chances to move on."""
+    total = 0.0
+    moved_on = 1.0
+    waited = 0.0
+    for k, q in enumerate(queue):
+        out = answer_rate + (k + 1) * gamma
+        moved_on *= (answer_rate + k * gamma) / out
+        waited += 1 / out
+        total += q * moved_on * waited
+    return total
+
+
+def _answered_by(queue: list[float], answer_rate: float, gamma: float, within_s: float) -> float:
+    """Of all arrivals, the share that find someone waiting and are answered by ``within_s``.
+    Stage k: k people ahead; the head of the queue leaves at ``answer_rate + k gamma``
+    (answered, or given up), the tagged person gives up at ``gamma``. Uniformisation: the
+    stages as a discrete chain stepped at the Poisson times of one fast clock."""
+    size = len(queue)
+    uniform = answer_rate + size * gamma  # at least every stage's total rate
+    x = uniform * within_s
+    state = list(queue)
+    answered = 0.0  # answered by time t, summed over the Poisson weights
+    absorbed = 0.0  # answered within m steps
+    log_w = -x  # Poisson weights in log space: a large x does not underflow
+    left = 1.0
+    m = 0
+    limit = int(x + 12 * math.sqrt(x) + 30)
+    while m <= limit and left > 1e-15:
+        w = math.exp(log_w)
+        answered += w * absorbed
+        left -= w
+        new = [0.0] * size
+        for k, p in enumerate(state):
+            if p == 0.0:
+                continue
+            ahead = (answer_rate + k * gamma) / uniform
+            if k == 0:
+                absorbed += p * ahead
+            else:
+                new[k - 1] += p * ahead
+            new[k] += p * (1 - ahead - gamma / uniform)
+        state = new
+        m += 1
+        log_w += math.log(x) - math.log(m) if x > 0 else -math.inf
+    return answered + max(left, 0.0) * absorbed
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    erlang_c: int  # servers needed by Erlang C
+    erlang_a: int  # servers needed by Erlang A
+
+
+def servers_needed(
+    rate_per_s: float, handle_s: float, patience_s: float | None, target: float, within_s: float
+) -> Need:
+    """The fewest servers whose service level within ``within_s`` reaches ``target``."""
+    if not 0 < target < 1:
+        raise ValueError("the target must be between 0 and 1")
+    _check(rate_per_s, handle_s, within_s)
+    if rate_per_s == 0:
+        return Need(0, 0)
+    load = rate_per_s * handle_s
+    n = max(1, math.floor(load) + 1)
+    while erlang_c(n, rate_per_s, handle_s, within_s).service_level < target:
+        n += 1
+        if n > MAX_SERVERS:
+            raise ValueError("more servers than a helpline has")
+    c = n
+    if patience_s is None:
+        return Need(c, c)
+
+    def enough(servers: int) -> bool:
+        assert patience_s is not None
+        return erlang_a(servers, rate_per_s, handle_s, patience_s, within_s).service_level >= target
+
+    high = c
+    while not enough(high):  # not seen over the helpline's range, but not assumed either
+        high += 1
+        if high > MAX_SERVERS:
+            raise ValueError("more servers than a helpline has")
+    low = 0  # not enough (the service level grows with the servers)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid
+    return Need(c, high)
+
+
+def counsellors_for(chat_servers: int, voice_servers: int, max_chats: int) -> int:
+    """Counsellors holding ``max_chats`` chats and one call each: see the module's note."""
+    if max_chats < 1:
+        raise ValueError("a counsellor holds at least one chat")
+    return max(math.ceil(chat_servers / max_chats), voice_servers)
