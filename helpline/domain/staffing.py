@@ -35,7 +35,12 @@ calls peak together: a counsellor on a call does chat slower.)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .schedule import Interval
 
 MAX_SERVERS = 10_000
 _TAIL = 1e-14  # the stationary tail left out of Erlang A
@@ -230,3 +235,123 @@ def counsellors_for(chat_servers: int, voice_servers: int, max_chats: int) -> in
     if max_chats < 1:
         raise ValueError("a counsellor holds at least one chat")
     return max(math.ceil(chat_servers / max_chats), voice_servers)
+
+
+# --- the week's plan -------------------------------------------------------------------------
+
+HourOfWeek = tuple[int, int]  # (weekday, Monday 0; local hour 0-23)
+
+
+def hour_of_week(at: datetime, zone: ZoneInfo) -> HourOfWeek:
+    local = at.astimezone(zone)
+    return local.weekday(), local.hour
+
+
+def open_hours(week: Sequence[Sequence[Interval]]) -> set[HourOfWeek]:
+    """The hours of the week the line is open for at least part of (minutes of the day)."""
+    return {
+        (day, hour)
+        for day, intervals in enumerate(week)
+        for iv in intervals
+        for hour in range(24)
+        if iv.start < (hour + 1) * 60 and iv.end > hour * 60
+    }
+
+
+def staffed_hours(
+    spans: Iterable[tuple[int, datetime, datetime]], zone: ZoneInfo, weeks: int
+) -> dict[HourOfWeek, float]:
+    """Average counsellors available in each hour of the week, from (counsellor, start, end)
+    spans over ``weeks`` whole weeks. A counsellor's overlapping spans (two consoles) count once."""
+    by_counsellor: dict[int, list[tuple[datetime, datetime]]] = {}
+    for counsellor, start, end in spans:
+        if end > start:
+            by_counsellor.setdefault(counsellor, []).append((start, end))
+    seconds: dict[HourOfWeek, float] = {}
+    for stretches in by_counsellor.values():
+        for start, end in _merged(stretches):
+            at = start
+            while at < end:
+                next_hour = (at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+                             + timedelta(hours=1))
+                cut = min(end, next_hour)
+                key = hour_of_week(at, zone)
+                seconds[key] = seconds.get(key, 0.0) + (cut - at).total_seconds()
+                at = cut
+    return {key: s / (3600 * weeks) for key, s in seconds.items()}
+
+
+def _merged(stretches: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(stretches):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def patience_estimate(waited_s: float, abandoned: int) -> float | None:
+    """Mean patience, exponential, from the waits of everyone (those answered are waits that
+    ended before patience ran out): time at risk over abandons, the maximum-likelihood
+    estimate under censoring. None when nobody gave up (patience as good as endless)."""
+    if abandoned == 0:
+        return None
+    return max(waited_s / abandoned, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDemand:
+    """One channel over the weeks looked at: arrivals per hour of the week (summed over the
+    weeks), its mean handle time and its mean patience (None: nobody gave up)."""
+
+    arrivals: dict[HourOfWeek, int]
+    handle_s: float
+    patience_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HourPlan:
+    day: int
+    hour: int
+    per_hour: dict[str, float]  # arrivals per hour, per channel
+    erlang_c: int  # counsellors needed
+    erlang_a: int
+    staffed: float  # average counsellors available
+    p_abandon: float  # abandonment expected with the Erlang A staffing
+
+    @property
+    def short(self) -> bool:
+        """Fewer counsellors than even Erlang A asks for."""
+        return self.staffed < self.erlang_a
+
+
+def plan_week(
+    demand: dict[str, ChannelDemand], staffed: dict[HourOfWeek, float], hours: set[HourOfWeek],
+    *, weeks: int, max_chats: int, target: float, within_s: float,
+) -> list[HourPlan]:
+    """Per open hour of the week, the counsellors needed by Erlang C and Erlang A beside those
+    who were there. Chats and calls are sized apart, then put together (``counsellors_for``)."""
+    plans = []
+    for day, hour in sorted(hours):
+        servers_c: dict[str, int] = {}
+        servers_a: dict[str, int] = {}
+        per_hour: dict[str, float] = {}
+        abandon = 0.0
+        for channel, d in demand.items():
+            rate = d.arrivals.get((day, hour), 0) / weeks
+            per_hour[channel] = rate
+            need = servers_needed(rate / 3600, d.handle_s, d.patience_s, target, within_s)
+            servers_c[channel], servers_a[channel] = need.erlang_c, need.erlang_a
+            if rate and d.patience_s is not None:
+                a = erlang_a(need.erlang_a, rate / 3600, d.handle_s, d.patience_s, within_s)
+                abandon += a.p_abandon * rate
+        total = sum(per_hour.values())
+        plans.append(HourPlan(
+            day, hour, per_hour,
+            counsellors_for(servers_c.get("chat", 0), servers_c.get("voice", 0), max_chats),
+            counsellors_for(servers_a.get("chat", 0), servers_a.get("voice", 0), max_chats),
+            round(staffed.get((day, hour), 0.0), 2),
+            abandon / total if total else 0.0,
+        ))
+    return plans
