@@ -84,7 +84,7 @@ function cell(x) {
   const needed = x.erlang_a === x.erlang_c
     ? t("planning_needed_one", { n: x.erlang_c })
     : t("planning_needed", { a: x.erlang_a, c: x.erlang_c });
-  return h("td", { class: x.short ? "short" : "", "data-day": x.day, "data-hour": x.hour },
+  return h("td", { class: x.short ? "short" : "", "data-day": String(x.day), "data-hour": String(x.hour) },
     h("span", { class: "needed", text: needed }),
     h("span", { class: "staffed", text: t("planning_staffed", { n: number(x.staffed) }) }),
     x.short ? h("span", { class: "short-mark" }, h("span", { "aria-hidden": "true", text: "▼ " }), t("planning_short")) : null);
