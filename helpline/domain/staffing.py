@@ -22,14 +22,15 @@ Erlang A tends to Erlang C as patience grows; over the helpline's range of loads
 times and patience it never needs more servers than Erlang C (tested on a grid), since
 those who give up shorten the wait of everyone behind them.
 
-Chats: a counsellor holds up to ``max_chats`` chats at once but one call, and the router
-gives chats and calls separate room (``CounsellorLoad.spare`` per channel). A counsellor
-with ``c`` chats is modelled as ``c`` chat servers; the handle time is the measured one,
-from a first counsellor to the end of the chat, already stretched by the multiplexing the
-counsellor was doing when it was measured. So an hour needs ``ceil(chat servers / c)``
-counsellors for chats and one per call server, and since one counsellor offers both kinds
-of room at once, ``max`` of the two. (That overstates a counsellor's speed when chats and
-calls peak together: a counsellor on a call does chat slower.)
+Chats: a counsellor holds up to ``max_chats`` chats at once but one call; the router lets a
+counsellor with chats take a call, and gives no new chat to one on a call
+(``CounsellorLoad.spare``). So with ``n`` counsellors, calls are served by ``n`` servers,
+and chats by ``max_chats`` servers for each counsellor not on a call: ``floor((n - call
+load in erlangs) * max_chats)``. The chat handle time is the measured one, from a first
+counsellor to the end of the chat, already stretched by the multiplexing the counsellor
+was doing when it was measured. An hour needs the fewest ``n`` for which both channels
+reach the target (``counsellors_needed``). ``benchmarks/staffing.py`` checks this against
+a simulated floor driving the real router.
 """
 
 from __future__ import annotations
@@ -230,11 +231,41 @@ def servers_needed(
     return Need(c, high)
 
 
-def counsellors_for(chat_servers: int, voice_servers: int, max_chats: int) -> int:
-    """Counsellors holding ``max_chats`` chats and one call each: see the module's note."""
+def _chat_servers(counsellors: int, calls: Load, max_chats: int) -> int:
+    """Chat servers of ``counsellors``, less those on calls (the calls' load in erlangs)."""
+    on_calls = calls.rate_per_s * calls.handle_s
+    return max(0, math.floor((counsellors - on_calls) * max_chats + 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One channel's demand in an hour."""
+
+    rate_per_s: float
+    handle_s: float
+    patience_s: float | None = None  # None: nobody gives up
+
+
+def counsellors_needed(chats: Load, calls: Load, max_chats: int, target: float, within_s: float) -> Need:
+    """The fewest counsellors with which chats and calls both reach ``target`` within
+    ``within_s``, by Erlang C and by Erlang A: see the module's note on chats and calls."""
     if max_chats < 1:
         raise ValueError("a counsellor holds at least one chat")
-    return max(math.ceil(chat_servers / max_chats), voice_servers)
+    chat_need = servers_needed(chats.rate_per_s, chats.handle_s, chats.patience_s, target, within_s)
+    call_need = servers_needed(calls.rate_per_s, calls.handle_s, calls.patience_s, target, within_s)
+
+    def chat_servers(n: int) -> int:
+        return _chat_servers(n, calls, max_chats)
+
+    found = []
+    for chat_servers_needed, call_servers_needed in (
+        (chat_need.erlang_c, call_need.erlang_c), (chat_need.erlang_a, call_need.erlang_a)
+    ):
+        n = max(call_servers_needed, math.ceil(chat_servers_needed / max_chats))
+        while chat_servers(n) < chat_servers_needed:
+            n += 1
+        found.append(n)
+    return Need(found[0], found[1])
 
 
 # --- the week's plan -------------------------------------------------------------------------
@@ -331,27 +362,26 @@ def plan_week(
     *, weeks: int, max_chats: int, target: float, within_s: float,
 ) -> list[HourPlan]:
     """Per open hour of the week, the counsellors needed by Erlang C and Erlang A beside those
-    who were there. Chats and calls are sized apart, then put together (``counsellors_for``)."""
+    who were there."""
     plans = []
+    nothing = Load(0.0, 1.0)
     for day, hour in sorted(hours):
-        servers_c: dict[str, int] = {}
-        servers_a: dict[str, int] = {}
-        per_hour: dict[str, float] = {}
+        loads = {
+            channel: Load(d.arrivals.get((day, hour), 0) / weeks / 3600, d.handle_s, d.patience_s)
+            for channel, d in demand.items()
+        }
+        chats, calls = loads.get("chat", nothing), loads.get("voice", nothing)
+        need = counsellors_needed(chats, calls, max_chats, target, within_s)
+        total = chats.rate_per_s + calls.rate_per_s
         abandon = 0.0
-        for channel, d in demand.items():
-            rate = d.arrivals.get((day, hour), 0) / weeks
-            per_hour[channel] = rate
-            need = servers_needed(rate / 3600, d.handle_s, d.patience_s, target, within_s)
-            servers_c[channel], servers_a[channel] = need.erlang_c, need.erlang_a
-            if rate and d.patience_s is not None:
-                a = erlang_a(need.erlang_a, rate / 3600, d.handle_s, d.patience_s, within_s)
-                abandon += a.p_abandon * rate
-        total = sum(per_hour.values())
+        chat_servers = _chat_servers(need.erlang_a, calls, max_chats)
+        for load, servers in ((chats, chat_servers), (calls, need.erlang_a)):
+            if load.rate_per_s and load.patience_s is not None:
+                a = erlang_a(servers, load.rate_per_s, load.handle_s, load.patience_s, within_s)
+                abandon += a.p_abandon * load.rate_per_s
         plans.append(HourPlan(
-            day, hour, per_hour,
-            counsellors_for(servers_c.get("chat", 0), servers_c.get("voice", 0), max_chats),
-            counsellors_for(servers_a.get("chat", 0), servers_a.get("voice", 0), max_chats),
-            round(staffed.get((day, hour), 0.0), 2),
+            day, hour, {channel: load.rate_per_s * 3600 for channel, load in loads.items()},
+            need.erlang_c, need.erlang_a, round(staffed.get((day, hour), 0.0), 2),
             abandon / total if total else 0.0,
         ))
     return plans

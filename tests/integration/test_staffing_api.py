@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from helpline.domain.counsellor import Role
-from helpline.domain.staffing import counsellors_for, servers_needed
+from helpline.domain.staffing import Load, counsellors_needed
 from helpline.store.tables import AvailabilitySpan, ContactFact
 from tests.clients import Clients, Server
 from tests.clock import PARIS, FrozenClock
@@ -87,10 +87,9 @@ async def test_wednesday_at_two_needs_what_erlang_c_and_a_say_beside_who_was_the
     assert plan["channels"]["voice"] == {"contacts": 16, "handle_s": 600, "patience_s": None}
     wednesday = {(h["day"], h["hour"]): h for h in plan["hours"]}[(2, 14)]
     assert wednesday["per_hour"] == {"chat": 7.0, "voice": 2.0}
-    chat = servers_needed(7 / 3600, (48 * 1500 + 900) / 49, patience, 0.8, 60)
-    voice = servers_needed(2 / 3600, 600, None, 0.8, 60)
-    assert wednesday["erlang_c"] == counsellors_for(chat.erlang_c, voice.erlang_c, 3)
-    assert wednesday["erlang_a"] == counsellors_for(chat.erlang_a, voice.erlang_a, 3)
+    chats = Load(7 / 3600, (48 * 1500 + 900) / 49, patience)
+    need = counsellors_needed(chats, Load(2 / 3600, 600), 3, 0.8, 60)
+    assert (wednesday["erlang_c"], wednesday["erlang_a"]) == (need.erlang_c, need.erlang_a)
     assert wednesday["erlang_a"] <= wednesday["erlang_c"]
     assert wednesday["staffed"] == round(4 / 8 + 0.5 / 8, 2)  # the second console counts once
     assert wednesday["short"] is True

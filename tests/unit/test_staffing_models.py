@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from helpline.domain.staffing import counsellors_for, erlang_a, erlang_b, erlang_c, servers_needed
+from helpline.domain.staffing import Load, counsellors_needed, erlang_a, erlang_b, erlang_c, servers_needed
 
 HALF_HOUR = 1800.0
 
@@ -105,12 +105,30 @@ def test_a_target_out_of_range_is_refused(target: float, within_s: float) -> Non
         servers_needed(0.01, 600, 120, target, within_s)
 
 
-def test_chats_are_shared_out_by_max_chats_and_calls_one_each() -> None:
-    # seven chat servers with counsellors holding three chats: three counsellors
-    assert counsellors_for(7, 0, 3) == 3
-    assert counsellors_for(6, 0, 3) == 2
-    # calls need one counsellor each; a counsellor on a call keeps their chat room
-    assert counsellors_for(3, 2, 3) == 2
-    assert counsellors_for(2, 4, 3) == 4
+def test_chats_alone_are_shared_out_by_max_chats() -> None:
+    chats = Load(14 / 3600, 1500, 600)
+    need = servers_needed(chats.rate_per_s, chats.handle_s, chats.patience_s, 0.8, 60)
+    got = counsellors_needed(chats, Load(0.0, 600), 3, 0.8, 60)
+    assert (got.erlang_c, got.erlang_a) == (-(-need.erlang_c // 3), -(-need.erlang_a // 3))
+
+
+def test_calls_take_counsellors_from_the_chats_by_their_load_only() -> None:
+    chats, calls = Load(22 / 3600, 1500, 600), Load(4 / 3600, 600, 180)  # calls: 0.67 erlangs
+    alone = counsellors_needed(chats, Load(0.0, 600), 3, 0.8, 60)
+    both = counsellors_needed(chats, calls, 3, 0.8, 60)
+    call_need = servers_needed(calls.rate_per_s, calls.handle_s, calls.patience_s, 0.8, 60)
+    # more than for the chats alone, fewer than chats and calls staffed apart and added up
+    assert alone.erlang_a < both.erlang_a < alone.erlang_a + call_need.erlang_a
+    assert both.erlang_a <= both.erlang_c
+    # with them, each channel reaches the target on what the router leaves it
+    chat_servers = int((both.erlang_a - 4 * 600 / 3600) * 3)
+    assert erlang_a(chat_servers, chats.rate_per_s, 1500, 600, 60).service_level >= 0.8
+    assert erlang_a(both.erlang_a, calls.rate_per_s, 600, 180, 60).service_level >= 0.8
+
+
+def test_calls_alone_take_a_counsellor_each() -> None:
+    calls = Load(20 / 3600, 600, None)
+    need = servers_needed(calls.rate_per_s, 600, None, 0.8, 60)
+    assert counsellors_needed(Load(0.0, 1500), calls, 3, 0.8, 60).erlang_c == need.erlang_c
     with pytest.raises(ValueError):
-        counsellors_for(1, 0, 0)
+        counsellors_needed(Load(0.0, 1500), calls, 0, 0.8, 60)
