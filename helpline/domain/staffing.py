@@ -157,7 +157,14 @@ def _answered_by(queue: list[float], answer_rate: float, gamma: float, within_s:
     Stage k: k people ahead; the head of the queue leaves at ``answer_rate + k gamma``
     (answered, or given up), the tagged person gives up at ``gamma``. Uniformisation: the
     stages as a discrete chain stepped at the Poisson times of one fast clock."""
+    # Arrivals that find a long queue are too rare to count: leave out the last stages
+    # whose weight together is below 1e-12 (the walk costs a pass over the stages a step).
+    tail = 0.0
     size = len(queue)
+    while size > 1 and tail + queue[size - 1] < 1e-12:
+        size -= 1
+        tail += queue[size]
+    queue = queue[:size]
     uniform = answer_rate + size * gamma  # at least every stage's total rate
     x = uniform * within_s
     state = list(queue)

@@ -4,6 +4,7 @@ were there. Read-only, aggregates only."""
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,8 +74,9 @@ class Staffing:
             patience = patience_estimate(sum(f.waited_s for f in rows), sum(f.abandoned for f in rows))
             demand[channel] = ChannelDemand(arrivals, max(handle, 1.0), patience)
         max_chats = round(statistics.median(capacities)) if capacities else DEFAULT_MAX_CHATS
-        hours = plan_week(
-            demand, staffed_hours(spans, zone, ask.weeks), open_hours(rules.week),
+        # Pure arithmetic, up to a second for a large line: off the event loop.
+        hours = await asyncio.to_thread(
+            plan_week, demand, staffed_hours(spans, zone, ask.weeks), open_hours(rules.week),
             weeks=ask.weeks, max_chats=max_chats, target=ask.target, within_s=ask.within_s,
         )
         return {
