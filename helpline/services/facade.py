@@ -25,6 +25,7 @@ from .handoffs import Deliver, Handoffs
 from .limits import Limits
 from .retention import Purge
 from .schedule import Schedules, load_config
+from .staffing import Staffing
 from .triage import load_triage
 from .views import Views
 
@@ -58,6 +59,7 @@ class Services:
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         self.purge = Purge(ctx)
+        self.staffing = Staffing(ctx)
         self.limits = Limits(settings, metrics=ctx.metrics)
         ctx.store.after_commit = self._after_commit
 

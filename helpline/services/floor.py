@@ -258,9 +258,12 @@ class Floor:
     async def sweep(self) -> None:
         """End contacts whose visitor is gone past grace; put back the contacts of
         counsellors whose console is gone past grace; forget idle sessions, expired caller
-        blocks and the calls ended a day ago."""
+        blocks and the calls ended a day ago. First of all, the availability a console that
+        stopped stamping left open ends when it was last seen (not now, when it is noticed)."""
         now = self.ctx.clock.now()
         settings = self.ctx.settings
+        async with self.ctx.store.transaction() as tx:
+            await tx.counsellors.end_stale_availability(self._live_after(now))
         async with self.ctx.store.reading() as tx:
             gone_visitors = await tx.contacts.gone_visitors(now - timedelta(seconds=settings.visitor_grace_s))
             gone_counsellors = await tx.counsellors.gone(now - timedelta(seconds=settings.counsellor_grace_s))

@@ -28,6 +28,7 @@ from ..domain.routing import GENERAL, Priority, WaitingContact
 from ..domain.schedule import Interval, Override, OverrideKind
 from .prepared import Prepared
 from .tables import (
+    AvailabilitySpan,
     CallerBlock,
     CallSeen,
     Contact,
@@ -643,6 +644,7 @@ class CounsellorRepo:
             .where(Counsellor.id == counsellor_id, Counsellor.status != status.value)
             .values(status=status.value, status_since=now)
         )
+        await self._availability([counsellor_id], now)
         return result.rowcount == 1
 
     def _eligible(self, live_after: datetime) -> Any:
@@ -695,11 +697,49 @@ class CounsellorRepo:
                 .where(Counsellor.id.in_(list(counsellor_ids)))
                 .values(connected=True, seen_at=now)
             )
+            await self._availability(counsellor_ids, now)
 
     async def mark_disconnected(self, counsellor_id: int, now: datetime) -> None:
         await self.conn.execute(
             update(Counsellor).where(Counsellor.id == counsellor_id).values(connected=False, seen_at=now)
         )
+        await self._availability([counsellor_id], now)
+
+    async def _availability(self, counsellor_ids: Sequence[int], now: datetime) -> None:
+        """Keep the availability history true after a change of status or console: an open
+        span for each of them who can take contacts (available, console connected, account
+        enabled), none for the others. The one place spans are opened or closed by a change."""
+        ids = list(counsellor_ids)
+        k, span = Counsellor, AvailabilitySpan
+        able = select(k.id).where(
+            k.id.in_(ids), k.status == Status.AVAILABLE.value, k.connected.is_(True), k.disabled.is_(False)
+        )
+        await self.conn.execute(
+            update(span)
+            .where(span.ended_at.is_(None), span.counsellor_id.in_(ids), span.counsellor_id.not_in(able))
+            .values(ended_at=now)
+        )
+        already = select(span.id).where(span.counsellor_id == k.id, span.ended_at.is_(None)).exists()
+        await self.conn.execute(
+            insert(span).from_select(
+                ["counsellor_id", "started_at", "max_chats", "max_voice"],
+                select(k.id, bindparam("now", now, type_=span.started_at.type), k.max_chats,
+                       _voice_capacity()).where(k.id.in_(able), ~already),
+            )
+        )
+
+    async def end_stale_availability(self, live_after: datetime) -> int:
+        """Close the spans of counsellors whose console stopped stamping (a process that died
+        leaves them open): they ended when the console was last seen."""
+        k, span = Counsellor, AvailabilitySpan
+        stale = select(k.id).where(or_(k.seen_at.is_(None), k.seen_at < live_after))
+        last_seen = select(k.seen_at).where(k.id == span.counsellor_id).scalar_subquery()
+        result = await self.conn.execute(
+            update(span)
+            .where(span.ended_at.is_(None), span.counsellor_id.in_(stale))
+            .values(ended_at=func.coalesce(last_seen, live_after))
+        )
+        return int(result.rowcount or 0)
 
     async def gone(self, seen_before: datetime) -> list[int]:
         """Counsellors whose console has been gone past the grace period and who still

@@ -81,6 +81,26 @@ class Counsellor(Base):
     created_at: Mapped[datetime]
 
 
+class AvailabilitySpan(Base):
+    """A stretch of time a counsellor could take contacts (available, console live), with the
+    room they had: what the staffing planner compares with what the demand needed. Open
+    (``ended_at`` None) while it lasts; written where status and console changes are."""
+
+    __tablename__ = "availability_spans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(Integer)  # kept if the account goes
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    max_chats: Mapped[int] = mapped_column(Integer)
+    max_voice: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_availability_spans_started_at", "started_at"),
+        Index("ix_availability_spans_counsellor_id", "counsellor_id"),
+    )
+
+
 class Session(Base):
     __tablename__ = "sessions"
 

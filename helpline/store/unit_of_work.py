@@ -22,6 +22,7 @@ from ..crypto import KeyRing
 from ..domain.errors import Duplicate
 from ..domain.records import ContactRecord, CounsellorRecord
 from .handoffs import AuditRepo, HandoffRepo, LegalHoldRepo, OutboxRepo
+from .planning import PlanningRepo
 from .repositories import (
     CallerRepo,
     CallsSeenRepo,
@@ -75,6 +76,7 @@ class Tx:
         self.holds = LegalHoldRepo(conn)
         self.retention = RetentionRepo(conn)
         self.leases = LeaseRepo(conn)
+        self.planning = PlanningRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""

@@ -69,6 +69,10 @@ QUERY = {
     "q": {"type": "string", "maxLength": 100, "description": "Words to look for."},
     "offset": _seq.json_schema() | {"description": "Skip this many entries."},
     "limit": _row_id.json_schema() | {"description": "At most this many entries (200 at most)."},
+    "weeks": {"type": "integer", "minimum": 1, "maximum": 52, "description": "Weeks looked back (8)."},
+    "target": {"type": "number", "minimum": 0.5, "maximum": 99,
+               "description": "Share to answer in time: 0.8 or 80 (80%)."},
+    "within_s": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds (60)."},
 }
 
 

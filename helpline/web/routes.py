@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
-from . import admin, auth, console_pages, counsellor, handoffs, operations, schemas, supervisor, visitor
+from . import (
+    admin,
+    auth,
+    console_pages,
+    counsellor,
+    handoffs,
+    operations,
+    planning,
+    schemas,
+    supervisor,
+    visitor,
+)
 from .console import console_socket
 from .widget import demo, widget_js
 
@@ -179,6 +190,11 @@ ROUTES: list[Route] = [
           "Release a contact's legal hold, with a reason (admin; audited); retention may then "
           "take it.", "admin",
           body=schemas.HoldReleaseIn, status=204, errors=(400, 401, 403, 404, 422), auth=True),
+    Route("GET", "/api/v1/statistics/staffing", planning.staffing,
+          "The staffing planner (supervisor, admin): per open hour of the week, the counsellors "
+          "needed (Erlang C, Erlang A) for ?target= of contacts answered within ?within_s= seconds, "
+          "from the last ?weeks= weeks of contacts, beside the counsellors who were available.",
+          "supervisor", errors=(400, 401, 403), auth=True, query=("weeks", "target", "within_s")),
     Route("GET", "/console", console_pages.console_index, "The console (redirects to /console/).",
           "console"),
     Route("GET", "/console/", console_pages.console_index, "The counsellor and supervisor console.",
