@@ -24,6 +24,7 @@ from .handoffs import Deliver, Handoffs
 from .limits import Limits
 from .retention import Purge
 from .schedule import Schedules, load_config
+from .statistics import Statistics
 from .triage import load_triage
 from .views import Views
 
@@ -55,6 +56,7 @@ class Services:
         self.calls = Calls(ctx, self.floor, self.schedules)
         self.conversations = Conversations(ctx, self.floor, self.schedules, self.calls)
         self.purge = Purge(ctx)
+        self.statistics = Statistics(ctx, self.schedules)
         self.limits = Limits(settings)
         ctx.store.after_commit = self._after_commit
 

@@ -372,6 +372,17 @@ class SurveyCount(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class RefusalCount(Base):
+    """Contacts refused because the line was closed: how many per hour (UTC) and channel.
+    Nothing else about them is kept."""
+
+    __tablename__ = "refusal_counts"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class Lease(Base):
     """A job only one process runs at a time: taken by a conditional write, given back at the
     end, and free again once ``until`` has passed (a holder that died)."""

@@ -35,6 +35,7 @@ from .repositories import (
     WrapupRepo,
 )
 from .retention import LeaseRepo, RetentionRepo
+from .statistics import StatisticsRepo
 
 Event = dict[str, Any]
 
@@ -75,6 +76,7 @@ class Tx:
         self.holds = LegalHoldRepo(conn)
         self.retention = RetentionRepo(conn)
         self.leases = LeaseRepo(conn)
+        self.statistics = StatisticsRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""

@@ -1,0 +1,76 @@
+"""The statistics: contacts refused while the line is closed (counted as they happen), and
+every table for a range of local days and a channel, with the previous period beside it.
+Read only from the facts, the refusal counts and the hand-off rows, which outlive the
+transcripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain import statistics as rules
+from ..domain.handoffs import TargetKind
+from ..domain.statistics import ChannelFilter, Period, Table
+from ..logs import get_logger
+from .context import Context
+from .schedule import Schedules
+from .wrapups import taxonomy
+
+log = get_logger("statistics")
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics_:
+    """Every table of a period, as counted (``suppressed`` hides the small counts)."""
+
+    period: Period
+    channel: ChannelFilter
+    tables: list[Table]
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+    def suppressed(self, *, breakdowns_only: bool = False) -> Statistics_:
+        """With the small-count rule applied: to every table (exports), or to the breakdowns
+        alone (the console's live page)."""
+        hidden = [rules.suppressed(t) if t.breakdown or not breakdowns_only else t for t in self.tables]
+        return Statistics_(self.period, self.channel, hidden)
+
+    def as_json(self) -> dict[str, object]:
+        previous = self.period.previous
+        return {
+            "from": self.period.first.isoformat(), "to": self.period.last.isoformat(),
+            "previous": {"from": previous.first.isoformat(), "to": previous.last.isoformat()},
+            "channel": self.channel.value, "timezone": str(self.period.zone),
+            "tables": {t.name: {"columns": [c.name for c in t.columns], "rows": t.as_dicts()}
+                       for t in self.tables},
+        }
+
+
+class Statistics:
+    def __init__(self, ctx: Context, schedules: Schedules) -> None:
+        self.ctx = ctx
+        self.schedules = schedules
+
+    async def refused(self, channel: str) -> None:
+        """A contact was refused because the line is closed: counted in its hour, and nothing
+        else about it kept."""
+        hour = self.ctx.clock.now().replace(minute=0, second=0, microsecond=0)
+        async with self.ctx.store.transaction() as tx:
+            await tx.statistics.refused(hour, channel)
+        log.info("refused_closed", channel=channel)
+
+    def period(self, first: str | None, last: str | None) -> Period:
+        """Local days in the schedule's zone; raises ``BadRange``."""
+        return rules.period(first, last, self.schedules.zone)
+
+    async def compute(self, period: Period, channel: ChannelFilter) -> Statistics_:
+        channels = channel.channels
+        notice_targets = {t.id: t.kind.value for t in self.ctx.handoff_targets.values()
+                          if t.kind is TargetKind.NOTICE}
+        async with self.ctx.store.reading() as tx:
+            now = await tx.statistics.aggregates(period.start, period.end, channels)
+            before = await tx.statistics.aggregates(period.previous.start, period.previous.end, channels)
+            notices = await tx.statistics.notices(period.start, period.end, list(notice_targets))
+        order = {name: [item["id"] for item in items] for name, items in taxonomy().items()}
+        notice_table = rules.notices_table(notices, period.zone, notice_targets)
+        return Statistics_(period, channel, rules.tables(now, before, period, notice_table, order))
