@@ -5,6 +5,7 @@ transcripts."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from ..domain import statistics as rules
@@ -67,10 +68,21 @@ class Statistics:
         channels = channel.channels
         notice_targets = {t.id: t.kind.value for t in self.ctx.handoff_targets.values()
                           if t.kind is TargetKind.NOTICE}
-        async with self.ctx.store.reading() as tx:
-            now = await tx.statistics.aggregates(period.start, period.end, channels)
-            before = await tx.statistics.aggregates(period.previous.start, period.previous.end, channels)
-            notices = await tx.statistics.notices(period.start, period.end, list(notice_targets))
+        now, (before, notices) = await asyncio.gather(  # two connections: both periods at once
+            self._aggregates(period, channels),
+            self._previous(period, channels, list(notice_targets)),
+        )
         order = {name: [item["id"] for item in items] for name, items in taxonomy().items()}
         notice_table = rules.notices_table(notices, period.zone, notice_targets)
         return Statistics_(period, channel, rules.tables(now, before, period, notice_table, order))
+
+    async def _aggregates(self, period: Period, channels: tuple[str, ...]) -> rules.Aggregates:
+        async with self.ctx.store.reading() as tx:
+            return await tx.statistics.aggregates(period.start, period.end, channels)
+
+    async def _previous(
+        self, period: Period, channels: tuple[str, ...], notice_targets: list[str]
+    ) -> tuple[rules.Aggregates, list[rules.Notice]]:
+        async with self.ctx.store.reading() as tx:
+            before = await tx.statistics.aggregates(period.previous.start, period.previous.end, channels)
+            return before, await tx.statistics.notices(period.start, period.end, notice_targets)

@@ -46,11 +46,17 @@ class StatisticsRepo:
             rows = await self.conn.execute(
                 select(column, func.count()).where(answered, column.is_not(None)).group_by(column))
             counter.update({int(value): n for value, n in rows})
-        for name, attribute in WRAPUP_LISTS.items():
-            column = getattr(f, attribute)
-            key = cast(column, Text) if attribute in LISTS else column
+        lists = {name: a for name, a in WRAPUP_LISTS.items() if a in LISTS}
+        for name, attribute in lists.items():
+            key = cast(getattr(f, attribute), Text)
             rows = await self.conn.execute(select(key, func.count()).where(answered).group_by(key))
-            agg.wrapups[name] = Counter({_items(value, attribute in LISTS): n for value, n in rows})
+            agg.wrapups[name] = Counter({_items(value, True): n for value, n in rows})
+        singles = {name: getattr(f, a) for name, a in WRAPUP_LISTS.items() if a not in LISTS}
+        rows = await self.conn.execute(  # few values each: one query for all of them
+            select(*singles.values(), func.count()).where(answered).group_by(*singles.values()))
+        for *values, n in rows:
+            for name, value in zip(singles, values, strict=True):
+                agg.wrapups.setdefault(name, Counter())[_items(value, False)] += n
         rows = await self.conn.execute(
             select(RefusalCount.hour, RefusalCount.channel, RefusalCount.n)
             .where(RefusalCount.hour >= start, RefusalCount.hour < end, RefusalCount.channel.in_(channels)))
@@ -72,9 +78,10 @@ class StatisticsRepo:
 
 def _items(value: Any, is_list: bool) -> tuple[str, ...]:
     """What a stored wrap-up value names: () for none (no wrap-up, or left blank)."""
+    if is_list and isinstance(value, str):
+        value = json.loads(value)  # a JSON null when the contact had no wrap-up
     if value is None:
         return ()
     if is_list:
-        items = json.loads(value) if isinstance(value, str) else value
-        return tuple(str(i) for i in items or ()) or ("none",)
+        return tuple(str(i) for i in value) or ("none",)
     return (str(value),)

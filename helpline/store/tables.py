@@ -358,7 +358,11 @@ class ContactFact(Base):
     platforms: Mapped[list[str] | None] = mapped_column(JSON)
     actions: Mapped[list[str] | None] = mapped_column(JSON)  # the wrap-up's outcomes
 
-    __table_args__ = (Index("ix_contact_facts_arrived_hour", "arrived_hour"),)
+    __table_args__ = (
+        Index("ix_contact_facts_arrived_hour", "arrived_hour"),
+        # what the statistics read of the timing, without the rows
+        Index("ix_contact_facts_timing", "arrived_hour", "channel", "outcome", "wait_s", "handle_s"),
+    )
 
 
 class SurveyCount(Base):
