@@ -67,8 +67,15 @@ class Period:
 
     @property
     def previous(self) -> Period:
-        """The period of the same length that ends the day before this one starts."""
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1), self.zone)
+        """The period of the same length that ends the day before this one starts: as many
+        whole months before when it is whole months (a year beside the year before, a
+        month beside the month before), as many days before otherwise."""
+        day_before = self.first - timedelta(days=1)
+        if self.first.day == 1 and (self.last + timedelta(days=1)).day == 1:
+            months = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+            back = self.first.year * 12 + self.first.month - 1 - months
+            return Period(date(back // 12, back % 12 + 1, 1), day_before, self.zone)
+        return Period(self.first - timedelta(days=self.days), day_before, self.zone)
 
     @property
     def start(self) -> datetime:

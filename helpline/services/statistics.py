@@ -64,6 +64,10 @@ class Statistics:
         """Local days in the schedule's zone; raises ``BadRange``."""
         return rules.period(first, last, self.schedules.zone)
 
+    def channel(self, value: str | None) -> ChannelFilter:
+        """``all`` (the default), ``chat`` or ``voice``; raises ``BadRange`` otherwise."""
+        return rules.channel_filter(value)
+
     async def compute(self, period: Period, channel: ChannelFilter) -> Statistics_:
         channels = channel.channels
         notice_targets = {t.id: t.kind.value for t in self.ctx.handoff_targets.values()

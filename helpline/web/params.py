@@ -69,6 +69,10 @@ QUERY = {
     "q": {"type": "string", "maxLength": 100, "description": "Words to look for."},
     "offset": _seq.json_schema() | {"description": "Skip this many entries."},
     "limit": _row_id.json_schema() | {"description": "At most this many entries (200 at most)."},
+    "from": {"type": "string", "format": "date", "description": "The first local day (YYYY-MM-DD)."},
+    "to": {"type": "string", "format": "date", "description": "The last local day, included."},
+    "channel": {"type": "string", "enum": ["all", "chat", "voice"], "description": "all by default."},
+    "lang": {"type": "string", "enum": ["fr", "en"], "description": "The language of the labels."},
 }
 
 

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
-from . import admin, auth, console_pages, counsellor, handoffs, operations, schemas, supervisor, visitor
+from . import (
+    admin,
+    auth,
+    console_pages,
+    counsellor,
+    handoffs,
+    operations,
+    schemas,
+    statistics,
+    supervisor,
+    visitor,
+)
 from .console import console_socket
 from .widget import demo, widget_js
 
@@ -175,6 +186,18 @@ ROUTES: list[Route] = [
           "Release a contact's legal hold, with a reason (admin; audited); retention may then "
           "take it.", "admin",
           body=schemas.HoldReleaseIn, status=204, errors=(400, 401, 403, 404, 422), auth=True),
+    Route("GET", "/api/v1/statistics", statistics.statistics_json,
+          "The statistics of local days from..to (YYYY-MM-DD, three years at most) on a channel (all, "
+          "chat, voice), each table beside the previous period of the same length; breakdown counts "
+          "from 1 to 4 shown as \"<5\" (supervisor, admin).", "statistics",
+          errors=(400, 401, 403), auth=True, query=("from", "to", "channel", "lang")),
+    Route("GET", "/api/v1/statistics/export/{name}.csv", statistics.export_csv,
+          "One table of the statistics as CSV; every count from 1 to 4 shown as \"<5\" and what derives "
+          "from it left out (supervisor, admin).", "statistics",
+          errors=(400, 401, 403, 404), auth=True, query=("from", "to", "channel")),
+    Route("GET", "/api/v1/statistics/charts/{name}.svg", statistics.chart_svg,
+          "One chart of the statistics as SVG, in the reader's language (supervisor, admin).", "statistics",
+          errors=(400, 401, 403, 404), auth=True, query=("from", "to", "channel", "lang")),
     Route("GET", "/console", console_pages.console_index, "The console (redirects to /console/).",
           "console"),
     Route("GET", "/console/", console_pages.console_index, "The counsellor and supervisor console.",

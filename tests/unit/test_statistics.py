@@ -37,9 +37,22 @@ def test_an_unknown_channel_is_refused_and_all_is_the_default() -> None:
 
 
 def test_the_previous_period_has_the_same_length_and_ends_the_day_before() -> None:
-    p = s.period("2025-03-01", "2025-03-31", PARIS)
-    assert (p.previous.first, p.previous.last) == (date(2025, 1, 29), date(2025, 2, 28))
-    assert p.previous.days == p.days == 31
+    p = s.period("2025-03-03", "2025-03-09", PARIS)
+    assert (p.previous.first, p.previous.last) == (date(2025, 2, 24), date(2025, 3, 2))
+    p = s.period("2025-03-05", "2025-04-04", PARIS)
+    assert (p.previous.first, p.previous.last) == (date(2025, 2, 2), date(2025, 3, 4))
+
+
+@pytest.mark.parametrize(("first", "last", "before"), [
+    ("2025-01-01", "2025-12-31", ("2024-01-01", "2024-12-31")),  # a leap year before
+    ("2025-03-01", "2025-03-31", ("2025-02-01", "2025-02-28")),
+    ("2025-01-01", "2025-02-28", ("2024-11-01", "2024-12-31")),
+])
+def test_whole_months_are_compared_with_as_many_whole_months_before(
+    first: str, last: str, before: tuple[str, str]
+) -> None:
+    p = s.period(first, last, PARIS).previous
+    assert (p.first.isoformat(), p.last.isoformat()) == before
 
 
 def test_local_days_are_cut_at_local_midnight_across_the_change_of_clocks() -> None:
