@@ -26,7 +26,7 @@ def _number(value: Cell) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _shown(value: Cell) -> str:
+def shown(value: Cell) -> str:
     if value is None:
         return "–"
     return SMALL if value == SMALL else f"{value:,}".replace(",", "\u202f")
@@ -54,7 +54,7 @@ def _axis(left: int, top: int, plot_h: int, most: float) -> str:
     y = top + plot_h
     return (f'<line x1="{left}" y1="{y}" x2="{WIDTH - 10}" y2="{y}" stroke="#5c6670"/>'
             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" {FONT}>'
-            f"{escape(_shown(int(most)))}</text>")
+            f"{escape(shown(int(most)))}</text>")
 
 
 Series = list[tuple[str, str, list[Cell]]]
@@ -84,7 +84,7 @@ def hbars(ident: str, title: str, desc: str, labels: Sequence[str],
             by = y + 4 + j * 14
             body.append(f'<rect x="{left}" y="{by}" width="{length:.1f}" height="{bar_h}" fill="{colour}"/>'
                         f'<text x="{left + length + 4:.1f}" y="{by + 10}" {FONT}>'
-                        f"{escape(_shown(value))}</text>")
+                        f"{escape(shown(value))}</text>")
     return _svg(ident, title, desc, height, body)
 
 
@@ -158,7 +158,7 @@ def heatmap(ident: str, title: str, desc: str, rows: Sequence[str], grid: Sequen
             shade = HEAT[min(len(HEAT) - 1, round((len(HEAT) - 1) * _number(value) / most))]
             body.append(f'<rect x="{left + h * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
                         f'fill="{shade}">'
-                        f"<title>{escape(name)} {h} h : {escape(_shown(value))}</title></rect>")
+                        f"<title>{escape(name)} {h} h : {escape(shown(value))}</title></rect>")
     return _svg(ident, title, desc, height, body)
 
 
@@ -171,7 +171,7 @@ def chart(table: Table, labels: Labels) -> str:
     if name == "summary":
         figures = ("offered", "answered", "abandoned", "refused_closed")
         current, previous = rows[0], rows[1]
-        desc = "; ".join(f"{labels.column(f)}: {_shown(current[f])} ({before}: {_shown(previous[f])})"
+        desc = "; ".join(f"{labels.column(f)}: {shown(current[f])} ({before}: {shown(previous[f])})"
                          for f in figures)
         return hbars(ident, title, desc, [labels.column(f) for f in figures],
                      [(now, CURRENT, [current[f] for f in figures]),
@@ -179,11 +179,11 @@ def chart(table: Table, labels: Labels) -> str:
     if name == "days":
         total = sum(_number(r["total"]) for r in rows)
         earlier = sum(_number(r["previous_total"]) for r in rows)
-        desc = f"{labels('contacts')}: {_shown(int(total))} ({before}: {_shown(int(earlier))})"
+        desc = f"{labels('contacts')}: {shown(int(total))} ({before}: {shown(int(earlier))})"
         return lines(ident, title, desc, [str(r["day"])[5:] for r in rows],
                      _pair(now, before, rows, "total", "previous_total"))
     if name == "weeks":
-        desc = "; ".join(f"{r['week']}: {_shown(r['total'])}" for r in rows)
+        desc = "; ".join(f"{r['week']}: {shown(r['total'])}" for r in rows)
         return vbars(ident, title, desc, [str(r["week"])[-3:] for r in rows],
                      [(labels("chat"), CHAT, [r["chat"] for r in rows]),
                       (labels("voice"), VOICE, [r["voice"] for r in rows])], stacked=True)
@@ -194,17 +194,17 @@ def chart(table: Table, labels: Labels) -> str:
         desc = labels("no_data")
         if busiest and _number(busiest["arrivals"]):
             day = days[int(_number(busiest["iso_weekday"])) - 1]
-            desc = f"{day} {busiest['hour']} h: {_shown(busiest['arrivals'])}"
+            desc = f"{day} {busiest['hour']} h: {shown(busiest['arrivals'])}"
         return heatmap(ident, title, desc, days, grid)
     if name in ("wait", "handle"):
-        desc = "; ".join(f"{r['seconds']} s: {_shown(r['answered'])} ({before}: {_shown(r['previous'])})"
+        desc = "; ".join(f"{r['seconds']} s: {shown(r['answered'])} ({before}: {shown(r['previous'])})"
                          for r in rows)
         return vbars(ident, title, desc, [str(r["seconds"]) for r in rows],
                      _pair(now, before, rows, "answered", "previous"))
     if name == "notices":
         keys = [f"{r['year']} {labels.item(name, r['target'])} · {labels.item(name, r['decision'])}"
                 for r in rows]
-        desc = "; ".join(f"{k}: {_shown(r['notices'])}" for k, r in zip(keys, rows, strict=True))
+        desc = "; ".join(f"{k}: {shown(r['notices'])}" for k, r in zip(keys, rows, strict=True))
         series = [(labels.column("notices"), CURRENT, [r["notices"] for r in rows])]
         return hbars(ident, title, desc or labels("no_data"), keys, series)
     if name == "handoffs":
@@ -212,7 +212,7 @@ def chart(table: Table, labels: Labels) -> str:
                 for r in rows]
     else:
         keys = [labels.item(name, r["key"]) for r in rows]
-    desc = "; ".join(f"{k}: {_shown(r['contacts'])} ({before}: {_shown(r['previous'])})"
+    desc = "; ".join(f"{k}: {shown(r['contacts'])} ({before}: {shown(r['previous'])})"
                      for k, r in zip(keys, rows, strict=True)) or labels("no_data")
     return hbars(ident, title, desc, keys,
                  _pair(now, before, rows, "contacts", "previous"))

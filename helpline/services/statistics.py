@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from time import monotonic
 
 from ..domain import statistics as rules
 from ..domain.handoffs import TargetKind
@@ -47,10 +48,15 @@ class Statistics_:
         }
 
 
+CACHE_S = 60.0  # the console's page asks for the figures and each chart at once: counted once
+CACHE_ENTRIES = 16
+
+
 class Statistics:
     def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
         self.schedules = schedules
+        self._cache: dict[tuple[Period, ChannelFilter], tuple[float, Statistics_]] = {}
 
     async def refused(self, channel: str) -> None:
         """A contact was refused because the line is closed: counted in its hour, and nothing
@@ -68,7 +74,19 @@ class Statistics:
         """``all`` (the default), ``chat`` or ``voice``; raises ``BadRange`` otherwise."""
         return rules.channel_filter(value)
 
-    async def compute(self, period: Period, channel: ChannelFilter) -> Statistics_:
+    async def compute(self, period: Period, channel: ChannelFilter, *, cached: bool = True) -> Statistics_:
+        """The statistics of this period and channel, counted at most a minute ago (or now)."""
+        key = (period, channel)
+        earlier = self._cache.get(key)
+        if cached and earlier is not None and monotonic() - earlier[0] < CACHE_S:
+            return earlier[1]
+        found = await self._compute(period, channel)
+        if len(self._cache) >= CACHE_ENTRIES:
+            self._cache.pop(next(iter(self._cache)))  # the oldest
+        self._cache[key] = (monotonic(), found)
+        return found
+
+    async def _compute(self, period: Period, channel: ChannelFilter) -> Statistics_:
         channels = channel.channels
         notice_targets = {t.id: t.kind.value for t in self.ctx.handoff_targets.values()
                           if t.kind is TargetKind.NOTICE}
