@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..domain.statistics import SMALL, Cell, Table
+from ..domain.statistics import Cell, Table
 from .labels import Labels
 
 WIDTH = 760
@@ -26,10 +26,16 @@ def _number(value: Cell) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
+def _clipped(label: str, most: int = 44) -> str:
+    return label if len(label) <= most else label[:most - 1] + "…"
+
+
 def shown(value: Cell) -> str:
-    if value is None:
+    if value is None or value == "":
         return "–"
-    return SMALL if value == SMALL else f"{value:,}".replace(",", "\u202f")
+    if isinstance(value, str):
+        return value
+    return f"{value:,}".replace(",", "\u202f")
 
 
 def _svg(ident: str, title: str, desc: str, height: int, body: list[str]) -> str:
@@ -68,7 +74,7 @@ def _pair(now: str, before: str, rows: Sequence[dict[str, Cell]], current: str, 
 def hbars(ident: str, title: str, desc: str, labels: Sequence[str],
           series: Sequence[tuple[str, str, Sequence[Cell]]]) -> str:
     """Horizontal bars, one group a row: each series (name, colour, values) beside the others."""
-    left, row_h, bar_h = 250, 14 * len(series) + 10, 12
+    left, row_h, bar_h = 300, 14 * len(series) + 10, 12
     top = 30
     height = top + row_h * max(len(labels), 1) + 10
     most = max((_number(v) for _, _, values in series for v in values), default=0) or 1
@@ -77,7 +83,7 @@ def hbars(ident: str, title: str, desc: str, labels: Sequence[str],
     for i, label in enumerate(labels):
         y = top + i * row_h
         body.append(f'<text x="{left - 8}" y="{y + row_h / 2 + 2:.0f}" text-anchor="end" {FONT}>'
-                    f'{escape(label[:40])}</text>')
+                    f'{escape(_clipped(label))}</text>')
         for j, (_, colour, values) in enumerate(series):
             value = values[i]
             length = span * _number(value) / most

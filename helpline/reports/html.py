@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from html import escape
 
-from ..domain.statistics import Kind, Table
+from ..domain.statistics import Table
 from ..services.statistics import Statistics_
 from .charts import chart, shown
 from .labels import Labels
@@ -38,18 +38,22 @@ section { break-inside: avoid; }
 
 
 def table_html(table: Table, labels: Labels) -> str:
-    """The numbers of one table, headed by column, each row by its key."""
+    """The numbers of one table, headed by column, each row by its key (the overview turned
+    on its side: a figure a row, the period and the previous one beside it)."""
+    if table.name == "summary":
+        head = "".join(f'<th scope="col">{escape(labels.column(c.name))}</th>'
+                       for c in table.columns[:1]) + "".join(
+            f'<th scope="col">{escape(labels.item("summary", row[0]))}</th>' for row in table.rows)
+        body = [f'<tr><th scope="row">{escape(labels.column(c.name))}</th>'
+                + "".join(f"<td>{escape(shown(row[i]))}</td>" for row in table.rows) + "</tr>"
+                for i, c in enumerate(table.columns) if i]
+        return (f"<table><caption>{escape(labels.title(table.name))}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
     head = "".join(f'<th scope="col">{escape(labels.column(c.name))}</th>' for c in table.columns)
-    keys = [i for i, c in enumerate(table.columns) if c.kind is Kind.KEY]
     body = []
     for row in table.rows:
-        cells = []
-        for i, value in enumerate(row):
-            if i in keys:
-                text = labels(str(value)) if table.name == "summary" else labels.item(table.name, value)
-                cells.append(f'<th scope="row">{escape(text)}</th>')
-            else:
-                cells.append(f"<td>{escape(shown(value))}</td>")
+        cells = [f'<th scope="row">{escape(labels.item(table.name, row[0]))}</th>']
+        cells += [f"<td>{escape(shown(value))}</td>" for value in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table><caption>{escape(labels.title(table.name))}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")

@@ -28,8 +28,10 @@ class Labels:
     def item(self, table: str, value: object) -> str:
         """A row's key as people read it: an item of a wrap-up list, a target's name."""
         text = str(value)
-        if text in ("none", "unrecorded", "pending"):
+        if text in ("none", "unrecorded", "pending") or table == "summary":
             return self(text)
+        if table == "heatmap":
+            return self.weekdays()[int(text) - 1]
         for item in taxonomy().get(table, ()):
             if item["id"] == text:
                 return str(item["label"][self.lang])

@@ -1,5 +1,5 @@
 // The console's frame once logged in: the top bar (status, connection, preferences), the
-// conversations / floor / hand-offs / admin views and the dialogs; render() draws them all again.
+// conversations / floor / hand-offs / statistics / admin views and the dialogs; render() draws them all again.
 import { buildAdmin, renderAdmin } from "./admin.js";
 import { updateTitle } from "./attention.js";
 import { buildBlockDialog } from "./block.js";
@@ -10,6 +10,7 @@ import { buildHandoffDialog, buildHandoffsView, buildPrintSheet, loadHandoffs, r
 import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
 import { renderSidebar } from "./sidebar.js";
+import { buildStatisticsView } from "./statistics.js";
 import { prefs, send, state, supervises } from "./state.js";
 import { buildTransferDialog } from "./transfer.js";
 
@@ -39,9 +40,11 @@ export function buildShell(logout) {
   const floorView = h("section", { class: "floor", id: "view-floor", hidden: true });
   const adminView = h("section", { class: "admin", id: "view-admin", hidden: true });
   const handoffsView = h("section", { class: "handoffs", id: "view-handoffs", hidden: true });
-  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, handoffsView, adminView),
+  const statisticsView = h("section", { class: "statistics", id: "view-statistics", hidden: true });
+  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, handoffsView, statisticsView,
+    adminView),
     buildTransferDialog(), buildBlockDialog(), buildRedirectDialog(), buildHandoffDialog(), buildPrintSheet());
-  return { root, ...top.parts, ...lists, floorView, adminView, handoffsView,
+  return { root, ...top.parts, ...lists, floorView, adminView, handoffsView, statisticsView,
     alert: root.querySelector(".wait-alert"), notice: root.querySelector(".notice-bar") };
 }
 
@@ -55,6 +58,8 @@ function topBar(logout) {
     supervises() ? h("button", { type: "button", "data-view": "floor", text: t("floor"), onclick: () => showView("floor") }) : null,
     h("button", { type: "button", "data-view": "handoffs", onclick: () => showView("handoffs") }, t("handoffs_tab"),
       h("span", { class: "count badge-awaiting", hidden: true }), h("span", { class: "count badge-failed", hidden: true })),
+    supervises() ? h("button", { type: "button", "data-view": "statistics", text: t("stats_tab"),
+      onclick: () => showView("statistics") }) : null,
     state.me.role === "admin" ? h("button", { type: "button", "data-view": "admin", text: t("admin_tab"),
       onclick: () => showView("admin") }) : null);
   const connection = h("span", { class: "connection", role: "status" });
@@ -96,6 +101,7 @@ export function showView(view) {
   ui.floorView.hidden = view !== "floor";
   ui.adminView.hidden = view !== "admin";
   ui.handoffsView.hidden = view !== "handoffs";
+  ui.statisticsView.hidden = view !== "statistics";
   for (const button of ui.tabs.querySelectorAll("button")) {
     button.setAttribute("aria-current", button.dataset.view === view ? "page" : "false");
   }
@@ -107,6 +113,7 @@ export function showView(view) {
     if (!ui.handoffsView.firstChild) buildHandoffsView(ui.handoffsView);
     loadHandoffs();
   }
+  if (view === "statistics" && !ui.statisticsView.firstChild) buildStatisticsView(ui.statisticsView);
   if (view === "admin") {
     if (!ui.adminView.firstChild) ui.adminView.append(buildAdmin({ onCannedChanged: loadCanned }));
     renderAdmin();
