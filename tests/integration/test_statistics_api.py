@@ -4,10 +4,12 @@ holds a count under 5."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from helpline.domain.counsellor import Role
 from helpline.domain.statistics import TABLE_NAMES, Kind
 from helpline.reports.charts import CHART_NAMES
 from tests.clients import Clients, Counsellor, Server
+from tests.integration.test_cli_and_schema import run
 
 YEAR = "from=2025-01-01&to=2025-12-31"
 
@@ -132,3 +135,27 @@ async def test_counsellors_may_not_read_the_statistics_and_strangers_must_log_in
             assert r.status == 403
         async with stranger.http.get(f"{server.url}/api/v1/statistics{path}?{YEAR}") as r:
             assert r.status == 401
+
+
+async def test_helpline_report_refuses_a_bad_range_and_writes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    out = tmp_path / "report.html"
+    for args, code in ((["--from", "2025-13-01", "--to", "2025-12-31"], "bad_date"),
+                       (["--from", "2025-12-31", "--to", "2025-01-01"], "range_reversed"),
+                       (["--from", "2025-01-01", "--to", "2025-12-31", "--channel", "fax"], "bad_channel")):
+        done = await asyncio.to_thread(run, ["report", *args, "--out", str(out)], url)
+        assert done.returncode == 1 and f"error: {code}:" in done.stderr, done.stderr
+        assert not out.exists()
+
+
+async def test_helpline_report_writes_a_quiet_html_file_for_a_short_range(
+    database_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    args = ["report", "--from", "2025-03-01", "--to", "2025-03-31", "--out", str(out), "--lang", "en"]
+    done = await asyncio.to_thread(run, args, database_url)
+    assert done.returncode == 0, done.stderr
+    assert "report:" not in done.stderr  # a month: no progress bar
+    html = out.read_text("utf-8")
+    assert html.startswith('<!doctype html><html lang="en">') and "Helpline activity report" in html
+    assert "From 2025-03-01 to 2025-03-31" in html and "from 2025-02-01 to 2025-02-28" in html
