@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from benchmarks.year_of_contacts import generate
-from helpline.domain.statistics import ChannelFilter
+from helpline.domain.statistics import WRAPUP_LISTS, ChannelFilter
 from helpline.store.tables import ContactFact, Handoff, RefusalCount
 from tests.clients import Server
 from tests.conftest import ServerFactory
@@ -43,12 +43,16 @@ def _recount(facts: list[ContactFact], refusals: list[RefusalCount], handoffs: l
         local = f.arrived_hour.astimezone(PARIS)
         days[local.date().isoformat()] += 1
         hours[(local.isoweekday(), local.hour)] += 1
-    categories: Counter[str] = Counter()
-    ages: Counter[str] = Counter()
+    wrapups: dict[str, Counter[str]] = {name: Counter() for name in WRAPUP_LISTS}
     for f in answered:
-        for c in ["unrecorded"] if f.categories is None else (f.categories or ["none"]):
-            categories[c] += 1
-        ages[f.age_band or "unrecorded"] += 1
+        for name, column in WRAPUP_LISTS.items():
+            value = getattr(f, column)
+            if isinstance(value, list):
+                items = value or ["none"]
+            else:
+                items = [value or "unrecorded"] if value is not None else ["unrecorded"]
+            for item in items:
+                wrapups[name][item] += 1
     return {
         "offered": len(mine), "answered": len(answered),
         "abandoned": sum(1 for f in mine if f.outcome == "abandoned"),
@@ -58,7 +62,7 @@ def _recount(facts: list[ContactFact], refusals: list[RefusalCount], handoffs: l
         "handle_p50_s": _nearest_rank([f.handle_s for f in answered if f.handle_s is not None], 0.5),
         "refused_closed": sum(r.n for r in refusals if r.channel in channels
                               and first <= r.hour.astimezone(PARIS).date() <= last),
-        "days": days, "hours": hours, "categories": categories, "age_bands": ages,
+        "days": days, "hours": hours, **wrapups,
         "handoffs": Counter((h.target_id, h.state, h.decision or "") for h in handoffs
                             if first <= h.created_at.astimezone(PARIS).date() <= last),
     }
@@ -89,8 +93,8 @@ async def test_the_statistics_of_a_generated_year_match_a_recount_of_its_rows(
                 assert summary[figure] == expected[figure], (channel, period, figure)
             assert summary["offered"] > 0
             column = "contacts" if period == "current" else "previous"
-            assert _by_key(found.table("categories"), "key", column) == expected["categories"]
-            assert _by_key(found.table("age_bands"), "key", column) == expected["age_bands"]
+            for name in WRAPUP_LISTS:
+                assert _by_key(found.table(name), "key", column) == expected[name], name
         expected = _recount(facts, refusals, handoffs, first, last, channel.channels)
         assert _by_key(found.table("days"), "day", "total") == expected["days"]
         heatmap = found.table("heatmap").as_dicts()
