@@ -9,7 +9,7 @@ from datetime import date
 from html import escape
 
 from ..domain.statistics import Table
-from ..services.statistics import Statistics_
+from ..services.statistics import Figures
 from .charts import chart, shown
 from .labels import Labels
 
@@ -59,7 +59,7 @@ def table_html(table: Table, labels: Labels) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def report(found: Statistics_, labels: Labels, produced: date,
+def report(found: Figures, labels: Labels, produced: date,
            advance: Callable[[], None] = lambda: None) -> str:
     """The whole report of statistics whose small counts are already hidden."""
     p = found.period

@@ -21,7 +21,7 @@ log = get_logger("statistics")
 
 
 @dataclass(frozen=True, slots=True)
-class Statistics_:
+class Figures:
     """Every table of a period, as counted (``suppressed`` hides the small counts)."""
 
     period: Period
@@ -31,11 +31,11 @@ class Statistics_:
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
 
-    def suppressed(self, *, breakdowns_only: bool = False) -> Statistics_:
+    def suppressed(self, *, breakdowns_only: bool = False) -> Figures:
         """With the small-count rule applied: to every table (exports), or to the breakdowns
         alone (the console's live page)."""
         hidden = [rules.suppressed(t) if t.breakdown or not breakdowns_only else t for t in self.tables]
-        return Statistics_(self.period, self.channel, hidden)
+        return Figures(self.period, self.channel, hidden)
 
     def as_json(self) -> dict[str, object]:
         previous = self.period.previous
@@ -56,14 +56,18 @@ class Statistics:
     def __init__(self, ctx: Context, schedules: Schedules) -> None:
         self.ctx = ctx
         self.schedules = schedules
-        self._cache: dict[tuple[Period, ChannelFilter], tuple[float, Statistics_]] = {}
+        self._cache: dict[tuple[Period, ChannelFilter], tuple[float, Figures]] = {}
 
     async def refused(self, channel: str) -> None:
         """A contact was refused because the line is closed: counted in its hour, and nothing
         else about it kept."""
         hour = self.ctx.clock.now().replace(minute=0, second=0, microsecond=0)
-        async with self.ctx.store.transaction() as tx:
-            await tx.statistics.refused(hour, channel)
+        try:
+            async with self.ctx.store.transaction() as tx:
+                await tx.statistics.refused(hour, channel)
+        except Exception:  # a count lost, never the refusal itself: they still hear the numbers
+            log.exception("refusal_not_counted", channel=channel)
+            return
         log.info("refused_closed", channel=channel)
 
     def period(self, first: str | None, last: str | None) -> Period:
@@ -74,7 +78,7 @@ class Statistics:
         """``all`` (the default), ``chat`` or ``voice``; raises ``BadRange`` otherwise."""
         return rules.channel_filter(value)
 
-    async def compute(self, period: Period, channel: ChannelFilter, *, cached: bool = True) -> Statistics_:
+    async def compute(self, period: Period, channel: ChannelFilter, *, cached: bool = True) -> Figures:
         """The statistics of this period and channel, counted at most a minute ago (or now)."""
         key = (period, channel)
         earlier = self._cache.get(key)
@@ -86,7 +90,7 @@ class Statistics:
         self._cache[key] = (monotonic(), found)
         return found
 
-    async def _compute(self, period: Period, channel: ChannelFilter) -> Statistics_:
+    async def _compute(self, period: Period, channel: ChannelFilter) -> Figures:
         channels = channel.channels
         notice_targets = {t.id: t.kind.value for t in self.ctx.handoff_targets.values()
                           if t.kind is TargetKind.NOTICE}
@@ -96,7 +100,7 @@ class Statistics:
         )
         order = {name: [item["id"] for item in items] for name, items in taxonomy().items()}
         notice_table = rules.notices_table(notices, period.zone, notice_targets)
-        return Statistics_(period, channel, rules.tables(now, before, period, notice_table, order))
+        return Figures(period, channel, rules.tables(now, before, period, notice_table, order))
 
     async def _aggregates(self, period: Period, channels: tuple[str, ...]) -> rules.Aggregates:
         async with self.ctx.store.reading() as tx:

@@ -14,7 +14,7 @@ from ..domain.access import may_see_statistics
 from ..domain.statistics import TABLE_NAMES, BadRange
 from ..reports.charts import CHART_NAMES, chart
 from ..reports.labels import Labels
-from ..services.statistics import Statistics_
+from ..services.statistics import Figures
 from .errors import ApiError, request_lang
 from .keys import SERVICES
 from .session import require_user
@@ -22,7 +22,7 @@ from .session import require_user
 PRIVATE = {"Cache-Control": "no-store"}
 
 
-async def _statistics(request: web.Request) -> Statistics_:
+async def _statistics(request: web.Request) -> Figures:
     await require_user(request, may_see_statistics)
     statistics = request.app[SERVICES].statistics
     try:

@@ -8,9 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from helpline.store.tables import RefusalCount
+from tests.clients import start_server
 from tests.clock import FrozenClock
 from tests.conftest import ServerFactory
 from tests.phone import PHONE_ENV, Twilio, new_sid
@@ -79,3 +80,18 @@ async def test_a_contact_accepted_while_open_is_not_counted_as_refused(make_serv
     server = await make_server(schedule="hours", clock=FrozenClock("2026-11-28T15:00"))  # Saturday, open
     assert await _start_chat(server.url) == 201
     assert await _counts(server) == []
+
+
+async def test_a_refusal_that_cannot_be_counted_still_gives_the_emergency_numbers(sqlite_url: str) -> None:
+    server = await start_server(database_url=sqlite_url, schedule="hours",
+                                clock=FrozenClock("2026-11-29T15:00"))  # a Sunday: closed
+    try:
+        async with server.services.ctx.store.transaction() as tx:
+            await tx.conn.execute(text("DROP TABLE refusal_counts"))  # the count fails from now on
+        body = {"channel": "chat"}
+        async with aiohttp.ClientSession() as http, http.post(server.url + "/api/v1/contacts", json=body) as r:
+            assert r.status == 503
+            refused = await r.json()
+    finally:
+        await server.stop()
+    assert refused["error"]["code"] == "closed" and refused["error"]["emergency"]
