@@ -88,8 +88,8 @@ async def test_a_refusal_that_cannot_be_counted_still_gives_the_emergency_number
     try:
         async with server.services.ctx.store.transaction() as tx:
             await tx.conn.execute(text("DROP TABLE refusal_counts"))  # the count fails from now on
-        body = {"channel": "chat"}
-        async with aiohttp.ClientSession() as http, http.post(server.url + "/api/v1/contacts", json=body) as r:
+        url, body = server.url + "/api/v1/contacts", {"channel": "chat"}
+        async with aiohttp.ClientSession() as http, http.post(url, json=body) as r:
             assert r.status == 503
             refused = await r.json()
     finally:
