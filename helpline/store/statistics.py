@@ -16,9 +16,6 @@ from ..domain.statistics import SERVICE_LEVEL_S, WRAPUP_LISTS, Aggregates, HourC
 from .tables import ContactFact, Handoff, RefusalCount
 
 LISTS = {"categories", "platforms", "actions"}  # stored as JSON lists; the others as strings
-# Two scans for the six lists: a few thousand combinations each, where one scan a list took
-# four and one for all six would group by tens of thousands.
-WRAPUP_GROUPS = (("categories", "platforms"), ("age_bands", "genders", "contacted_by", "outcomes"))
 
 
 class StatisticsRepo:
@@ -49,13 +46,18 @@ class StatisticsRepo:
             rows = await self.conn.execute(
                 select(column, func.count()).where(answered, column.is_not(None)).group_by(column))
             counter.update({int(value): n for value, n in rows})
-        for group in WRAPUP_GROUPS:  # lists grouped together while their combinations stay few
-            columns = [cast(getattr(f, WRAPUP_LISTS[name]), Text) if WRAPUP_LISTS[name] in LISTS
-                       else getattr(f, WRAPUP_LISTS[name]) for name in group]
-            rows = await self.conn.execute(select(*columns, func.count()).where(answered).group_by(*columns))
-            for *values, n in rows:
-                for name, value in zip(group, values, strict=True):
-                    agg.wrapups.setdefault(name, Counter())[_items(value, WRAPUP_LISTS[name] in LISTS)] += n
+        for name, attribute in WRAPUP_LISTS.items():
+            if attribute not in LISTS:
+                continue
+            key = cast(getattr(f, attribute), Text)
+            rows = await self.conn.execute(select(key, func.count()).where(answered).group_by(key))
+            agg.wrapups[name] = Counter({_items(value, True): n for value, n in rows})
+        singles = {name: getattr(f, a) for name, a in WRAPUP_LISTS.items() if a not in LISTS}
+        rows = await self.conn.execute(  # few values each: one query for all of them
+            select(*singles.values(), func.count()).where(answered).group_by(*singles.values()))
+        for *values, n in rows:
+            for name, value in zip(singles, values, strict=True):
+                agg.wrapups.setdefault(name, Counter())[_items(value, False)] += n
         rows = await self.conn.execute(
             select(RefusalCount.hour, RefusalCount.channel, RefusalCount.n)
             .where(RefusalCount.hour >= start, RefusalCount.hour < end, RefusalCount.channel.in_(channels)))
