@@ -20,6 +20,7 @@ from .keys import SERVICES
 from .session import require_user
 
 PRIVATE = {"Cache-Control": "no-store"}
+UNLABELLED = ("days", "weeks", "wait", "handle")  # their keys are dates, weeks, seconds
 
 
 async def _statistics(request: web.Request) -> Figures:
@@ -51,7 +52,8 @@ async def statistics_json(request: web.Request) -> web.Response:
     body["labels"] = {
         "tables": {t.name: labels.title(t.name) for t in found.tables},
         "columns": {c.name: labels.column(c.name) for t in found.tables for c in t.columns},
-        "items": {t.name: {str(row[0]): labels.item(t.name, row[0]) for row in t.rows} for t in found.tables},
+        "items": {t.name: {str(row[0]): labels.item(t.name, row[0]) for row in t.rows}
+                  for t in found.tables if t.name not in UNLABELLED},
     }
     return web.json_response(body, headers=PRIVATE)
 
