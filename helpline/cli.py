@@ -21,7 +21,7 @@ from .crypto import KeyRing, KeyRingError, SealedDataError, generate_entry
 from .domain.counsellor import MAX_CHATS, MIN_CHATS, Role
 from .domain.errors import DomainError
 from .domain.handoffs import HandoffState
-from .i18n import translate
+from .i18n import LANGUAGES, translate
 from .plugins import channels
 from .services.handoff_targets import TargetsError, load_targets
 from .store.keys import LOCAL_KEY_FILE, KeysUnavailable, load_keys
@@ -348,6 +348,36 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return _with_services(Settings(), run, need_keys=True)
 
 
+REPORT_PROGRESS_DAYS = 92  # a longer range shows a progress bar
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML report of the statistics of a range, small counts hidden."""
+    from tqdm import tqdm
+
+    from .reports.html import report
+    from .reports.labels import Labels
+
+    async def write(services: Services) -> int:
+        statistics = services.statistics
+        period = statistics.period(args.start, args.end)
+        channel = statistics.channel(args.channel)
+        labels = Labels(args.lang, services.ctx.handoff_targets)
+        quiet = period.days <= REPORT_PROGRESS_DAYS
+        with tqdm(total=1 + 14, unit="step", file=sys.stderr, ascii=True, disable=quiet,
+                  desc="report") as bar:
+            found = (await statistics.compute(period, channel)).suppressed()
+            bar.total = 1 + len(found.tables)
+            bar.update(1)
+            html = report(found, labels, services.ctx.clock.now().date(), advance=lambda: bar.update(1))
+        args.out.write_text(html, "utf-8")
+        print(f"{args.out}: {period.first} to {period.last}, {channel.value}, {len(html):,} bytes")
+        return 0
+
+    logs.configure(Settings().log_level)
+    return _with_services(Settings(), write)
+
+
 def _fmt_day(view: dict[str, Any]) -> str:
     hours = ", ".join(f"{h['from']}-{h['to']}" for h in view["hours"]) or "fermé / closed"
     notes = ([view["holiday"]["fr"]] if view["holiday"] else []) + view["exceptions"]
@@ -507,6 +537,13 @@ def parser() -> argparse.ArgumentParser:
     check = targets.add_parser("check", help="check a targets file (the server checks its own at start)")
     check.add_argument("file", type=Path)
     check.set_defaults(fn=cmd_handoff_targets_check)
+    rep = sub.add_parser("report", help="write the statistics of a range as one HTML file")
+    rep.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first local day")
+    rep.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last local day")
+    rep.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    rep.add_argument("--channel", default="all", help="all (default), chat or voice")
+    rep.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0])
+    rep.set_defaults(fn=cmd_report)
     keys = sub.add_parser("keys", help="data keys sealing what is stored").add_subparsers(
         dest="k_command", required=True)
     keys.add_parser("generate", help="print a new keyid:key entry").set_defaults(fn=cmd_keys_generate)

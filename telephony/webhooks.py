@@ -107,9 +107,10 @@ def twiml(handler: Callable[[Call], Awaitable[str]]) -> Callable[[web.Request], 
     return handle
 
 
-def refused(call: Call, admission: Admission) -> str:
+async def refused(call: Call, admission: Admission) -> str:
     if admission.blocked:
         return call.voice.ending("blocked")
+    await call.services.statistics.refused("voice")  # closed: counted, nothing else kept
     opens_at = admission.opens_at
     return call.voice.closed(opens_at.astimezone(call.services.schedules.zone) if opens_at else None)
 
@@ -121,7 +122,7 @@ async def incoming(call: Call) -> str:
         return call.voice.ending("goodbye")
     admission = await call.services.calls.admit(call.caller_key())
     if not admission.open:
-        return refused(call, admission)
+        return await refused(call, admission)
     if await call.services.calls.find(call.sid) is not None:  # the carrier asked twice: already queued
         return call.voice.queued(call.url("wait"))
     return call.voice.welcome(call.url("choice"))
@@ -137,7 +138,7 @@ async def choice(call: Call) -> str:
     key = call.caller_key()
     admission = await call.services.calls.admit(key)  # it may have closed while they listened
     if not admission.open:
-        return refused(call, admission)
+        return await refused(call, admission)
     profile: dict[str, Any] = {"language": call.lang}
     if digits in KEYPAD:
         profile["role"] = KEYPAD[digits].value

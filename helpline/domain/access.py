@@ -62,6 +62,11 @@ def may_read_handoff(role: Role, user_id: int, author_id: int) -> bool:
     return role.supervises or user_id == author_id
 
 
+def may_see_statistics(role: Role) -> bool:
+    """The statistics, their exports and the report: aggregates only, never a contact."""
+    return role.supervises
+
+
 def may_administer(role: Role) -> bool:
     """Accounts, canned responses, the line's exceptional closures and openings."""
     return role is Role.ADMIN

@@ -26,6 +26,7 @@ from .limits import Limits
 from .retention import Purge
 from .schedule import Schedules, load_config
 from .staffing import Staffing
+from .statistics import Statistics
 from .triage import load_triage
 from .views import Views
 
@@ -61,6 +62,8 @@ class Services:
         self.purge = Purge(ctx)
         self.staffing = Staffing(ctx)
         self.limits = Limits(settings, metrics=ctx.metrics)
+        self.statistics = Statistics(ctx, self.schedules)
+        self.limits = Limits(settings)
         ctx.store.after_commit = self._after_commit
 
     async def health(self) -> tuple[bool, bool]:

@@ -378,7 +378,11 @@ class ContactFact(Base):
     platforms: Mapped[list[str] | None] = mapped_column(JSON)
     actions: Mapped[list[str] | None] = mapped_column(JSON)  # the wrap-up's outcomes
 
-    __table_args__ = (Index("ix_contact_facts_arrived_hour", "arrived_hour"),)
+    __table_args__ = (
+        Index("ix_contact_facts_arrived_hour", "arrived_hour"),
+        # what the statistics read of the timing, without the rows
+        Index("ix_contact_facts_timing", "arrived_hour", "channel", "outcome", "wait_s", "handle_s"),
+    )
 
 
 class SurveyCount(Base):
@@ -389,6 +393,17 @@ class SurveyCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     question: Mapped[str] = mapped_column(String(16), primary_key=True)
     answer: Mapped[str] = mapped_column(String(16), primary_key=True)  # yes, no, unanswered
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RefusalCount(Base):
+    """Contacts refused because the line was closed: how many per hour (UTC) and channel.
+    Nothing else about them is kept."""
+
+    __tablename__ = "refusal_counts"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 

@@ -36,6 +36,7 @@ from .repositories import (
     WrapupRepo,
 )
 from .retention import LeaseRepo, RetentionRepo
+from .statistics import StatisticsRepo
 
 Event = dict[str, Any]
 
@@ -77,6 +78,7 @@ class Tx:
         self.retention = RetentionRepo(conn)
         self.leases = LeaseRepo(conn)
         self.planning = PlanningRepo(conn)
+        self.statistics = StatisticsRepo(conn)
 
     def publish(self, channel: str, event: Event) -> None:
         """Publish ``event`` on ``channel`` once this transaction has committed."""

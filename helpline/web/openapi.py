@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -48,7 +49,7 @@ def openapi_document() -> dict[str, Any]:
             ]
         if route.auth:
             operation["security"] = [{"session": []}]
-        params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
+        params = re.findall(r"{(\w+)}", route.path)
         parameters = [
             {"name": p, "in": "path", "required": True, "schema": path_schema(p)} for p in params
         ] + [{"name": q, "in": "query", "required": False, "schema": QUERY[q]} for q in route.query]

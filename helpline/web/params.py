@@ -73,6 +73,10 @@ QUERY = {
     "target": {"type": "number", "minimum": 0.5, "maximum": 99,
                "description": "Share to answer in time: 0.8 or 80 (80%)."},
     "within_s": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds (60)."},
+    "from": {"type": "string", "format": "date", "description": "The first local day (YYYY-MM-DD)."},
+    "to": {"type": "string", "format": "date", "description": "The last local day, included."},
+    "channel": {"type": "string", "enum": ["all", "chat", "voice"], "description": "all by default."},
+    "lang": {"type": "string", "enum": ["fr", "en"], "description": "The language of the labels."},
 }
 
 

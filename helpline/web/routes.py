@@ -17,6 +17,7 @@ from . import (
     operations,
     planning,
     schemas,
+    statistics,
     supervisor,
     visitor,
 )
@@ -195,6 +196,18 @@ ROUTES: list[Route] = [
           "needed (Erlang C, Erlang A) for ?target= of contacts answered within ?within_s= seconds, "
           "from the last ?weeks= weeks of contacts, beside the counsellors who were available.",
           "supervisor", errors=(400, 401, 403), auth=True, query=("weeks", "target", "within_s")),
+    Route("GET", "/api/v1/statistics", statistics.statistics_json,
+          "The statistics of local days from..to (YYYY-MM-DD, three years at most) on a channel (all, "
+          "chat, voice), each table beside the previous period of the same length; breakdown counts "
+          "from 1 to 4 shown as \"<5\" (supervisor, admin).", "statistics",
+          errors=(400, 401, 403), auth=True, query=("from", "to", "channel", "lang")),
+    Route("GET", "/api/v1/statistics/export/{name}.csv", statistics.export_csv,
+          "One table of the statistics as CSV; every count from 1 to 4 shown as \"<5\" and what derives "
+          "from it left out (supervisor, admin).", "statistics",
+          errors=(400, 401, 403, 404), auth=True, query=("from", "to", "channel")),
+    Route("GET", "/api/v1/statistics/charts/{name}.svg", statistics.chart_svg,
+          "One chart of the statistics as SVG, in the reader's language (supervisor, admin).", "statistics",
+          errors=(400, 401, 403, 404), auth=True, query=("from", "to", "channel", "lang")),
     Route("GET", "/console", console_pages.console_index, "The console (redirects to /console/).",
           "console"),
     Route("GET", "/console/", console_pages.console_index, "The counsellor and supervisor console.",

@@ -57,6 +57,7 @@ async def create_contact(request: web.Request) -> web.Response:
             sender_key=sender_key(request.app[SETTINGS].keying_secret(), address),
         )
     except LineClosed as closed:
+        await services.statistics.refused(body.channel)
         opens_at = closed.opens_at and closed.opens_at.astimezone(services.schedules.zone).isoformat()
         lang = request_lang(request)
         refused = error_body("closed", lang, opens_at=opens_at, emergency=emergency_resources())

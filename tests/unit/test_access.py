@@ -12,6 +12,7 @@ from helpline.domain.access import (
     may_monitor,
     may_read_transcript,
     may_see_floor,
+    may_see_statistics,
     may_set_priority,
     may_wrap_up,
 )
@@ -44,7 +45,7 @@ def test_only_the_assigned_counsellor_acts_on_a_contact_whatever_their_role(role
     assert not may_act_on_contact(ME, None)
 
 
-@pytest.mark.parametrize("rule", [may_monitor, may_see_floor, may_block_callers])
+@pytest.mark.parametrize("rule", [may_monitor, may_see_floor, may_block_callers, may_see_statistics])
 def test_supervision_is_for_supervisors_and_admins(rule: object) -> None:
     assert [rule(r) for r in Role] == [r in (Role.SUPERVISOR, Role.ADMIN) for r in Role]  # type: ignore[operator]
 

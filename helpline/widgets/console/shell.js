@@ -1,5 +1,6 @@
 // The console's frame once logged in: the top bar (status, connection, preferences), the
-// conversations / floor / hand-offs / planning / admin views and the dialogs; render() draws them all again.
+// conversations / floor / hand-offs / statistics / planning / admin views and the dialogs; render() draws them
+// all again.
 import { buildAdmin, renderAdmin } from "./admin.js";
 import { updateTitle } from "./attention.js";
 import { buildBlockDialog } from "./block.js";
@@ -11,6 +12,7 @@ import { locale, t } from "./i18n.js";
 import { renderPane } from "./pane.js";
 import { buildPlanningView, loadPlanning } from "./planning.js";
 import { renderSidebar } from "./sidebar.js";
+import { buildStatisticsView } from "./statistics.js";
 import { prefs, send, state, supervises } from "./state.js";
 import { buildTransferDialog } from "./transfer.js";
 
@@ -40,11 +42,12 @@ export function buildShell(logout) {
   const floorView = h("section", { class: "floor", id: "view-floor", hidden: true });
   const adminView = h("section", { class: "admin", id: "view-admin", hidden: true });
   const handoffsView = h("section", { class: "handoffs", id: "view-handoffs", hidden: true });
+  const statisticsView = h("section", { class: "statistics", id: "view-statistics", hidden: true });
   const planningView = h("section", { class: "planning", id: "view-planning", hidden: true });
-  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, handoffsView, planningView,
-    adminView),
+  root.append(h("main", { class: "content" }, conversationsView(lists), floorView, handoffsView, statisticsView,
+    planningView, adminView),
     buildTransferDialog(), buildBlockDialog(), buildRedirectDialog(), buildHandoffDialog(), buildPrintSheet());
-  return { root, ...top.parts, ...lists, floorView, adminView, handoffsView, planningView,
+  return { root, ...top.parts, ...lists, floorView, adminView, handoffsView, statisticsView, planningView,
     alert: root.querySelector(".wait-alert"), notice: root.querySelector(".notice-bar") };
 }
 
@@ -58,6 +61,8 @@ function topBar(logout) {
     supervises() ? h("button", { type: "button", "data-view": "floor", text: t("floor"), onclick: () => showView("floor") }) : null,
     h("button", { type: "button", "data-view": "handoffs", onclick: () => showView("handoffs") }, t("handoffs_tab"),
       h("span", { class: "count badge-awaiting", hidden: true }), h("span", { class: "count badge-failed", hidden: true })),
+    supervises() ? h("button", { type: "button", "data-view": "statistics", text: t("stats_tab"),
+      onclick: () => showView("statistics") }) : null,
     supervises() ? h("button", { type: "button", "data-view": "planning", text: t("planning_tab"),
       onclick: () => showView("planning") }) : null,
     state.me.role === "admin" ? h("button", { type: "button", "data-view": "admin", text: t("admin_tab"),
@@ -102,6 +107,7 @@ export function showView(view) {
   ui.adminView.hidden = view !== "admin";
   ui.handoffsView.hidden = view !== "handoffs";
   ui.planningView.hidden = view !== "planning";
+  ui.statisticsView.hidden = view !== "statistics";
   for (const button of ui.tabs.querySelectorAll("button")) {
     button.setAttribute("aria-current", button.dataset.view === view ? "page" : "false");
   }
@@ -117,6 +123,7 @@ export function showView(view) {
     if (!ui.planningView.firstChild) buildPlanningView(ui.planningView);
     loadPlanning();
   }
+  if (view === "statistics" && !ui.statisticsView.firstChild) buildStatisticsView(ui.statisticsView);
   if (view === "admin") {
     if (!ui.adminView.firstChild) ui.adminView.append(buildAdmin({ onCannedChanged: loadCanned }));
     renderAdmin();
