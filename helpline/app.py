@@ -71,7 +71,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         for loop in loops:
             await loop.stop()
         await registry.settle(within=2.0)
-        await services.conversations.writer.close()
+        await services.conversations.close()
         await the_bus.close()
         await services.limits.close()
         await store.close()

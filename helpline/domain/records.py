@@ -43,6 +43,20 @@ class ContactRecord:
     wait_s: int | None = None
     talk_s: int | None = None
 
+    @classmethod
+    def arriving(
+        cls, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any], at: datetime, *,
+        skill: str, priority: Priority, sender_key: str | None = None,
+    ) -> ContactRecord:
+        """A contact as it starts: waiting from ``at``, nobody on it, nothing said yet."""
+        return cls(
+            id=contact_id, token_hash=token_hash, channel=channel, profile=profile, skill=skill,
+            priority=priority, target_counsellor_id=None, handover_note=None, offered_to=None,
+            offer_expires_at=None, offer_skill=None, state=ContactState.QUEUED, end_reason=None,
+            counsellor_id=None, created_at=at, enqueued_at=at, first_assigned_at=None,
+            assigned_at=None, ended_at=None, last_seq=0, sender_key=sender_key,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class QueueEntry:

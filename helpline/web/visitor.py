@@ -10,6 +10,7 @@ from aiohttp import web
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.errors import DomainError
 from ..domain.messages import Sender
+from ..domain.records import ContactRecord
 from ..domain.waiting import PushGate, Standing
 from ..services import Services
 from ..services import events as ev
@@ -136,9 +137,11 @@ class VisitorConnection(Connection):
             self.state = ContactState.ENDED
         await self.send(event)
 
-    async def current_state(self) -> None:
-        """After hello: tell the visitor where their contact stands now."""
-        contact = await self.services.conversations.get(self.contact_id)
+    async def current_state(self, contact: ContactRecord | None = None) -> None:
+        """After hello: tell the visitor where their contact stands now (``contact``: as
+        read after following it; else read now)."""
+        if contact is None:
+            contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
             # placed in the snapshot at hand if it came after it: no new reading of the queue
             standing = (await self.services.views.snapshot()).place(contact)
@@ -196,10 +199,12 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
             await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
             return ws
         conn.state = contact.state
-        await conn.follow(contact_id, hello.after_seq)
-        await conn.current_state()
+        await conn.follow(contact_id, hello.after_seq, sync=False)
+        # Counted present, and read as it is now (after following it: nothing falls between).
+        contact = await services.conversations.visitor_joined(contact_id)
+        conn.synced(contact_id, contact.last_seq)
+        await conn.current_state(contact)
         registry.add_visitor(conn)
-        await services.conversations.visitor_joined(contact_id)
         try:
             await conn.handle_frames()
         finally:
