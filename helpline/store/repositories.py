@@ -67,7 +67,7 @@ _SET_LAST_SEQ = Prepared(
 _ADD_CONTACT = Prepared(insert(CONTACTS), [
     "id", "token_hash", "channel", "profile", "skill", "priority", "state", "created_at", "enqueued_at",
     "visitor_seen_at", "last_seq", "visitor_sockets", "sender_key"])
-_NONE = literal_column("0")
+_NONE: ColumnElement[int] = literal_column("0")
 _SOCKETS = CONTACTS.c.visitor_sockets + bindparam("b_change", type_=CONTACTS.c.visitor_sockets.type)
 _COUNT_SOCKET = Prepared(
     update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id"))
