@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hmac
 import uuid
+from collections import OrderedDict
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from ..bus.base import contact_channel
@@ -28,6 +30,8 @@ from .views import live_after
 from .writer import Draft, MessageWriter, Posted
 
 log = get_logger("conversations")
+STARTED_KEPT_S = 60.0  # a widget says hello within a second of starting: a minute is plenty
+STARTED_KEPT = 20_000
 
 
 def sender_key(secret: bytes, client_address: str) -> str:
@@ -59,6 +63,8 @@ class Conversations:
         self.schedules = schedules
         self.calls = calls
         self.writer = MessageWriter(ctx, self._publish)
+        # The token hashes of the contacts started here lately (oldest first), as stored.
+        self._started: OrderedDict[str, tuple[float, str]] = OrderedDict()
         # A surge's arrivals and their sockets' counts: one transaction for all of the moment.
         self.arrivals: GroupCommit[ContactRecord, ContactRecord] = GroupCommit(
             "arrivals", self._store_arrivals)
@@ -84,8 +90,25 @@ class Conversations:
             uuid.uuid4().hex, token_hash(token), channel, profile, now, skill=skill,
             priority=self.ctx.triage.priority(topic), sender_key=sender_key)
         await self.arrivals.submit(contact)  # SenderBlocked
+        self._remember_token(contact)
         log.info("contact_started", contact_id=contact.id, channel=channel.value)
         return contact, token
+
+    def _remember_token(self, contact: ContactRecord) -> None:
+        started = self._started
+        started[contact.id] = (monotonic(), contact.token_hash)
+        while started:
+            at, _ = next(iter(started.values()))
+            if monotonic() - at < STARTED_KEPT_S and len(started) <= STARTED_KEPT:
+                break
+            started.popitem(last=False)
+
+    def started_here(self, contact_id: str, token: str) -> bool:
+        """Whether this process started the contact lately, with this visitor's token: the
+        widget's first hello then needs no reading of the store to be trusted."""
+        started = self._started.get(contact_id)
+        return (started is not None and monotonic() - started[0] < STARTED_KEPT_S
+                and hmac.compare_digest(started[1], token_hash(token)))
 
     async def _store_arrivals(self, batch: list[ContactRecord]) -> list[ContactRecord | DomainError]:
         """Arrivals, in one transaction: those whose sender is blocked now are refused,

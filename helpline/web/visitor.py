@@ -193,12 +193,13 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         hello = await conn.wait_hello()
         if hello is None:
             return ws
-        try:
-            contact = await services.conversations.authenticate(contact_id, hello.token)
-        except DomainError:
-            await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
-            return ws
-        conn.state = contact.state
+        if not services.conversations.started_here(contact_id, hello.token):  # else: queued, just now
+            try:
+                contact = await services.conversations.authenticate(contact_id, hello.token)
+            except DomainError:
+                await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
+                return ws
+            conn.state = contact.state
         await conn.follow(contact_id, hello.after_seq, sync=False)
         # Counted present, and read as it is now (after following it: nothing falls between).
         contact = await services.conversations.visitor_joined(contact_id)
