@@ -48,8 +48,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         registry = app[REGISTRY]
         loops = background_loops(services, registry)
 
-        def floor_changed(_event: object) -> None:
-            services.views.forget_snapshot()
+        def floor_changed(event: events.Event | None) -> None:
+            services.views.floor_event(event)
             for loop in loops[:3]:
                 loop.kick()
 

@@ -11,7 +11,7 @@ from .contact import Channel, ContactState
 from .counsellor import Role, Status
 from .handoffs import HandoffState
 from .messages import Sender
-from .routing import Priority
+from .routing import Priority, WaitingContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,12 @@ class ContactRecord:
     visitor_sockets: int = 0
     wait_s: int | None = None
     talk_s: int | None = None
+
+    @property
+    def waiting(self) -> WaitingContact:
+        """Its place in the queue, as the router and the standings see it."""
+        return WaitingContact(self.id, self.enqueued_at, self.channel, self.skill, self.priority,
+                              self.target_counsellor_id)
 
     @classmethod
     def arriving(

@@ -118,8 +118,7 @@ class Conversations:
             blocked = await tx.callers.blocked_among(senders, self.ctx.clock.now())
             arriving = [c for c in batch if c.sender_key not in blocked]
             await tx.contacts.add_many(arriving)
-            if arriving:
-                tx.floor_changed()
+            tx.arrived([c.waiting for c in arriving])
         if len(arriving) < len(batch):
             log.info("sender_blocked", count=len(batch) - len(arriving))
         return [c if c.sender_key not in blocked else SenderBlocked() for c in batch]

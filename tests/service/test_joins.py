@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import event, func, select, text
 
-from helpline.bus.base import contact_channel
+from helpline.bus.base import FLOOR, contact_channel
 from helpline.domain.contact import Channel, ContactState
 from helpline.domain.counsellor import Role
 from helpline.services import Services
@@ -25,7 +25,9 @@ ARRIVALS = 40
 
 @pytest_asyncio.fixture
 async def services(processes: list[Services]) -> Services:
-    """One server's use cases, on SQLite and on PostgreSQL."""
+    """One server's use cases, on SQLite and on PostgreSQL, its views told of floor changes
+    as the server tells them."""
+    await processes[0].ctx.bus.subscribe(FLOOR, processes[0].views.floor_event)
     return processes[0]
 
 
@@ -161,3 +163,32 @@ async def test_a_socket_of_a_contact_that_is_not_there_is_refused(services: Serv
         await services.conversations.visitor_joined("0" * 32)
     assert getattr(refused.value, "code", None) == "unknown_contact"
     await services.conversations.visitor_left("0" * 32)  # gone: nothing to count, no error
+
+
+async def test_arrivals_behind_everyone_are_placed_without_reading_the_queue_again(
+    services: Services, clock: Any
+) -> None:
+    first, _ = await services.conversations.start(Channel.CHAT, {})
+    held = await services.views.snapshot(fresh=True)
+    later = []
+    for second in range(1, 6):  # a surge: each one after the others
+        clock.set(f"2026-11-27T10:00:{second:02d}")
+        later.append((await services.conversations.start(Channel.CHAT, {}))[0])
+    assert services.views.snapshot_current  # nothing to read again
+    snapshot = await services.views.snapshot()
+    assert snapshot is held
+    assert [snapshot.standings[c.id].position for c in [first, *later]] == [1, 2, 3, 4, 5, 6]
+    assert snapshot.standings == (await services.views.snapshot(fresh=True)).standings  # as a reading says
+
+
+async def test_an_arrival_that_goes_ahead_of_others_has_the_queue_read_again(
+    services: Services, clock: Any
+) -> None:
+    waiting = [(await services.conversations.start(Channel.CHAT, {}))[0] for _ in range(3)]
+    await services.views.snapshot(fresh=True)
+    clock.set("2026-11-27T10:00:30")
+    urgent, _ = await services.conversations.start(Channel.CHAT, {"topic": "sextortion"})  # high priority
+    assert not services.views.snapshot_current  # read again, however recent
+    snapshot = await services.views.snapshot(fresh=True)
+    assert snapshot.standings[urgent.id].position == 1
+    assert len(snapshot.standings) == len(waiting) + 1
