@@ -88,7 +88,8 @@ class Views:
         self.ctx = ctx
         self.schedules = schedules
         self._snapshot: tuple[float, int, QueueSnapshot] | None = None  # (taken, version, it)
-        self._floor_version = 0
+        self._floor_version = 0  # every change heard of
+        self._stale_version = 0  # the changes the snapshot at hand cannot take in
         self._reading: asyncio.Future[QueueSnapshot] | None = None
         self._readers = 0  # readings of the queue under way
         self._arrived_while_reading: list[WaitingContact] = []  # the floor events meanwhile
@@ -107,11 +108,14 @@ class Views:
         cached = self._snapshot
         if cached is not None and not all(cached[2].arrive(contact) for contact in arrivals):
             self.forget_snapshot()
+        else:
+            self._floor_version += 1  # a change all the same (the consoles' counts)
 
     def forget_snapshot(self) -> None:
         """The floor changed (here, or in another process): the snapshot is stale; the next
         one is read once it is ``SNAPSHOT_MIN_GAP_S`` old."""
         self._floor_version += 1
+        self._stale_version += 1
 
     @property
     def floor_version(self) -> int:
@@ -122,7 +126,7 @@ class Views:
     def snapshot_current(self) -> bool:
         """Whether the snapshot at hand has seen every change (else, read it again soon)."""
         cached = self._snapshot
-        return cached is not None and cached[1] == self._floor_version
+        return cached is not None and cached[1] == self._stale_version
 
     async def snapshot(self, *, fresh: bool = False) -> QueueSnapshot:
         """Where everyone stands. Shared for up to a second; after a change, read again
@@ -133,7 +137,7 @@ class Views:
         cached = self._snapshot
         if cached is not None:
             age = monotonic() - cached[0]
-            if age < (SNAPSHOT_MAX_AGE_S if cached[1] == self._floor_version else SNAPSHOT_MIN_GAP_S):
+            if age < (SNAPSHOT_MAX_AGE_S if cached[1] == self._stale_version else SNAPSHOT_MIN_GAP_S):
                 return cached[2]
         if self._reading is None:
             self._reading = asyncio.ensure_future(self._read_snapshot())
@@ -146,7 +150,7 @@ class Views:
             reading.exception()  # retrieved: each caller gets it raised
 
     async def _read_snapshot(self) -> QueueSnapshot:
-        version, taken = self._floor_version, monotonic()
+        version, taken = self._stale_version, monotonic()
         if not self._readers:
             self._arrived_while_reading = []
         self._readers += 1
