@@ -203,10 +203,10 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         await conn.follow(contact_id, hello.after_seq, sync=False)
         # Counted present, and read as it is now (after following it: nothing falls between).
         contact = await services.conversations.visitor_joined(contact_id)
-        conn.synced(contact_id, contact.last_seq)
-        await conn.current_state(contact)
-        registry.add_visitor(conn)
         try:
+            conn.synced(contact_id, contact.last_seq)
+            await conn.current_state(contact)
+            registry.add_visitor(conn)
             await conn.handle_frames()
         finally:
             registry.remove_visitor(conn)  # each socket is counted, wherever its siblings are
