@@ -52,8 +52,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         registry = app[REGISTRY]
         loops = background_loops(services, registry)
 
-        def floor_changed(_event: object) -> None:
-            services.views.forget_snapshot()
+        def floor_changed(event: events.Event | None) -> None:
+            services.views.floor_event(event)
             for loop in loops[:3]:
                 loop.kick()
 
@@ -75,7 +75,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, bus: Bus | None
         for loop in loops:
             await loop.stop()
         await registry.settle(within=2.0)
-        await services.conversations.writer.close()
+        await services.conversations.close()
         await the_bus.close()
         await services.limits.close()
         await store.close()

@@ -11,7 +11,7 @@ from .contact import Channel, ContactState
 from .counsellor import Role, Status
 from .handoffs import HandoffState
 from .messages import Sender
-from .routing import Priority
+from .routing import Priority, WaitingContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,26 @@ class ContactRecord:
     visitor_sockets: int = 0
     wait_s: int | None = None
     talk_s: int | None = None
+
+    @property
+    def waiting(self) -> WaitingContact:
+        """Its place in the queue, as the router and the standings see it."""
+        return WaitingContact(self.id, self.enqueued_at, self.channel, self.skill, self.priority,
+                              self.target_counsellor_id)
+
+    @classmethod
+    def arriving(
+        cls, contact_id: str, token_hash: str, channel: Channel, profile: dict[str, Any], at: datetime, *,
+        skill: str, priority: Priority, sender_key: str | None = None,
+    ) -> ContactRecord:
+        """A contact as it starts: waiting from ``at``, nobody on it, nothing said yet."""
+        return cls(
+            id=contact_id, token_hash=token_hash, channel=channel, profile=profile, skill=skill,
+            priority=priority, target_counsellor_id=None, handover_note=None, offered_to=None,
+            offer_expires_at=None, offer_skill=None, state=ContactState.QUEUED, end_reason=None,
+            counsellor_id=None, created_at=at, enqueued_at=at, first_assigned_at=None,
+            assigned_at=None, ended_at=None, last_seq=0, sender_key=sender_key,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,11 @@ class QueueIndex:
                 self._rivals.clear()  # a group not seen before: it may count for others
             insort(self._counted[g], contact.order_key)
 
+    def behind_everyone(self, contact: WaitingContact) -> bool:
+        """Whether ``contact`` would come after every contact held that counts (then its
+        coming changes nobody's standing)."""
+        return all(not keys or keys[-1] < contact.order_key for keys in self._counted.values())
+
     def discard(self, contact_id: str) -> None:
         held = self._held.pop(contact_id, None)
         if held is None or not held[1]:

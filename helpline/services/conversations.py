@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import uuid
+from collections import OrderedDict
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from ..bus.base import contact_channel
@@ -18,6 +21,7 @@ from ..domain.routing import GENERAL, Priority
 from ..logs import get_logger
 from . import events
 from .accounts import new_token, token_hash
+from .batches import GroupCommit
 from .calls import Calls
 from .context import Context
 from .floor import Floor, contact_ended
@@ -26,6 +30,8 @@ from .views import live_after
 from .writer import Draft, MessageWriter, Posted
 
 log = get_logger("conversations")
+STARTED_KEPT_S = 60.0  # a widget says hello within a second of starting: a minute is plenty
+STARTED_KEPT = 20_000
 
 
 def sender_key(secret: bytes, client_address: str) -> str:
@@ -57,35 +63,65 @@ class Conversations:
         self.schedules = schedules
         self.calls = calls
         self.writer = MessageWriter(ctx, self._publish)
+        # The token hashes of the contacts started here lately (oldest first), as stored.
+        self._started: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        # A surge's arrivals and their sockets' counts: one transaction for all of the moment.
+        self.arrivals: GroupCommit[ContactRecord, ContactRecord] = GroupCommit(
+            "arrivals", self._store_arrivals)
+        self.sockets: GroupCommit[tuple[str, bool], ContactRecord] = GroupCommit(
+            "visitor-sockets", self._count_sockets)
 
     async def start(
         self, channel: Channel, profile: dict[str, Any], sender_key: str | None = None
     ) -> tuple[ContactRecord, str]:
         """Open a contact and put it in the queue. Returns it and the visitor's token.
-        ``sender_key``: who sends it (a keyed hash, see ``sender_key``), unless blocked."""
+        ``sender_key``: who sends it (a keyed hash, see ``sender_key``), unless blocked.
+        Stored (with the other arrivals of the moment, in one transaction) when it returns."""
         now = self.ctx.clock.now()
         state = await self.schedules.state_at(now)
         if not state.accepting_contacts:
             raise LineClosed(await self.schedules.next_opening(now))
-        if sender_key is not None:
-            async with self.ctx.store.reading() as tx:
-                if await tx.callers.blocked_until(sender_key, now) is not None:
-                    log.info("sender_blocked")
-                    raise SenderBlocked()
-        contact_id = uuid.uuid4().hex
         token = new_token()
         topic = profile.get("topic")
         skill = self.ctx.triage.skill(topic)
         if skill not in self.ctx.settings.skill_list:
             skill = GENERAL
-        async with self.ctx.store.transaction() as tx:
-            await tx.contacts.create(contact_id, token_hash(token), channel, profile, now, skill=skill,
-                                     priority=self.ctx.triage.priority(topic), sender_key=sender_key)
-            contact = await tx.contacts.get(contact_id)
-            tx.floor_changed()
-        assert contact is not None
-        log.info("contact_started", contact_id=contact_id, channel=channel.value)
+        contact = ContactRecord.arriving(
+            uuid.uuid4().hex, token_hash(token), channel, profile, now, skill=skill,
+            priority=self.ctx.triage.priority(topic), sender_key=sender_key)
+        await self.arrivals.submit(contact)  # SenderBlocked
+        self._remember_token(contact)
+        log.info("contact_started", contact_id=contact.id, channel=channel.value)
         return contact, token
+
+    def _remember_token(self, contact: ContactRecord) -> None:
+        started = self._started
+        started[contact.id] = (monotonic(), contact.token_hash)
+        while started:
+            at, _ = next(iter(started.values()))
+            if monotonic() - at < STARTED_KEPT_S and len(started) <= STARTED_KEPT:
+                break
+            started.popitem(last=False)
+
+    def started_here(self, contact_id: str, token: str) -> bool:
+        """Whether this process started the contact lately, with this visitor's token: the
+        widget's first hello then needs no reading of the store to be trusted."""
+        started = self._started.get(contact_id)
+        return (started is not None and monotonic() - started[0] < STARTED_KEPT_S
+                and hmac.compare_digest(started[1], token_hash(token)))
+
+    async def _store_arrivals(self, batch: list[ContactRecord]) -> list[ContactRecord | DomainError]:
+        """Arrivals, in one transaction: those whose sender is blocked now are refused,
+        the others stored."""
+        async with self.ctx.store.transaction() as tx:
+            senders = {c.sender_key for c in batch if c.sender_key is not None}
+            blocked = await tx.callers.blocked_among(senders, self.ctx.clock.now())
+            arriving = [c for c in batch if c.sender_key not in blocked]
+            await tx.contacts.add_many(arriving)
+            tx.arrived([c.waiting for c in arriving])
+        if len(arriving) < len(batch):
+            log.info("sender_blocked", count=len(batch) - len(arriving))
+        return [c if c.sender_key not in blocked else SenderBlocked() for c in batch]
 
     async def get(self, contact_id: str) -> ContactRecord:
         async with self.ctx.store.reading() as tx:
@@ -236,16 +272,35 @@ class Conversations:
             await self.calls.control.hang_up(closed)
         return closed
 
-    async def visitor_joined(self, contact_id: str) -> None:
-        """A socket of the visitor's opened: they are here (their counsellor is told)."""
-        await self._visitor_presence(contact_id, True)
+    async def visitor_joined(self, contact_id: str) -> ContactRecord:
+        """A socket of the visitor's opened: they are here (their counsellor is told). The
+        contact as it is once counted."""
+        return await self.sockets.submit((contact_id, True))
 
     async def visitor_left(self, contact_id: str) -> None:
         """A socket of the visitor's closed: the grace period counts from now; if it was their
         last, in any process, their counsellor is told at once that nobody may be reading."""
-        await self._visitor_presence(contact_id, False)
+        with contextlib.suppress(NotFound):  # gone meanwhile (purged): nobody to tell
+            await self.sockets.submit((contact_id, False))
 
-    async def _visitor_presence(self, contact_id: str, opened: bool) -> None:
+    async def _count_sockets(self, batch: list[tuple[str, bool]]) -> list[ContactRecord | DomainError]:
+        """Sockets opened and closed, counted in one transaction; each tells the contact's
+        followers whether the visitor is there now."""
         async with self.ctx.store.transaction() as tx:
-            present = await tx.contacts.visitor_socket(contact_id, opened, self.ctx.clock.now())
-            tx.publish(contact_channel(contact_id), events.visitor_presence(contact_id, present))
+            counted = await tx.contacts.count_sockets(batch, self.ctx.clock.now())
+            outcomes: list[ContactRecord | DomainError] = []
+            for contact_id, _ in batch:
+                contact = counted.get(contact_id)
+                if contact is None:
+                    outcomes.append(NotFound("unknown_contact"))
+                    continue
+                present = contact.visitor_sockets > 0
+                tx.publish(contact_channel(contact_id), events.visitor_presence(contact_id, present))
+                outcomes.append(contact)
+        return outcomes
+
+    async def close(self) -> None:
+        """Store what is pending (for a few seconds at most), then stop the batches."""
+        for batches in (self.arrivals, self.sockets):
+            await batches.close()
+        await self.writer.close()

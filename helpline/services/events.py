@@ -11,6 +11,7 @@ from ..domain.contact import Channel, EndReason
 from ..domain.errors import DomainError
 from ..domain.records import ContactRecord, CounsellorRecord, MessageRecord
 from ..domain.resources import card
+from ..domain.routing import Priority, WaitingContact
 from ..domain.waiting import Standing
 from .schedule import emergency_resources, resource_view
 
@@ -176,3 +177,21 @@ def session_ended(*, session: str | None = None, counsellor_id: int | None = Non
 
 
 FLOOR_CHANGED: Event = {"type": "floor_changed"}
+
+
+def arrived(contacts: list[WaitingContact]) -> Event:
+    """The floor changed by arrivals only: each process places them in the queue it holds
+    (see ``Views.floor_event``) instead of reading the whole queue again."""
+    return {**FLOOR_CHANGED, "arrived": [
+        [c.id, iso(c.enqueued_at), c.channel.value, c.skill, int(c.priority)] for c in contacts]}
+
+
+def arrivals_in(event: Event) -> list[WaitingContact] | None:
+    """The arrivals a ``floor_changed`` event carries; None for any other change."""
+    entries = event.get("arrived")
+    if not isinstance(entries, list):
+        return None
+    return [
+        WaitingContact(contact_id, datetime.fromisoformat(at), Channel(channel), skill, Priority(priority))
+        for contact_id, at, channel, skill, priority in entries
+    ]

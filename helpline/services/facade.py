@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from .. import handoffs_delivery
 from ..bus import Bus
+from ..bus.base import FLOOR
 from ..clock import Clock
 from ..config import Settings
 from ..domain.routing import SkillsRouter
@@ -15,6 +16,7 @@ from ..logs import get_logger
 from ..metrics import Metrics
 from ..store import Store
 from ..store.unit_of_work import Effects
+from . import events
 from .accounts import Accounts
 from .calls import Calls
 from .context import Context
@@ -83,6 +85,8 @@ class Services:
                 await self.ctx.bus.publish(channel, event)
             if effects.floor_changed:
                 await self.floor.changed()
+            elif effects.arrivals:
+                await self.ctx.bus.publish(FLOOR, events.arrived(effects.arrivals))
         except Exception:
             log.exception("after_commit_failed")
         for contact, counsellor in effects.to_ring:

@@ -68,10 +68,21 @@ class QueueSnapshot:
             return None
         standing = self.standings.get(contact.id)
         if standing is None and self.index is not None:
-            self.index.add(WaitingContact(contact.id, contact.enqueued_at, contact.channel, contact.skill,
-                                          contact.priority, contact.target_counsellor_id))
+            self.index.add(contact.waiting)
             standing = self.standings[contact.id] = self.index.standing(contact.id)  # type: ignore[assignment]
         return standing
+
+    def arrive(self, contact: WaitingContact) -> bool:
+        """Place a contact that joined the queue after this snapshot, if it stands behind
+        everyone held (nobody's standing changes then). False if it would not: the
+        snapshot must be read again."""
+        if contact.id in self.standings:
+            return True
+        if self.index is None or not self.index.behind_everyone(contact):
+            return False
+        self.index.add(contact)
+        self.standings[contact.id] = self.index.standing(contact.id)  # type: ignore[assignment]
+        return True
 
 
 class Views:
@@ -79,13 +90,34 @@ class Views:
         self.ctx = ctx
         self.schedules = schedules
         self._snapshot: tuple[float, int, QueueSnapshot] | None = None  # (taken, version, it)
-        self._floor_version = 0
+        self._floor_version = 0  # every change heard of
+        self._stale_version = 0  # the changes the snapshot at hand cannot take in
         self._reading: asyncio.Future[QueueSnapshot] | None = None
+        self._readers = 0  # readings of the queue under way
+        self._arrived_while_reading: list[WaitingContact] = []  # the floor events meanwhile
+
+    def floor_event(self, event: events.Event | None) -> None:
+        """A floor change (here, or in another process; None: maybe some were missed).
+        Arrivals only are placed in the snapshot at hand when they stand behind everyone
+        (a surge's arrivals do): no new reading of the whole queue for them. Anything else
+        makes the snapshot stale."""
+        arrivals = events.arrivals_in(event) if event is not None else None
+        if arrivals is None:
+            self.forget_snapshot()
+            return
+        if self._readers:
+            self._arrived_while_reading.extend(arrivals)  # for the reading under way
+        cached = self._snapshot
+        if cached is not None and not all(cached[2].arrive(contact) for contact in arrivals):
+            self.forget_snapshot()
+        else:
+            self._floor_version += 1  # a change all the same (the consoles' counts)
 
     def forget_snapshot(self) -> None:
         """The floor changed (here, or in another process): the snapshot is stale; the next
         one is read once it is ``SNAPSHOT_MIN_GAP_S`` old."""
         self._floor_version += 1
+        self._stale_version += 1
 
     @property
     def floor_version(self) -> int:
@@ -96,7 +128,7 @@ class Views:
     def snapshot_current(self) -> bool:
         """Whether the snapshot at hand has seen every change (else, read it again soon)."""
         cached = self._snapshot
-        return cached is not None and cached[1] == self._floor_version
+        return cached is not None and cached[1] == self._stale_version
 
     async def snapshot(self, *, fresh: bool = False) -> QueueSnapshot:
         """Where everyone stands. Shared for up to a second; after a change, read again
@@ -107,7 +139,7 @@ class Views:
         cached = self._snapshot
         if cached is not None:
             age = monotonic() - cached[0]
-            if age < (SNAPSHOT_MAX_AGE_S if cached[1] == self._floor_version else SNAPSHOT_MIN_GAP_S):
+            if age < (SNAPSHOT_MAX_AGE_S if cached[1] == self._stale_version else SNAPSHOT_MIN_GAP_S):
                 return cached[2]
         if self._reading is None:
             self._reading = asyncio.ensure_future(self._read_snapshot())
@@ -120,8 +152,16 @@ class Views:
             reading.exception()  # retrieved: each caller gets it raised
 
     async def _read_snapshot(self) -> QueueSnapshot:
-        version, taken = self._floor_version, monotonic()
-        snap = await self._compute_snapshot()
+        version, taken = self._stale_version, monotonic()
+        if not self._readers:
+            self._arrived_while_reading = []
+        self._readers += 1
+        try:
+            snap = await self._compute_snapshot()
+        finally:
+            self._readers -= 1
+        if not all(snap.arrive(contact) for contact in self._arrived_while_reading):
+            self.forget_snapshot()  # one that came meanwhile cannot be placed: stale already
         self._snapshot = (taken, version, snap)
         return snap
 

@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Row,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,6 +63,17 @@ MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 # The writer's statements, run for every batch of messages (see ``prepared``).
 _SET_LAST_SEQ = Prepared(
     update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
+)
+# The arrivals' and the visitors' sockets' statements, run for every batch of them.
+_ADD_CONTACT = Prepared(insert(CONTACTS), [
+    "id", "token_hash", "channel", "profile", "skill", "priority", "state", "created_at", "enqueued_at",
+    "visitor_seen_at", "last_seq", "visitor_sockets", "sender_key"])
+_NONE: ColumnElement[int] = literal_column("0")
+_SOCKETS = CONTACTS.c.visitor_sockets + bindparam("b_change", type_=CONTACTS.c.visitor_sockets.type)
+_COUNT_SOCKET = Prepared(
+    update(CONTACTS).where(CONTACTS.c.id == bindparam("b_id"))
+    .values(visitor_sockets=case((_SOCKETS > _NONE, _SOCKETS), else_=_NONE),
+            visitor_seen_at=bindparam("b_now", type_=CONTACTS.c.visitor_seen_at.type))
 )
 _ADD_MESSAGE = Prepared(insert(MESSAGES), ["contact_id", "seq", "sender", "text", "key_id", "sent_at",
                                            "client_id", "counsellor_id", "resource"])
@@ -163,6 +187,16 @@ class ContactRepo:
                 sender_key=sender_key,
             )
         )
+
+    async def add_many(self, contacts: Sequence[ContactRecord]) -> None:
+        """Store contacts that start now (``ContactRecord.arriving``), in one statement."""
+        await _ADD_CONTACT.run_many(self.conn, [
+            {"id": c.id, "token_hash": c.token_hash, "channel": c.channel.value, "profile": c.profile,
+             "skill": c.skill, "priority": int(c.priority), "state": c.state.value,
+             "created_at": c.created_at, "enqueued_at": c.enqueued_at, "visitor_seen_at": c.created_at,
+             "last_seq": c.last_seq, "visitor_sockets": c.visitor_sockets, "sender_key": c.sender_key}
+            for c in contacts
+        ])
 
     async def by_carrier_ref(self, carrier_ref: str) -> ContactRecord | None:
         row = (await self.conn.execute(
@@ -480,17 +514,22 @@ class ContactRepo:
                 .values(visitor_seen_at=now)
             )
 
-    async def visitor_socket(self, contact_id: str, opened: bool, now: datetime) -> bool:
-        """A widget socket of the visitor's opened or closed: count it, stamp the time.
-        Whether any is open now."""
-        counted = (Contact.visitor_sockets + 1 if opened
-                   else case((Contact.visitor_sockets > 0, Contact.visitor_sockets - 1), else_=0))
-        row = (await self.conn.execute(
-            update(Contact).where(Contact.id == contact_id)
-            .values(visitor_sockets=counted, visitor_seen_at=now)
-            .returning(Contact.visitor_sockets)
-        )).first()
-        return bool(row and row.visitor_sockets > 0)
+    async def count_sockets(self, changes: Sequence[tuple[str, bool]], now: datetime
+                            ) -> dict[str, ContactRecord]:
+        """Widget sockets of visitors opened (True) or closed, in order: count each, stamp
+        the time, in one statement. The contacts as they are now, by id (a contact that
+        is not there is not either)."""
+        if not changes:
+            return {}
+        # In the order of the rows, as every writer locks them: two processes cannot deadlock.
+        ordered = sorted(changes, key=lambda change: change[0])
+        await _COUNT_SOCKET.run_many(self.conn, [
+            {"b_id": contact_id, "b_change": 1 if opened else -1, "b_now": now}
+            for contact_id, opened in ordered
+        ])
+        ids = sorted({contact_id for contact_id, _ in changes})
+        rows = await self.conn.execute(select(*_CONTACT_COLUMNS).where(CONTACTS.c.id.in_(ids)))
+        return {row.id: _contact(row, self.keys) for row in rows}
 
     async def unattended(self, seen_before: datetime) -> list[str]:
         """Waiting chats with no widget of their visitor's open since before ``seen_before``
@@ -950,6 +989,16 @@ class CallerRepo:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+
+    async def blocked_among(self, keys: set[str], now: datetime) -> set[str]:
+        """Which of these caller or sender keys are blocked now."""
+        if not keys:
+            return set()
+        rows = await self.conn.execute(
+            select(CallerBlock.caller_key)
+            .where(CallerBlock.caller_key.in_(sorted(keys)), CallerBlock.until > now)
+        )
+        return {row.caller_key for row in rows}
 
     async def blocked_until(self, caller_key: str, now: datetime) -> datetime | None:
         row = (await self.conn.execute(

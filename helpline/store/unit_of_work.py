@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from ..crypto import KeyRing
 from ..domain.errors import Duplicate
 from ..domain.records import ContactRecord, CounsellorRecord
+from ..domain.routing import WaitingContact
 from .handoffs import AuditRepo, HandoffRepo, LegalHoldRepo, OutboxRepo
 from .planning import PlanningRepo
 from .repositories import (
@@ -49,9 +50,10 @@ class Effects:
     events: list[tuple[str, Event]] = field(default_factory=list)
     floor_changed: bool = False
     to_ring: list[tuple[ContactRecord, CounsellorRecord]] = field(default_factory=list)  # calls assigned
+    arrivals: list[WaitingContact] = field(default_factory=list)  # new in the queue (a lesser change)
 
     def __bool__(self) -> bool:
-        return bool(self.events) or self.floor_changed or bool(self.to_ring)
+        return bool(self.events) or self.floor_changed or bool(self.to_ring) or bool(self.arrivals)
 
 
 AfterCommit = Callable[[Effects], Awaitable[None]]
@@ -91,6 +93,11 @@ class Tx:
     def floor_changed(self) -> None:
         """Tell every process the floor changed, once this transaction has committed."""
         self.effects.floor_changed = True
+
+    def arrived(self, contacts: list[WaitingContact]) -> None:
+        """Tell every process these contacts joined the queue, once this transaction has
+        committed: they place them, unless something else changed too."""
+        self.effects.arrivals.extend(contacts)
 
 
 def make_engine(url: str) -> AsyncEngine:

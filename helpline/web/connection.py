@@ -266,15 +266,24 @@ class Connection:
 
     # --- following contacts ------------------------------------------------------------
 
-    async def follow(self, contact_id: str, after_seq: int) -> None:
+    async def follow(self, contact_id: str, after_seq: int, *, sync: bool = True) -> None:
         """Receive this contact's events, starting after ``after_seq``. Subscribes first
-        and has the writer read the backlog second, so nothing falls in between."""
+        and has the writer read the backlog second, so nothing falls in between. Without
+        ``sync``, the caller reads the contact after this and calls ``synced``."""
         if contact_id not in self.subscriptions:
             self.subscriptions[contact_id] = await self.services.ctx.bus.subscribe(
                 contact_channel(contact_id), self.push
             )
         self.cursors[contact_id] = after_seq
-        self.push({"type": "_sync", "contact_id": contact_id})
+        if sync:
+            self.push({"type": "_sync", "contact_id": contact_id})
+
+    def synced(self, contact_id: str, last_seq: int) -> None:
+        """The contact, read after ``follow``, has messages up to ``last_seq``: read those
+        past the cursor, if any (any later one comes as an event)."""
+        cursor = self.cursors.get(contact_id)
+        if cursor is not None and last_seq > cursor:
+            self.push({"type": "_sync", "contact_id": contact_id})
 
     async def unfollow(self, contact_id: str) -> None:
         self.cursors.pop(contact_id, None)

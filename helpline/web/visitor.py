@@ -10,6 +10,7 @@ from aiohttp import web
 from ..domain.contact import Channel, ContactState, EndReason
 from ..domain.errors import DomainError
 from ..domain.messages import Sender
+from ..domain.records import ContactRecord
 from ..domain.waiting import PushGate, Standing
 from ..services import Services
 from ..services import events as ev
@@ -138,9 +139,11 @@ class VisitorConnection(Connection):
             self.state = ContactState.ENDED
         await self.send(event)
 
-    async def current_state(self) -> None:
-        """After hello: tell the visitor where their contact stands now."""
-        contact = await self.services.conversations.get(self.contact_id)
+    async def current_state(self, contact: ContactRecord | None = None) -> None:
+        """After hello: tell the visitor where their contact stands now (``contact``: as
+        read after following it; else read now)."""
+        if contact is None:
+            contact = await self.services.conversations.get(self.contact_id)
         if contact.state is ContactState.QUEUED:
             # placed in the snapshot at hand if it came after it: no new reading of the queue
             standing = (await self.services.views.snapshot()).place(contact)
@@ -192,17 +195,20 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         hello = await conn.wait_hello()
         if hello is None:
             return ws
+        if not services.conversations.started_here(contact_id, hello.token):  # else: queued, just now
+            try:
+                contact = await services.conversations.authenticate(contact_id, hello.token)
+            except DomainError:
+                await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
+                return ws
+            conn.state = contact.state
+        await conn.follow(contact_id, hello.after_seq, sync=False)
+        # Counted present, and read as it is now (after following it: nothing falls between).
+        contact = await services.conversations.visitor_joined(contact_id)
         try:
-            contact = await services.conversations.authenticate(contact_id, hello.token)
-        except DomainError:
-            await ws.close(code=CLOSE_BAD_TOKEN, message=b"bad_token")
-            return ws
-        conn.state = contact.state
-        await conn.follow(contact_id, hello.after_seq)
-        await conn.current_state()
-        registry.add_visitor(conn)
-        await services.conversations.visitor_joined(contact_id)
-        try:
+            conn.synced(contact_id, contact.last_seq)
+            await conn.current_state(contact)
+            registry.add_visitor(conn)
             await conn.handle_frames()
         finally:
             registry.remove_visitor(conn)  # each socket is counted, wherever its siblings are

@@ -107,3 +107,17 @@ async def test_a_young_person_hears_a_change_in_their_place(server: Server, clie
     await first.expect("ended")
     moved = await second.expect("queue", position=1)
     assert moved["contact_id"] == second.contact_id
+
+
+async def test_a_console_hears_each_arrival_in_its_queue_summary(server: Server, clients: Clients) -> None:
+    """Arrivals are placed in the queue each process holds rather than read again: the
+    consoles' counts still follow them, within a second, not at the next 10 s refresh."""
+    sup = await clients.logged_in("sup", role=Role.SUPERVISOR)
+    await sup.connect(status=None)
+    assert (await sup.expect("queue"))["total"] == 0
+    for n in range(1, 4):
+        await clients.waiting_visitor()
+        frame = await sup.expect("queue", timeout=3.0)
+        while frame["total"] < n:
+            frame = await sup.expect("queue", timeout=3.0)
+        assert frame["total"] == n

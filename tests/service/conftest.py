@@ -41,7 +41,7 @@ async def services(sqlite_url: str, clock: FrozenClock) -> AsyncIterator[Service
     store = Store(sqlite_url, KeyRing.from_text(TEST_DATA_KEYS))
     built = Services.build(Settings(**{**FAST, "database_url": sqlite_url}), store, MemoryBus(), clock)
     yield built
-    await built.conversations.writer.close()
+    await built.conversations.close()
     await store.close()
 
 
@@ -55,7 +55,7 @@ async def processes(database_url: str, clock: FrozenClock) -> AsyncIterator[list
         built.append(Services.build(settings, store, MemoryBus(), clock))
     yield built
     for s in built:
-        await s.conversations.writer.close()
+        await s.conversations.close()
         await s.ctx.store.close()
 
 
