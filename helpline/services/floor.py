@@ -272,6 +272,9 @@ class Floor:
                 contact_ended(tx, await tx.contacts.close(contact_id, EndReason.ABANDONED, now))
         for counsellor_id in gone_counsellors:
             async with self.ctx.store.transaction() as tx:
+                # Their console may have gone quiet since the first step: its span still ends
+                # when it was last seen, not now.
+                await tx.counsellors.end_stale_availability(self._live_after(now))
                 requeued = await tx.contacts.requeue_all_of(counsellor_id)
                 await tx.counsellors.set_status(counsellor_id, Status.OFFLINE, now)
                 await self._withdraw(tx, await tx.contacts.withdraw_offers(to=counsellor_id),

@@ -16,14 +16,12 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.clients import Visitor
-from tests.e2e import test_workers
 from tests.e2e.redis_process import RedisProcess
 from tests.e2e.server_process import ServerProcess
 from tests.e2e.test_workers import client_port, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-redis = test_workers.redis  # a Redis server of the test's own, a fixture
 TOKEN = "scrape-token-0123456789"
 SCENARIO_TIMEOUT = 90.0
 VISITORS = 8
