@@ -65,7 +65,6 @@ class Services:
         self.staffing = Staffing(ctx)
         self.limits = Limits(settings, metrics=ctx.metrics)
         self.statistics = Statistics(ctx, self.schedules)
-        self.limits = Limits(settings)
         ctx.store.after_commit = self._after_commit
 
     async def health(self) -> tuple[bool, bool]:

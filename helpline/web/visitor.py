@@ -206,9 +206,9 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
         # Counted present, and read as it is now (after following it: nothing falls between).
         contact = await services.conversations.visitor_joined(contact_id)
         try:
+            registry.add_visitor(conn)  # counted open before it is told anything
             conn.synced(contact_id, contact.last_seq)
             await conn.current_state(contact)
-            registry.add_visitor(conn)
             await conn.handle_frames()
         finally:
             registry.remove_visitor(conn)  # each socket is counted, wherever its siblings are
